@@ -1,0 +1,69 @@
+#ifndef NFLOG_ERROR_HPP
+#define NFLOG_ERROR_HPP
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace nflog {
+
+/// Errors raised by nflog-asio itself. Kernel errnos stay generic
+/// `boost::system` codes; these name what the library can tell apart.
+enum class errc {
+    // Netlink framing: the bytes of a datagram cannot be trusted.
+    short_message = 1,         ///< fewer bytes left than a netlink message header
+    bad_message_length,        ///< nlmsg_len smaller than the header or past the datagram
+    // Attribute framing inside one message.
+    short_attribute,           ///< fewer bytes left than an attribute header
+    bad_attribute_length,      ///< nla_len smaller than the header or past the message
+    bad_attribute_size,        ///< a fixed-size attribute has the wrong size
+    // NFLOG message content.
+    short_nfgenmsg,            ///< the message is too short for its nfgenmsg header
+    not_a_packet,              ///< the message is not an NFULNL_MSG_PACKET
+    missing_packet_header,     ///< NFULA_PACKET_HDR is absent
+    bad_error_message,         ///< an NLMSG_ERROR too short to carry its errno
+    // Receive path.
+    datagram_truncated,        ///< the receive buffer was smaller than the datagram (MSG_TRUNC)
+    kernel_overrun,            ///< the kernel dropped a batch (ENOBUFS): events were lost
+    sequence_gap,              ///< sequence numbers jumped: events were lost
+    // Setup and configuration.
+    permission_denied,         ///< the socket lacks CAP_NET_ADMIN in the namespace's user namespace
+    group_busy,                ///< the group is bound by another netlink socket
+    group_already_bound,       ///< this socket has already bound the group
+    group_not_bound,           ///< configuring a group this socket has not bound
+    nflog_unavailable,         ///< nfnetlink_log is missing (no module, no netlink, not Linux)
+    namespace_not_found,       ///< the network namespace path or name does not exist
+    invalid_option,            ///< an option value the kernel would ignore or reject
+    no_group,                  ///< open() was asked to bind no group at all
+    unexpected_reply,          ///< the kernel answered a request with something other than an ACK
+};
+
+/// Groups of errors a caller branches on.
+enum class condition {
+    malformed = 1, ///< input bytes that cannot be parsed
+    overrun,       ///< events were lost between the kernel and the reader
+    unavailable,   ///< NFLOG cannot be used here: degrade gracefully
+    permission,    ///< not allowed: missing capability, or a group owned by someone else
+};
+
+const boost::system::error_category& error_category() noexcept;
+const boost::system::error_category& condition_category() noexcept;
+
+inline boost::system::error_code make_error_code(errc e) noexcept
+{
+    return {static_cast<int>(e), error_category()};
+}
+
+inline boost::system::error_condition make_error_condition(condition c) noexcept
+{
+    return {static_cast<int>(c), condition_category()};
+}
+
+} // namespace nflog
+
+template <>
+struct boost::system::is_error_code_enum<nflog::errc> : std::true_type {};
+template <>
+struct boost::system::is_error_condition_enum<nflog::condition> : std::true_type {};
+
+#endif

@@ -1,0 +1,159 @@
+#ifndef NFLOG_NETLINK_ATTRIBUTE_HPP
+#define NFLOG_NETLINK_ATTRIBUTE_HPP
+
+#include <nflog/detail/bytes.hpp>
+#include <nflog/error.hpp>
+#include <nflog/result.hpp>
+
+#include <linux/netlink.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+namespace nflog::netlink {
+
+class attribute_range;
+
+/// Non-owning view of one netlink attribute (TLV). Valid as long as the
+/// buffer it points into.
+class attribute_view {
+public:
+    static constexpr std::size_t header_size = sizeof(nlattr);
+
+    attribute_view() = default;
+    /// `bytes` holds the header and exactly `nla_len - header_size` payload bytes.
+    explicit attribute_view(std::span<const std::byte> bytes) noexcept : bytes_(bytes) {}
+
+    /// Attribute type with the nested and byte-order flags masked off.
+    std::uint16_t type() const noexcept { return raw_type() & NLA_TYPE_MASK; }
+    std::uint16_t raw_type() const noexcept { return detail::load<std::uint16_t>(bytes_.data() + 2); }
+    bool is_nested() const noexcept { return (raw_type() & NLA_F_NESTED) != 0; }
+    bool is_net_byte_order() const noexcept { return (raw_type() & NLA_F_NET_BYTEORDER) != 0; }
+
+    std::span<const std::byte> payload() const noexcept { return bytes_.subspan(header_size); }
+    /// The attribute header and payload, without trailing padding.
+    std::span<const std::byte> bytes() const noexcept { return bytes_; }
+
+    /// The payload as an integer in host byte order; `errc::bad_attribute_size`
+    /// unless the payload is exactly `sizeof(T)` bytes.
+    template <class T>
+        requires std::is_integral_v<T>
+    result<T> as_host() const noexcept
+    {
+        if (payload().size() != sizeof(T))
+            return make_error_code(errc::bad_attribute_size);
+        return detail::load<T>(payload().data());
+    }
+
+    /// The payload as a big-endian integer, converted to host order.
+    template <class T>
+        requires std::is_integral_v<T>
+    result<T> as_big_endian() const noexcept
+    {
+        if (payload().size() != sizeof(T))
+            return make_error_code(errc::bad_attribute_size);
+        return detail::load_be<T>(payload().data());
+    }
+
+    /// The payload as a C string: up to the first NUL, never past the attribute.
+    std::string_view as_string() const noexcept { return detail::c_string(payload()); }
+
+    /// The payload read as a sequence of attributes.
+    attribute_range nested() const noexcept;
+
+private:
+    std::span<const std::byte> bytes_;
+};
+
+/// Forward range over consecutive attributes. Elements are
+/// `result<attribute_view>`; a length that cannot be trusted yields one error
+/// (`errc::short_attribute` or `errc::bad_attribute_length`) and ends the walk.
+/// An unpadded last attribute is accepted.
+class attribute_range {
+public:
+    class iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = result<attribute_view>;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const value_type*;
+        using reference = const value_type&;
+
+        iterator() = default;
+
+        reference operator*() const noexcept { return current_; }
+        pointer operator->() const noexcept { return &current_; }
+
+        iterator& operator++() noexcept
+        {
+            rest_ = stop_after_current_ ? std::span<const std::byte>{} : rest_.subspan(consumed_);
+            step();
+            return *this;
+        }
+        iterator operator++(int) noexcept
+        {
+            auto copy = *this;
+            ++*this;
+            return copy;
+        }
+
+        friend bool operator==(const iterator& a, const iterator& b) noexcept
+        {
+            return a.rest_.data() == b.rest_.data() && a.rest_.size() == b.rest_.size() && a.at_end_ == b.at_end_;
+        }
+
+    private:
+        friend class attribute_range;
+        explicit iterator(std::span<const std::byte> bytes) noexcept : rest_(bytes) { step(); }
+
+        void step() noexcept
+        {
+            consumed_ = 0;
+            stop_after_current_ = false;
+            if (rest_.empty()) {
+                at_end_ = true;
+                rest_ = {};
+                return;
+            }
+            at_end_ = false;
+            if (rest_.size() < attribute_view::header_size) {
+                current_ = make_error_code(errc::short_attribute);
+                stop_after_current_ = true;
+                return;
+            }
+            const auto length = detail::load<std::uint16_t>(rest_.data());
+            if (length < attribute_view::header_size || length > rest_.size()) {
+                current_ = make_error_code(errc::bad_attribute_length);
+                stop_after_current_ = true;
+                return;
+            }
+            current_ = attribute_view(rest_.first(length));
+            consumed_ = std::min<std::size_t>(detail::align4(length), rest_.size());
+        }
+
+        std::span<const std::byte> rest_;
+        value_type current_{make_error_code(errc::short_attribute)};
+        std::size_t consumed_ = 0;
+        bool stop_after_current_ = false;
+        bool at_end_ = true;
+    };
+
+    attribute_range() = default;
+    explicit attribute_range(std::span<const std::byte> bytes) noexcept : bytes_(bytes) {}
+
+    iterator begin() const noexcept { return iterator(bytes_); }
+    iterator end() const noexcept { return {}; }
+
+private:
+    std::span<const std::byte> bytes_;
+};
+
+inline attribute_range attribute_view::nested() const noexcept { return attribute_range(payload()); }
+
+} // namespace nflog::netlink
+
+#endif

@@ -1,0 +1,21 @@
+// Built against an installed nflog-asio: proves the package config, the
+// headers and the library work outside the source tree.
+#include <nflog/nflog.hpp>
+
+#include <cstdio>
+
+int main()
+{
+    // The smallest NFLOG packet: netlink header, nfgenmsg, packet header.
+    const unsigned char bytes[] = {28, 0, 0, 0, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                   2,  0, 0, 7, 8, 0, 1, 0, 0x08, 0x00, 3, 0};
+    const auto datagram = std::as_bytes(std::span(bytes));
+    int packets = 0;
+    for (const auto& item : nflog::packet_range(datagram)) {
+        if (!item || item.value().group() != 7 || item.value().hw_protocol() != 0x0800)
+            return 1;
+        ++packets;
+    }
+    std::printf("consumer parsed %d packet\n", packets);
+    return packets == 1 ? 0 : 1;
+}

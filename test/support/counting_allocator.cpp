@@ -1,0 +1,45 @@
+#include "support/counting_allocator.hpp"
+
+#include <cstdlib>
+#include <new>
+
+namespace {
+thread_local std::size_t thread_allocations = 0;
+
+void* counted_allocate(std::size_t size, std::size_t alignment)
+{
+    ++thread_allocations;
+    if (size == 0)
+        size = 1;
+    void* memory = alignment > alignof(std::max_align_t) ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
+                                                          : std::malloc(size);
+    return memory;
+}
+} // namespace
+
+std::size_t nflog::test::allocations_on_this_thread() noexcept { return thread_allocations; }
+
+void* operator new(std::size_t size)
+{
+    if (void* memory = counted_allocate(size, alignof(std::max_align_t)))
+        return memory;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_allocate(size, alignof(std::max_align_t)); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return counted_allocate(size, alignof(std::max_align_t)); }
+void* operator new(std::size_t size, std::align_val_t alignment)
+{
+    if (void* memory = counted_allocate(size, static_cast<std::size_t>(alignment)))
+        return memory;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t alignment) { return operator new(size, alignment); }
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete[](void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete(void* memory, std::align_val_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::align_val_t) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t, std::align_val_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::size_t, std::align_val_t) noexcept { std::free(memory); }
