@@ -2,11 +2,17 @@
 #define NFLOG_NFLOG_HPP
 
 // Everything nflog-asio offers, in one include.
+#include <nflog/batch.hpp>
 #include <nflog/error.hpp>
 #include <nflog/inet.hpp>
 #include <nflog/netlink/attribute.hpp>
 #include <nflog/netlink/message.hpp>
+#include <nflog/netlink/protocol.hpp>
+#include <nflog/netlink/socket_options.hpp>
+#include <nflog/options.hpp>
 #include <nflog/packet.hpp>
 #include <nflog/result.hpp>
+#include <nflog/socket.hpp>
+#include <nflog/stats.hpp>
 
 #endif

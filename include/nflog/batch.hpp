@@ -1,0 +1,66 @@
+#ifndef NFLOG_BATCH_HPP
+#define NFLOG_BATCH_HPP
+
+#include <nflog/detail/buffer_pool.hpp>
+#include <nflog/packet.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+namespace nflog {
+
+/// The NFLOG packets of one received netlink datagram.
+///
+/// A batch owns its receive buffer: the `packet_view`s it yields stay valid
+/// exactly as long as the batch, and the buffer is reused only after the batch
+/// is destroyed. Move-only. Iterating yields `result<packet_view>`: a message
+/// that does not parse is an error element, and iteration goes on.
+class batch {
+public:
+    using iterator = packet_range::iterator;
+
+    batch() = default;
+    batch(detail::buffer_lease buffer, std::size_t length) noexcept : buffer_(std::move(buffer)), length_(length) {}
+    batch(batch&&) noexcept = default;
+    batch& operator=(batch&&) noexcept = default;
+
+    iterator begin() const noexcept { return packets().begin(); }
+    iterator end() const noexcept { return packets().end(); }
+    packet_range packets() const noexcept { return packet_range(bytes()); }
+
+    /// The datagram as received.
+    std::span<const std::byte> bytes() const noexcept { return buffer_.bytes().first(length_); }
+
+    /// Packet messages that parsed / did not parse.
+    std::size_t size() const noexcept { return packets_; }
+    bool empty() const noexcept { return packets_ == 0; }
+    std::size_t malformed() const noexcept { return malformed_; }
+    /// Events of this batch's group that the kernel logged but never
+    /// delivered right before this batch (from sequence numbers).
+    std::uint64_t lost_before() const noexcept { return lost_before_; }
+    /// The datagram was larger than the receive buffer: its tail is missing.
+    bool truncated() const noexcept { return truncated_; }
+
+    // Set by the receiving socket after its single validation pass.
+    void set_counts(std::size_t packets, std::size_t malformed, std::uint64_t lost_before, bool truncated) noexcept
+    {
+        packets_ = packets;
+        malformed_ = malformed;
+        lost_before_ = lost_before;
+        truncated_ = truncated;
+    }
+
+private:
+    detail::buffer_lease buffer_;
+    std::size_t length_ = 0;
+    std::size_t packets_ = 0;
+    std::size_t malformed_ = 0;
+    std::uint64_t lost_before_ = 0;
+    bool truncated_ = false;
+};
+
+} // namespace nflog
+
+#endif

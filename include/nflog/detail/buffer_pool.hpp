@@ -1,0 +1,111 @@
+#ifndef NFLOG_DETAIL_BUFFER_POOL_HPP
+#define NFLOG_DETAIL_BUFFER_POOL_HPP
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace nflog::detail {
+
+class buffer_pool;
+
+/// Exclusive use of one pool buffer; gives it back when destroyed. Keeps the
+/// pool alive, so a batch may outlive the socket that produced it.
+class buffer_lease {
+public:
+    buffer_lease() = default;
+    buffer_lease(std::shared_ptr<buffer_pool> pool, std::unique_ptr<std::byte[]> data) noexcept
+        : pool_(std::move(pool)), data_(std::move(data))
+    {
+    }
+    buffer_lease(buffer_lease&&) noexcept = default;
+    buffer_lease& operator=(buffer_lease&& other) noexcept
+    {
+        if (this != &other) {
+            give_back();
+            pool_ = std::move(other.pool_);
+            data_ = std::move(other.data_);
+        }
+        return *this;
+    }
+    ~buffer_lease() { give_back(); }
+
+    std::span<std::byte> bytes() const noexcept;
+    explicit operator bool() const noexcept { return data_ != nullptr; }
+
+private:
+    void give_back() noexcept;
+
+    std::shared_ptr<buffer_pool> pool_;
+    std::unique_ptr<std::byte[]> data_;
+};
+
+/// Receive buffers of one size, reused. A buffer is only handed out again
+/// after its lease (and so every view into it) is gone; buffers are only
+/// allocated while the caller holds more leases than ever before, so the
+/// steady state allocates nothing. Leases may be released from any thread.
+class buffer_pool : public std::enable_shared_from_this<buffer_pool> {
+public:
+    explicit buffer_pool(std::size_t buffer_size) : buffer_size_(buffer_size) {}
+
+    std::size_t buffer_size() const noexcept { return buffer_size_; }
+
+    buffer_lease acquire()
+    {
+        std::unique_ptr<std::byte[]> data;
+        {
+            std::lock_guard lock(mutex_);
+            if (!free_.empty()) {
+                data = std::move(free_.back());
+                free_.pop_back();
+            }
+            else {
+                ++allocated_;
+                // Room for every buffer in existence, so release never allocates.
+                free_.reserve(allocated_);
+            }
+        }
+        if (!data)
+            data = std::make_unique_for_overwrite<std::byte[]>(buffer_size_);
+        return {shared_from_this(), std::move(data)};
+    }
+
+    std::size_t allocated() const
+    {
+        std::lock_guard lock(mutex_);
+        return allocated_;
+    }
+
+private:
+    friend class buffer_lease;
+
+    void release(std::unique_ptr<std::byte[]> data) noexcept
+    {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(data));
+    }
+
+    const std::size_t buffer_size_;
+    mutable std::mutex mutex_;
+    std::vector<std::unique_ptr<std::byte[]>> free_;
+    std::size_t allocated_ = 0;
+};
+
+inline std::span<std::byte> buffer_lease::bytes() const noexcept
+{
+    return data_ ? std::span<std::byte>(data_.get(), pool_->buffer_size()) : std::span<std::byte>();
+}
+
+inline void buffer_lease::give_back() noexcept
+{
+    if (data_)
+        pool_->release(std::move(data_));
+    pool_.reset();
+}
+
+} // namespace nflog::detail
+
+#endif

@@ -1,0 +1,279 @@
+#ifndef NFLOG_SOCKET_HPP
+#define NFLOG_SOCKET_HPP
+
+#include <nflog/batch.hpp>
+#include <nflog/detail/config.hpp>
+#include <nflog/detail/receive_state.hpp>
+#include <nflog/detail/setup.hpp>
+#include <nflog/error.hpp>
+#include <nflog/netlink/protocol.hpp>
+#include <nflog/options.hpp>
+#include <nflog/result.hpp>
+#include <nflog/stats.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/basic_raw_socket.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace nflog {
+
+/// An NFLOG socket: one netfilter netlink socket that has bound one or more
+/// NFLOG groups, configured the kernel for them, and delivers what the kernel
+/// logs as batches of parsed packets.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: unsafe — as with Asio's sockets,
+/// run one operation of a kind at a time, from the object's executor or a strand.
+///
+/// @par Lifetime
+/// The socket may be moved. Closing or destroying it completes a pending
+/// `async_receive` with `net::error::operation_aborted`; the operation keeps
+/// what it uses alive until its handler has run, so neither is a
+/// use-after-free. Batches own their buffers and may outlive the socket.
+///
+/// @par Loss accounting
+/// Every event the kernel logged for a bound group ends up in exactly one
+/// place: a delivered batch, `stats().lost` (from sequence-number gaps, with
+/// `options::sequence_numbers`), or — until a later message reveals the exact
+/// gap — an overrun that the receive operation reported at once.
+template <class Executor = net::any_io_executor>
+class basic_socket {
+    struct impl {
+        impl(const Executor& executor, int fd, std::size_t capacity, std::vector<std::uint16_t> groups,
+             std::vector<std::vector<std::byte>> early)
+            : socket(executor, netlink::raw_protocol::netfilter(), fd), state(capacity, std::move(groups), std::move(early))
+        {
+        }
+        net::basic_raw_socket<netlink::raw_protocol, Executor> socket;
+        detail::receive_state state;
+    };
+
+public:
+    using executor_type = Executor;
+    /// The raw netlink socket underneath, for options this class does not wrap.
+    using native_socket_type = net::basic_raw_socket<netlink::raw_protocol, Executor>;
+
+    template <class OtherExecutor>
+    struct rebind_executor {
+        using other = basic_socket<OtherExecutor>;
+    };
+
+    /// Opens a netfilter netlink socket (inside `opts.netns` when set), binds
+    /// every group of `opts.groups` and configures it, synchronously.
+    ///
+    /// Errors (all values, never exceptions): `errc::no_group`,
+    /// `errc::invalid_option` (checked before anything reaches the kernel,
+    /// which would ACK some invalid values and ignore them),
+    /// `errc::permission_denied` (no CAP_NET_ADMIN), `errc::group_busy`
+    /// (another socket owns a group), `errc::nflog_unavailable`,
+    /// `errc::namespace_not_found`, or a kernel errno. Compare with
+    /// `condition::unavailable` / `condition::permission` to degrade
+    /// gracefully. `diagnostic`, when given, receives the kernel's
+    /// extended-ACK text for a refused request.
+    static result<basic_socket> open(const executor_type& executor, const options& opts,
+                                     std::string* diagnostic = nullptr)
+    {
+        BOOST_OUTCOME_TRY(auto bound, detail::open_and_bind(opts, diagnostic));
+        try {
+            return basic_socket(std::make_shared<impl>(executor, bound.fd, datagram_capacity(opts), opts.groups,
+                                                       std::move(bound.early_datagrams)));
+        }
+        catch (const boost::system::system_error& failure) {
+            detail::unbind_groups(bound.fd, opts.groups);
+            ::close(bound.fd);
+            return failure.code();
+        }
+    }
+
+    template <class ExecutionContext>
+        requires std::is_convertible_v<ExecutionContext&, net::execution_context&>
+    static result<basic_socket> open(ExecutionContext& context, const options& opts, std::string* diagnostic = nullptr)
+    {
+        return open(context.get_executor(), opts, diagnostic);
+    }
+
+    basic_socket(basic_socket&&) noexcept = default;
+    basic_socket& operator=(basic_socket&& other) noexcept
+    {
+        if (this != &other) {
+            close();
+            impl_ = std::move(other.impl_);
+        }
+        return *this;
+    }
+    basic_socket(const basic_socket&) = delete;
+    basic_socket& operator=(const basic_socket&) = delete;
+    ~basic_socket() { close(); }
+
+    executor_type get_executor() const noexcept { return impl_->socket.get_executor(); }
+    bool is_open() const noexcept { return impl_ && impl_->socket.is_open(); }
+
+    /// The groups this socket bound, in the order given.
+    const std::vector<std::uint16_t>& groups() const noexcept { return impl_->state.groups(); }
+    /// Counters since open; see `nflog::stats`.
+    const nflog::stats& stats() const noexcept { return impl_->state.counters(); }
+
+    native_socket_type& native_socket() noexcept { return impl_->socket; }
+
+    /// Receives the next datagram of NFLOG packets.
+    ///
+    /// @par Completion signature
+    /// `void(boost::system::error_code, nflog::batch)`. On error the batch is
+    /// empty. `errc::kernel_overrun` (condition `overrun`) means the kernel
+    /// dropped at least one batch because the socket's receive buffer was
+    /// full; the socket keeps working and the next batch's
+    /// `lost_before()` gives the exact count. A datagram larger than the
+    /// buffer completes successfully with `batch::truncated()` set.
+    ///
+    /// @par Per-Operation Cancellation
+    /// Supports `terminal`, `partial` and `total` cancellation: a cancelled
+    /// receive completes with `net::error::operation_aborted` and consumes
+    /// nothing, so the next receive gets the data that was waiting.
+    ///
+    /// Allocates nothing in the steady state: the operation's memory comes
+    /// from the handler's associated allocator (Asio recycles it), the
+    /// buffer from the socket's pool.
+    template <net::completion_token_for<void(boost::system::error_code, batch)> CompletionToken =
+                  net::default_completion_token_t<executor_type>>
+    auto async_receive(CompletionToken&& token = net::default_completion_token_t<executor_type>())
+    {
+        return net::async_compose<CompletionToken, void(boost::system::error_code, batch)>(
+            receive_op{impl_}, token, impl_->socket);
+    }
+
+    /// Blocks until a datagram arrives. Same results as `async_receive`.
+    result<batch> receive()
+    {
+        auto& state = impl_->state;
+        if (state.has_early_datagram())
+            return state.take_early_datagram();
+        auto lease = state.acquire();
+        boost::system::error_code error;
+        const auto received = impl_->socket.receive(net::buffer(lease.bytes().data(), lease.bytes().size()),
+                                                    MSG_TRUNC, error);
+        return finish(std::move(lease), error, received);
+    }
+
+    /// Takes the next datagram if one is queued, without waiting:
+    /// `net::error::would_block` when there is none. Drain with a loop.
+    result<batch> try_receive()
+    {
+        auto& state = impl_->state;
+        if (state.has_early_datagram())
+            return state.take_early_datagram();
+        auto lease = state.acquire();
+        const auto received = ::recv(impl_->socket.native_handle(), lease.bytes().data(), lease.bytes().size(),
+                                     MSG_TRUNC | MSG_DONTWAIT);
+        boost::system::error_code error;
+        if (received < 0)
+            error = errno == EAGAIN ? boost::system::error_code(net::error::would_block)
+                                    : boost::system::error_code(errno, boost::system::system_category());
+        return finish(std::move(lease), error, received < 0 ? 0 : static_cast<std::size_t>(received));
+    }
+
+    /// Cancels pending operations; they complete with operation_aborted.
+    void cancel()
+    {
+        if (is_open())
+            impl_->socket.cancel();
+    }
+
+    /// Unbinds every group and closes the socket. Pending operations
+    /// complete with `net::error::operation_aborted`. Idempotent.
+    void close() noexcept
+    {
+        if (!is_open())
+            return;
+        detail::unbind_groups(impl_->socket.native_handle(), impl_->state.groups());
+        boost::system::error_code ignored;
+        impl_->socket.close(ignored);
+    }
+
+private:
+    explicit basic_socket(std::shared_ptr<impl> state) noexcept : impl_(std::move(state)) {}
+
+    result<batch> finish(detail::buffer_lease lease, boost::system::error_code error, std::size_t received)
+    {
+        if (!error)
+            return impl_->state.accept(std::move(lease), received);
+        if (error == boost::system::error_code(ENOBUFS, boost::system::system_category())) {
+            impl_->state.count_overrun();
+            return make_error_code(errc::kernel_overrun);
+        }
+        return error;
+    }
+
+    struct receive_op {
+        std::shared_ptr<impl> self_impl;
+        detail::buffer_lease lease{};
+        bool serving_early = false;
+
+        template <class Self>
+        void operator()(Self& self)
+        {
+            self.reset_cancellation_state(net::enable_total_cancellation());
+            auto& shared = *self_impl;
+            if (!shared.socket.is_open()) {
+                serving_early = true; // reuse the posted path: complete asynchronously
+                return net::post(shared.socket.get_executor(),
+                                 net::append(std::move(self), boost::system::error_code(net::error::bad_descriptor),
+                                             std::size_t{0}));
+            }
+            if (shared.state.has_early_datagram()) {
+                serving_early = true;
+                return net::post(shared.socket.get_executor(),
+                                 net::append(std::move(self), boost::system::error_code(), std::size_t{0}));
+            }
+            lease = shared.state.acquire();
+            const auto bytes = lease.bytes();
+            shared.socket.async_receive(net::buffer(bytes.data(), bytes.size()), MSG_TRUNC, std::move(self));
+        }
+
+        template <class Self>
+        void operator()(Self& self, boost::system::error_code error, std::size_t received)
+        {
+            auto& state = self_impl->state;
+            if (serving_early) {
+                if (error)
+                    return self.complete(error, batch{});
+                return self.complete(error, state.take_early_datagram());
+            }
+            if (!error)
+                return self.complete(error, state.accept(std::move(lease), received));
+            lease = {};
+            if (error == boost::system::error_code(ENOBUFS, boost::system::system_category())) {
+                state.count_overrun();
+                return self.complete(make_error_code(errc::kernel_overrun), batch{});
+            }
+            self.complete(error, batch{});
+        }
+    };
+
+    std::shared_ptr<impl> impl_;
+};
+
+/// The NFLOG socket for `net::any_io_executor`.
+using socket = basic_socket<>;
+
+} // namespace nflog
+
+#endif

@@ -1,0 +1,60 @@
+#include "nflog/options.hpp"
+
+#include "nflog/error.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace nflog {
+
+namespace {
+
+// The kernel refuses (but still ACKs) an nlbufsiz below NLMSG_GOODSIZE, a
+// page minus skb bookkeeping; one page is the smallest value that is safe on
+// every page size up to 8 KiB.
+std::uint32_t smallest_nlbufsiz() noexcept
+{
+    const long page = ::sysconf(_SC_PAGESIZE);
+    return static_cast<std::uint32_t>(std::min<long>(page > 0 ? page : 4096, 8192));
+}
+
+} // namespace
+
+result<void> validate(const options& opts) noexcept
+{
+    if (opts.groups.empty())
+        return make_error_code(errc::no_group);
+    for (std::size_t i = 0; i < opts.groups.size(); ++i)
+        for (std::size_t j = i + 1; j < opts.groups.size(); ++j)
+            if (opts.groups[i] == opts.groups[j])
+                return make_error_code(errc::invalid_option);
+    if (opts.mode != copy_mode::none && opts.mode != copy_mode::meta && opts.mode != copy_mode::packet)
+        return make_error_code(errc::invalid_option);
+    if (opts.mode == copy_mode::packet && (opts.copy_range == 0 || opts.copy_range > options::max_copy_range))
+        return make_error_code(errc::invalid_option);
+    if (opts.nlbufsiz < smallest_nlbufsiz() || opts.nlbufsiz > options::max_nlbufsiz)
+        return make_error_code(errc::invalid_option);
+    if (opts.flush_timeout.count() < 0 || opts.flush_timeout.count() > 10LL * 0xffffffffLL)
+        return make_error_code(errc::invalid_option);
+    if (opts.queue_threshold == 0)
+        return make_error_code(errc::invalid_option);
+    if (opts.receive_buffer_size > static_cast<std::size_t>(0x7fffffff))
+        return make_error_code(errc::invalid_option);
+    if (!opts.netns.empty() && opts.netns_fd >= 0)
+        return make_error_code(errc::invalid_option);
+    return boost::outcome_v2::success();
+}
+
+std::size_t datagram_capacity(const options& opts) noexcept
+{
+    // One message never exceeds the copy plus its metadata; the kernel
+    // allocates max(nlbufsiz, message) and rounds the allocation up, which
+    // can nearly double it (plus skb bookkeeping). Page-round the result.
+    constexpr std::size_t metadata = 1024;
+    const std::size_t message = (opts.mode == copy_mode::packet ? opts.copy_range : 0) + metadata;
+    const std::size_t bytes = 2 * std::max<std::size_t>(opts.nlbufsiz, message) + 4096;
+    return (bytes + 4095) & ~std::size_t{4095};
+}
+
+} // namespace nflog
