@@ -76,13 +76,19 @@ result<packet_view> packet_view::parse(const netlink::message_view& message) noe
     return view;
 }
 
+// A parsed view always has its header; only a default-constructed one lacks it,
+// and it must not read through a null base.
 std::uint16_t packet_view::hw_protocol() const noexcept
 {
+    if (!has(NFULA_PACKET_HDR))
+        return 0;
     return detail::load_be<std::uint16_t>(base_ + slots_[NFULA_PACKET_HDR].offset);
 }
 
 std::uint8_t packet_view::hook() const noexcept
 {
+    if (!has(NFULA_PACKET_HDR))
+        return 0;
     return detail::load<std::uint8_t>(base_ + slots_[NFULA_PACKET_HDR].offset + 2);
 }
 

@@ -30,6 +30,11 @@ inline constexpr std::uint16_t packet_message_type = (NFNL_SUBSYS_ULOG << 8) | N
 /// read out of bounds. Attributes the kernel only sometimes sends are
 /// `std::optional` or empty spans. The view is valid as long as the buffer the
 /// message lives in (for received packets: as long as their `batch`).
+///
+/// Attribute flags (`NLA_F_NESTED`, `NLA_F_NET_BYTEORDER`) are masked off the
+/// type; unknown types and type 0 are skipped. When a type occurs twice the
+/// last occurrence wins, as in a libmnl table filled by `mnl_attr_parse`; a
+/// repeated `NFULA_VLAN` replaces both members of the earlier one.
 class packet_view {
 public:
     /// Highest NFULA_* attribute type this library knows.
@@ -45,8 +50,8 @@ public:
 
     std::uint16_t group() const noexcept { return group_; }            ///< the NFLOG group (res_id)
     std::uint8_t family() const noexcept { return family_; }           ///< NFPROTO_* of the hook
-    std::uint16_t hw_protocol() const noexcept;                        ///< ETH_P_* in host order
-    std::uint8_t hook() const noexcept;                                ///< NF_INET_* hook number
+    std::uint16_t hw_protocol() const noexcept;                        ///< ETH_P_* in host order; 0 in a default view
+    std::uint8_t hook() const noexcept;                                ///< NF_INET_* hook number; 0 in a default view
 
     std::optional<std::uint32_t> mark() const noexcept { return be32(NFULA_MARK); }
     /// Kernel receive time; absent on the output and postrouting hooks.
@@ -59,7 +64,8 @@ public:
     std::span<const std::byte> hwaddr() const noexcept;
     /// The logged packet from its L3 header on (inet families), cut to the copy range.
     std::span<const std::byte> payload() const noexcept { return bytes(NFULA_PAYLOAD); }
-    /// The rule's log prefix, up to its first NUL; empty when absent or empty.
+    /// The rule's log prefix, up to its first NUL (or the attribute's end when
+    /// the NUL is missing); empty when absent or empty.
     std::string_view prefix() const noexcept;
     std::optional<std::uint32_t> uid() const noexcept { return be32(NFULA_UID); }
     std::optional<std::uint32_t> gid() const noexcept { return be32(NFULA_GID); }
