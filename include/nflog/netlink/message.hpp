@@ -52,7 +52,8 @@ struct error_message {
 };
 
 /// Decodes an NLMSG_ERROR message; `errc::bad_error_message` when it is too
-/// short, `errc::unexpected_reply` when it is another type.
+/// short or its error field is neither 0 nor a negated errno,
+/// `errc::unexpected_reply` when it is another type.
 inline result<error_message> parse_error(const message_view& message) noexcept
 {
     if (!message.is_error())
@@ -62,8 +63,14 @@ inline result<error_message> parse_error(const message_view& message) noexcept
     constexpr std::size_t minimum = sizeof(std::int32_t) + sizeof(nlmsghdr);
     if (payload.size() < minimum)
         return make_error_code(errc::bad_error_message);
+    // The kernel never sends an errno above MAX_ERRNO (4095); rejecting the
+    // rest also keeps INT_MIN from overflowing on negation.
+    constexpr std::int32_t max_errno = 4095;
+    const auto negated_errno = detail::load<std::int32_t>(payload.data());
+    if (negated_errno > 0 || negated_errno < -max_errno)
+        return make_error_code(errc::bad_error_message);
     error_message out;
-    out.error = -detail::load<std::int32_t>(payload.data());
+    out.error = -negated_errno;
     out.request_type = detail::load<std::uint16_t>(payload.data() + 4 + 4);
     out.request_sequence = detail::load<std::uint32_t>(payload.data() + 4 + 8);
     if ((message.flags() & NLM_F_ACK_TLVS) == 0)
