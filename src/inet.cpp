@@ -1,0 +1,391 @@
+#include "nflog/inet.hpp"
+
+#include "nflog/detail/bytes.hpp"
+
+#include <net/if_arp.h>
+#include <netinet/in.h>
+
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+
+#include <cstring>
+#include <limits>
+
+namespace nflog::inet {
+namespace {
+
+constexpr std::size_t ipv4_fixed_header = 20;
+constexpr std::size_t ipv6_fixed_header = 40;
+constexpr std::size_t arp_fixed_header = 8;
+constexpr std::size_t ipv6_fragment_header = 8;
+constexpr std::size_t tcp_fixed_header = 20;
+constexpr std::size_t udp_header = 8;
+constexpr std::size_t sctp_common_header = 12;
+// struct icmphdr and icmp6hdr: every defined message has at least these 8 bytes.
+constexpr std::size_t icmp_header = 8;
+constexpr std::size_t ports_size = 4;
+
+// Where a requested byte range ends up: a datagram has two ends, the copy the
+// kernel made and the length its own header claims, and which one a header
+// crosses decides between "truncated" and "malformed".
+enum class reach { inside, past_copy, past_datagram };
+
+class datagram {
+public:
+    // A length field of 0 (jumbograms, BIG TCP) says nothing, so only the copy bounds.
+    static constexpr std::size_t unknown_length = std::numeric_limits<std::size_t>::max();
+
+    datagram(std::span<const std::byte> copy, std::size_t claimed_length) noexcept
+        : copy_(copy), claimed_length_(claimed_length)
+    {
+    }
+
+    reach check(std::size_t offset, std::size_t count) const noexcept
+    {
+        if (offset > claimed_length_ || count > claimed_length_ - offset)
+            return reach::past_datagram;
+        if (offset > copy_.size() || count > copy_.size() - offset)
+            return reach::past_copy;
+        return reach::inside;
+    }
+
+    std::uint8_t u8(std::size_t offset) const noexcept { return std::to_integer<std::uint8_t>(copy_[offset]); }
+    std::uint16_t u16(std::size_t offset) const noexcept { return detail::load_be<std::uint16_t>(copy_.data() + offset); }
+
+    boost::asio::ip::address_v4 v4(std::size_t offset) const noexcept
+    {
+        return boost::asio::ip::address_v4(detail::load_be<std::uint32_t>(copy_.data() + offset));
+    }
+
+    boost::asio::ip::address_v6 v6(std::size_t offset) const noexcept
+    {
+        boost::asio::ip::address_v6::bytes_type bytes;
+        std::memcpy(bytes.data(), copy_.data() + offset, bytes.size());
+        return boost::asio::ip::address_v6(bytes);
+    }
+
+private:
+    std::span<const std::byte> copy_;
+    std::size_t claimed_length_;
+};
+
+void record(flow& out, decode_error error) noexcept
+{
+    if (out.error == decode_error::none)
+        out.error = error;
+}
+
+// Whether `count` bytes at `offset` can be read; if not, records why: a header
+// cut by the copy is truncation, one cut by the datagram's own length is `malformed`.
+bool readable(flow& out, const datagram& bytes, std::size_t offset, std::size_t count, decode_error malformed) noexcept
+{
+    switch (bytes.check(offset, count)) {
+    case reach::inside:
+        return true;
+    case reach::past_copy:
+        out.truncated = true;
+        return false;
+    case reach::past_datagram:
+        record(out, malformed);
+        return false;
+    }
+    return false;
+}
+
+// Ports come first in every header that has them, so they are reported as soon
+// as their 4 bytes are there; the rest of the header only decides whether the
+// copy or the datagram ended early. Returns whether the whole header was there.
+bool decode_ports(flow& out, const datagram& bytes, std::size_t offset, std::size_t header_size) noexcept
+{
+    if (!readable(out, bytes, offset, ports_size, decode_error::bad_transport_header))
+        return false;
+    out.src_port = bytes.u16(offset);
+    out.dst_port = bytes.u16(offset + 2);
+    return readable(out, bytes, offset, header_size, decode_error::bad_transport_header);
+}
+
+void decode_tcp(flow& out, const datagram& bytes, std::size_t offset) noexcept
+{
+    if (!decode_ports(out, bytes, offset, tcp_fixed_header))
+        return;
+    const std::size_t header_size = (bytes.u8(offset + 12) >> 4) * 4u;
+    if (header_size < tcp_fixed_header) {
+        record(out, decode_error::bad_transport_header);
+        return;
+    }
+    readable(out, bytes, offset, header_size, decode_error::bad_transport_header);
+}
+
+void decode_icmp(flow& out, const datagram& bytes, std::size_t offset) noexcept
+{
+    if (!readable(out, bytes, offset, 2, decode_error::bad_transport_header))
+        return;
+    out.icmp_type = bytes.u8(offset);
+    out.icmp_code = bytes.u8(offset + 1);
+    readable(out, bytes, offset, icmp_header, decode_error::bad_transport_header);
+}
+
+void decode_transport(flow& out, const datagram& bytes, std::size_t offset, std::uint8_t protocol) noexcept
+{
+    switch (protocol) {
+    case IPPROTO_TCP:
+        decode_tcp(out, bytes, offset);
+        break;
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE:
+        decode_ports(out, bytes, offset, udp_header);
+        break;
+    case IPPROTO_SCTP:
+        decode_ports(out, bytes, offset, sctp_common_header);
+        break;
+    case IPPROTO_ICMP:
+        if (out.l3 == l3_protocol::ipv4)
+            decode_icmp(out, bytes, offset);
+        break;
+    case IPPROTO_ICMPV6:
+        if (out.l3 == l3_protocol::ipv6)
+            decode_icmp(out, bytes, offset);
+        break;
+    default:
+        break;
+    }
+}
+
+void decode_ipv4(flow& out, std::span<const std::byte> payload) noexcept
+{
+    out.l3 = l3_protocol::ipv4;
+    const std::size_t header_size = (std::to_integer<std::uint8_t>(payload[0]) & 0x0f) * 4u;
+    // Below 5 nothing after the first byte has a known place.
+    if (header_size < ipv4_fixed_header) {
+        record(out, decode_error::bad_ipv4_header_length);
+        return;
+    }
+    // Every field that matters sits in the fixed header: read it whole or not at all.
+    if (payload.size() < ipv4_fixed_header) {
+        out.truncated = true;
+        return;
+    }
+    const auto total_length = detail::load_be<std::uint16_t>(payload.data() + 2);
+    if (total_length != 0 && total_length < ipv4_fixed_header) {
+        record(out, decode_error::bad_ipv4_total_length);
+        return;
+    }
+    const datagram bytes(payload, total_length == 0 ? datagram::unknown_length : total_length);
+
+    out.protocol = bytes.u8(9);
+    out.src = bytes.v4(12);
+    out.dst = bytes.v4(16);
+    const auto fragment_field = bytes.u16(6);
+    const bool more_fragments = (fragment_field & 0x2000) != 0;
+    const bool non_zero_offset = (fragment_field & 0x1fff) != 0;
+    out.fragment = more_fragments || non_zero_offset;
+    out.later_fragment = non_zero_offset;
+
+    if (!readable(out, bytes, 0, header_size, decode_error::bad_ipv4_header_length))
+        return;
+    if (out.later_fragment)
+        return;
+    decode_transport(out, bytes, header_size, out.protocol.value());
+}
+
+bool is_ipv6_extension(std::uint8_t next_header) noexcept
+{
+    switch (next_header) {
+    case IPPROTO_HOPOPTS:
+    case IPPROTO_ROUTING:
+    case IPPROTO_FRAGMENT:
+    case IPPROTO_DSTOPTS:
+    case IPPROTO_AH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void walk_ipv6_headers(flow& out, const datagram& bytes, std::uint8_t next_header, std::size_t offset) noexcept
+{
+    for (std::size_t walked = 0; is_ipv6_extension(next_header); ++walked) {
+        if (walked == max_ipv6_extension_headers) {
+            record(out, decode_error::extension_chain_too_long);
+            return;
+        }
+        std::size_t header_size = ipv6_fragment_header;
+        if (next_header == IPPROTO_FRAGMENT) {
+            if (!readable(out, bytes, offset, ipv6_fragment_header, decode_error::bad_ipv6_extension))
+                return;
+            const auto offset_and_flags = bytes.u16(offset + 2);
+            const bool non_zero_offset = (offset_and_flags >> 3) != 0;
+            out.fragment = out.fragment || non_zero_offset || (offset_and_flags & 1) != 0;
+            if (non_zero_offset) {
+                out.later_fragment = true;
+                out.protocol = bytes.u8(offset);
+                return;
+            }
+        } else {
+            if (!readable(out, bytes, offset, 2, decode_error::bad_ipv6_extension))
+                return;
+            // AH counts 4-octet units minus 2 (RFC 4302); the others 8-octet units minus 1 (RFC 8200).
+            const std::size_t length_field = bytes.u8(offset + 1);
+            header_size = next_header == IPPROTO_AH ? (length_field + 2) * 4 : (length_field + 1) * 8;
+            if (!readable(out, bytes, offset, header_size, decode_error::bad_ipv6_extension))
+                return;
+        }
+        next_header = bytes.u8(offset);
+        offset += header_size;
+    }
+    out.protocol = next_header;
+    decode_transport(out, bytes, offset, next_header);
+}
+
+void decode_ipv6(flow& out, std::span<const std::byte> payload) noexcept
+{
+    out.l3 = l3_protocol::ipv6;
+    if (payload.size() < ipv6_fixed_header) {
+        out.truncated = true;
+        return;
+    }
+    const auto payload_length = detail::load_be<std::uint16_t>(payload.data() + 4);
+    const datagram bytes(payload,
+                         payload_length == 0 ? datagram::unknown_length : ipv6_fixed_header + payload_length);
+    out.src = bytes.v6(8);
+    out.dst = bytes.v6(24);
+    walk_ipv6_headers(out, bytes, bytes.u8(6), ipv6_fixed_header);
+}
+
+bool describes_ipv4_addresses(std::uint16_t hardware_type, std::uint8_t hardware_length, std::uint16_t protocol_type,
+                              std::uint8_t protocol_length) noexcept
+{
+    if (protocol_type != ETH_P_IP || protocol_length != 4)
+        return false;
+    const bool ethernet = hardware_type == ARPHRD_ETHER || hardware_type == ARPHRD_IEEE802;
+    return !ethernet || hardware_length == ETH_ALEN;
+}
+
+void decode_arp(flow& out, std::span<const std::byte> payload) noexcept
+{
+    out.l3 = l3_protocol::arp;
+    // ARP carries no length of its own: only the copy can end it early.
+    const datagram bytes(payload, datagram::unknown_length);
+    if (!readable(out, bytes, 0, arp_fixed_header, decode_error::bad_arp_header))
+        return;
+    out.arp_op = bytes.u16(6);
+    const std::uint8_t hardware_length = bytes.u8(4);
+    if (!describes_ipv4_addresses(bytes.u16(0), hardware_length, bytes.u16(2), bytes.u8(5))) {
+        record(out, decode_error::bad_arp_header);
+        return;
+    }
+    const std::size_t sender = arp_fixed_header + hardware_length;
+    const std::size_t target = sender + 4 + hardware_length;
+    if (!readable(out, bytes, sender, 4, decode_error::bad_arp_header))
+        return;
+    out.src = bytes.v4(sender);
+    if (!readable(out, bytes, target, 4, decode_error::bad_arp_header))
+        return;
+    out.dst = bytes.v4(target);
+}
+
+l3_protocol named_by(std::uint16_t hw_protocol) noexcept
+{
+    switch (hw_protocol) {
+    case ETH_P_IP:
+        return l3_protocol::ipv4;
+    case ETH_P_IPV6:
+        return l3_protocol::ipv6;
+    case ETH_P_ARP:
+        return l3_protocol::arp;
+    default:
+        return l3_protocol::none;
+    }
+}
+
+void decode_ip(flow& out, std::span<const std::byte> payload, l3_protocol claimed) noexcept
+{
+    const auto version = std::to_integer<std::uint8_t>(payload[0]) >> 4;
+    const auto found = version == 4 ? l3_protocol::ipv4 : version == 6 ? l3_protocol::ipv6 : l3_protocol::none;
+    if (found == l3_protocol::none) {
+        record(out, claimed == l3_protocol::none ? decode_error::unknown_l3 : decode_error::bad_ip_version);
+        return;
+    }
+    if (claimed != l3_protocol::none && claimed != found)
+        record(out, decode_error::bad_ip_version);
+    if (found == l3_protocol::ipv4)
+        decode_ipv4(out, payload);
+    else
+        decode_ipv6(out, payload);
+}
+
+bool contradicts(std::uint8_t family, l3_protocol decoded) noexcept
+{
+    if (decoded == l3_protocol::none)
+        return false;
+    switch (family) {
+    case NFPROTO_IPV4:
+        return decoded != l3_protocol::ipv4;
+    case NFPROTO_IPV6:
+        return decoded != l3_protocol::ipv6;
+    case NFPROTO_ARP:
+        return decoded != l3_protocol::arp;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+flow decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family) noexcept
+{
+    flow out;
+    const auto claimed = named_by(hw_protocol);
+    if (claimed == l3_protocol::arp) {
+        decode_arp(out, payload);
+    } else if (payload.empty()) {
+        out.l3 = claimed;
+        out.truncated = true;
+    } else {
+        decode_ip(out, payload, claimed);
+    }
+    out.family_mismatch = contradicts(family, out.l3);
+    return out;
+}
+
+std::string_view to_string(decode_error error) noexcept
+{
+    switch (error) {
+    case decode_error::none:
+        return "";
+    case decode_error::unknown_l3:
+        return "unknown network protocol";
+    case decode_error::bad_ip_version:
+        return "bad ip version";
+    case decode_error::bad_ipv4_header_length:
+        return "bad ipv4 header length";
+    case decode_error::bad_ipv4_total_length:
+        return "bad ipv4 total length";
+    case decode_error::bad_ipv6_extension:
+        return "bad ipv6 extension header";
+    case decode_error::extension_chain_too_long:
+        return "ipv6 extension chain too long";
+    case decode_error::bad_arp_header:
+        return "bad arp header";
+    case decode_error::bad_transport_header:
+        return "bad transport header";
+    }
+    return "unknown decode error";
+}
+
+std::string_view to_string(l3_protocol protocol) noexcept
+{
+    switch (protocol) {
+    case l3_protocol::none:
+        return "";
+    case l3_protocol::ipv4:
+        return "ipv4";
+    case l3_protocol::ipv6:
+        return "ipv6";
+    case l3_protocol::arp:
+        return "arp";
+    }
+    return "unknown";
+}
+
+} // namespace nflog::inet

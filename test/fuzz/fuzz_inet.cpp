@@ -1,0 +1,120 @@
+// Input: hw_protocol (2 bytes, big-endian), family (1 byte), then the payload.
+// Beyond "no crash, no out-of-bounds read", checks the promises inet.hpp makes.
+
+#include <nflog/inet.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace {
+
+using nflog::inet::decode_error;
+using nflog::inet::flow;
+using nflog::inet::l3_protocol;
+
+constexpr std::uint8_t tcp = 6;
+constexpr std::uint8_t udp = 17;
+constexpr std::uint8_t sctp = 132;
+constexpr std::uint8_t udplite = 136;
+constexpr std::uint8_t icmp = 1;
+constexpr std::uint8_t icmpv6 = 58;
+
+void require(bool condition)
+{
+    if (!condition)
+        __builtin_trap();
+}
+
+bool has_ports(std::uint8_t protocol) { return protocol == tcp || protocol == udp || protocol == sctp || protocol == udplite; }
+
+bool same(const flow& a, const flow& b)
+{
+    return a.l3 == b.l3 && a.src == b.src && a.dst == b.dst && a.protocol == b.protocol && a.src_port == b.src_port &&
+           a.dst_port == b.dst_port && a.icmp_type == b.icmp_type && a.icmp_code == b.icmp_code &&
+           a.arp_op == b.arp_op && a.fragment == b.fragment && a.later_fragment == b.later_fragment &&
+           a.truncated == b.truncated && a.family_mismatch == b.family_mismatch && a.error == b.error;
+}
+
+template <class T>
+bool agrees(const T& in_prefix, const T& in_whole)
+{
+    return !in_prefix.has_value() || in_prefix == in_whole;
+}
+
+void check_alone(const flow& f, std::span<const std::byte> payload)
+{
+    require(f.src_port.has_value() == f.dst_port.has_value());
+    require(f.icmp_type.has_value() == f.icmp_code.has_value());
+    if (f.later_fragment)
+        require(f.fragment && !f.src_port && !f.icmp_type);
+    if (f.src_port)
+        require((f.l3 == l3_protocol::ipv4 || f.l3 == l3_protocol::ipv6) && f.protocol && has_ports(f.protocol.value()));
+    if (f.icmp_type)
+        require((f.l3 == l3_protocol::ipv4 && f.protocol == icmp) || (f.l3 == l3_protocol::ipv6 && f.protocol == icmpv6));
+    if (f.arp_op || f.l3 == l3_protocol::arp)
+        require(f.l3 == l3_protocol::arp && !f.protocol && !f.src_port && !f.icmp_type && !f.fragment);
+    if (f.l3 == l3_protocol::none)
+        require(f.src.is_unspecified() && f.dst.is_unspecified() && !f.protocol && !f.arp_op && !f.fragment &&
+                !f.family_mismatch && (f.truncated || f.error != decode_error::none));
+    if (f.l3 == l3_protocol::ipv6)
+        require(f.src.is_v6() || (f.truncated && f.src == boost::asio::ip::address()));
+    if (f.l3 == l3_protocol::ipv4 || f.l3 == l3_protocol::arp)
+        require(f.src.is_v4() && f.dst.is_v4());
+    if (payload.empty())
+        require(f.truncated && f.error == decode_error::none);
+    // A decode that met no obstacle reached the transport header, so it must have read it.
+    const bool complete = !f.truncated && f.error == decode_error::none && !f.later_fragment;
+    if (complete && (f.l3 == l3_protocol::ipv4 || f.l3 == l3_protocol::ipv6) && f.protocol) {
+        if (has_ports(f.protocol.value()))
+            require(f.src_port.has_value());
+        if ((f.l3 == l3_protocol::ipv4 && f.protocol == icmp) || (f.l3 == l3_protocol::ipv6 && f.protocol == icmpv6))
+            require(f.icmp_type.has_value());
+    }
+}
+
+// A shorter copy of the same packet may know less, never something else.
+void check_prefix(const flow& whole, std::span<const std::byte> payload, std::size_t size, std::uint16_t hw_protocol,
+                  std::uint8_t family)
+{
+    const auto part = nflog::inet::decode(payload.first(size), hw_protocol, family);
+    check_alone(part, payload.first(size));
+    if (!part.truncated) {
+        require(same(part, whole));
+        return;
+    }
+    if (size > 0)
+        require(part.l3 == whole.l3);
+    if (part.error != decode_error::none)
+        require(part.error == whole.error);
+    require(agrees(part.protocol, whole.protocol) && agrees(part.src_port, whole.src_port) &&
+            agrees(part.dst_port, whole.dst_port) && agrees(part.icmp_type, whole.icmp_type) &&
+            agrees(part.icmp_code, whole.icmp_code) && agrees(part.arp_op, whole.arp_op));
+    require(part.src.is_unspecified() || part.src == whole.src);
+    require(part.dst.is_unspecified() || part.dst == whole.dst);
+    require(!part.later_fragment || whole.later_fragment);
+    require(!part.fragment || whole.fragment);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    if (size < 3)
+        return 0;
+    const auto hw_protocol = static_cast<std::uint16_t>(data[0] << 8 | data[1]);
+    const std::uint8_t family = data[2];
+    const std::span<const std::byte> payload(reinterpret_cast<const std::byte*>(data + 3), size - 3);
+
+    const auto whole = nflog::inet::decode(payload, hw_protocol, family);
+    check_alone(whole, payload);
+    require(same(whole, nflog::inet::decode(payload, hw_protocol, family)));
+
+    // Headers sit at the front; every short cut is checked, a few long ones too.
+    constexpr std::size_t every_cut_up_to = 128;
+    for (std::size_t cut = 0; cut < payload.size() && cut <= every_cut_up_to; ++cut)
+        check_prefix(whole, payload, cut, hw_protocol, family);
+    for (std::size_t cut = every_cut_up_to + 1; cut < payload.size(); cut += 1 + cut / 8)
+        check_prefix(whole, payload, cut, hw_protocol, family);
+    return 0;
+}
