@@ -42,6 +42,30 @@ std::size_t build_config_message(std::span<std::byte> out, const config_request&
     return header->nlmsg_len;
 }
 
+namespace {
+
+// The kernel counts in hundredths of a second; never round a wish for a
+// short delay down to "no timer at all".
+std::uint32_t centiseconds(std::chrono::milliseconds timeout) noexcept
+{
+    return static_cast<std::uint32_t>((timeout.count() + 9) / 10);
+}
+
+} // namespace
+
+config_request settings_request(std::uint16_t group, const group_settings& settings) noexcept
+{
+    config_request request;
+    request.group = group;
+    request.mode = settings.mode;
+    request.copy_range = settings.copy_range;
+    request.nlbufsiz = settings.nlbufsiz;
+    if (settings.flush_timeout)
+        request.timeout_centiseconds = centiseconds(*settings.flush_timeout);
+    request.queue_threshold = settings.queue_threshold;
+    return request;
+}
+
 config_request bind_request(const options& opts, std::uint16_t group) noexcept
 {
     config_request request;
@@ -50,9 +74,7 @@ config_request bind_request(const options& opts, std::uint16_t group) noexcept
     request.mode = opts.mode;
     request.copy_range = opts.copy_range;
     request.nlbufsiz = opts.nlbufsiz;
-    // The kernel counts in hundredths of a second; never round a wish for a
-    // short delay down to "no timer at all".
-    request.timeout_centiseconds = static_cast<std::uint32_t>((opts.flush_timeout.count() + 9) / 10);
+    request.timeout_centiseconds = centiseconds(opts.flush_timeout);
     request.queue_threshold = opts.queue_threshold;
     std::uint16_t flags = 0;
     if (opts.sequence_numbers)

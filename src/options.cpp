@@ -29,20 +29,37 @@ result<void> validate(const options& opts) noexcept
         for (std::size_t j = i + 1; j < opts.groups.size(); ++j)
             if (opts.groups[i] == opts.groups[j])
                 return make_error_code(errc::invalid_option);
-    if (opts.mode != copy_mode::none && opts.mode != copy_mode::meta && opts.mode != copy_mode::packet)
-        return make_error_code(errc::invalid_option);
-    if (opts.mode == copy_mode::packet && (opts.copy_range == 0 || opts.copy_range > options::max_copy_range))
-        return make_error_code(errc::invalid_option);
-    if (opts.nlbufsiz < smallest_nlbufsiz() || opts.nlbufsiz > options::max_nlbufsiz)
-        return make_error_code(errc::invalid_option);
-    if (opts.flush_timeout.count() < 0 || opts.flush_timeout.count() > 10LL * 0xffffffffLL)
-        return make_error_code(errc::invalid_option);
-    if (opts.queue_threshold == 0)
-        return make_error_code(errc::invalid_option);
+    group_settings settings;
+    settings.mode = opts.mode;
+    settings.copy_range = opts.copy_range;
+    settings.nlbufsiz = opts.nlbufsiz;
+    settings.flush_timeout = opts.flush_timeout;
+    settings.queue_threshold = opts.queue_threshold;
+    BOOST_OUTCOME_TRY(validate(settings));
     if (opts.receive_buffer_size > static_cast<std::size_t>(0x7fffffff))
         return make_error_code(errc::invalid_option);
     if (!opts.netns.empty() && opts.netns_fd >= 0)
         return make_error_code(errc::invalid_option);
+    return boost::outcome_v2::success();
+}
+
+result<void> validate(const group_settings& settings) noexcept
+{
+    const auto invalid = make_error_code(errc::invalid_option);
+    if (settings.mode) {
+        const auto mode = *settings.mode;
+        if (mode != copy_mode::none && mode != copy_mode::meta && mode != copy_mode::packet)
+            return invalid;
+        if (mode == copy_mode::packet && (settings.copy_range == 0 || settings.copy_range > options::max_copy_range))
+            return invalid;
+    }
+    if (settings.nlbufsiz && (*settings.nlbufsiz < smallest_nlbufsiz() || *settings.nlbufsiz > options::max_nlbufsiz))
+        return invalid;
+    if (settings.flush_timeout &&
+        (settings.flush_timeout->count() < 0 || settings.flush_timeout->count() > 10LL * 0xffffffffLL))
+        return invalid;
+    if (settings.queue_threshold && *settings.queue_threshold == 0)
+        return invalid;
     return boost::outcome_v2::success();
 }
 

@@ -27,7 +27,7 @@ constexpr std::size_t reply_buffer_size = 64 * 1024;
 
 class request_channel {
 public:
-    request_channel(int fd, std::vector<std::vector<std::byte>>& early, std::string* diagnostic)
+    request_channel(int fd, std::deque<std::vector<std::byte>>& early, std::string* diagnostic)
         : fd_(fd), early_(early), diagnostic_(diagnostic), buffer_(reply_buffer_size)
     {
     }
@@ -97,7 +97,7 @@ private:
     }
 
     int fd_;
-    std::vector<std::vector<std::byte>>& early_;
+    std::deque<std::vector<std::byte>>& early_;
     std::string* diagnostic_;
     std::vector<std::byte> buffer_;
     std::uint32_t sequence_ = 0;
@@ -198,6 +198,16 @@ result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
         bound_groups.push_back(group);
     }
     return bound;
+}
+
+result<void> configure_group(int fd, const config_request& request, std::deque<std::vector<std::byte>>& early,
+                             std::string* diagnostic)
+{
+    request_channel channel(fd, early, diagnostic);
+    BOOST_OUTCOME_TRY(const int answer, channel.transact(request));
+    if (answer != 0)
+        return bind_error(answer, fd);
+    return boost::outcome_v2::success();
 }
 
 void unbind_groups(int fd, std::span<const std::uint16_t> groups) noexcept

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,9 +66,22 @@ struct options {
     int netns_fd = -1;
 };
 
+/// Settings of one bound group that may change at run time; unset fields keep
+/// their current value.
+struct group_settings {
+    std::optional<copy_mode> mode;
+    std::uint32_t copy_range = options::max_copy_range; ///< with `mode`
+    std::optional<std::uint32_t> nlbufsiz;
+    std::optional<std::chrono::milliseconds> flush_timeout;
+    std::optional<std::uint32_t> queue_threshold;
+};
+
 /// Checks `opts` the way the kernel would, including the values it would ACK
 /// and silently ignore. `errc::no_group` or `errc::invalid_option`.
 result<void> validate(const options& opts) noexcept;
+
+/// The same checks for run-time settings.
+result<void> validate(const group_settings& settings) noexcept;
 
 /// Bytes of one receive buffer: the largest datagram the kernel can send
 /// with these options (it may exceed nlbufsiz: the kernel rounds allocations up).

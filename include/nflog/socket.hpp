@@ -59,7 +59,7 @@ template <class Executor = net::any_io_executor>
 class basic_socket {
     struct impl {
         impl(const Executor& executor, int fd, std::size_t capacity, std::vector<std::uint16_t> groups,
-             std::vector<std::vector<std::byte>> early)
+             std::deque<std::vector<std::byte>> early)
             : socket(executor, netlink::raw_protocol::netfilter(), fd), state(capacity, std::move(groups), std::move(early))
         {
         }
@@ -133,6 +133,20 @@ public:
     const nflog::stats& stats() const noexcept { return impl_->state.counters(); }
 
     native_socket_type& native_socket() noexcept { return impl_->socket; }
+
+    /// Changes the kernel's settings for one bound group, synchronously
+    /// (for example to trade latency for batching at run time). Call it
+    /// when no receive is pending: it reads the socket until the kernel's
+    /// answer, keeping every datagram that arrives meanwhile for the next
+    /// receives. Errors: `errc::invalid_option`, `errc::group_not_bound`
+    /// (no socket bound it), `errc::group_busy` (another socket did),
+    /// `errc::permission_denied`, or a kernel errno.
+    result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
+    {
+        BOOST_OUTCOME_TRY(validate(settings));
+        return detail::configure_group(impl_->socket.native_handle(), detail::settings_request(group, settings),
+                                       impl_->state.early_datagrams(), diagnostic);
+    }
 
     /// Receives the next datagram of NFLOG packets.
     ///

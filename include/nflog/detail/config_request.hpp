@@ -38,6 +38,9 @@ std::size_t build_config_message(std::span<std::byte> out, const config_request&
 /// The full configuration `opts` asks for, as one BIND message for `group`.
 config_request bind_request(const options& opts, std::uint16_t group) noexcept;
 
+/// A configuration change for a bound group, without a command.
+config_request settings_request(std::uint16_t group, const group_settings& settings) noexcept;
+
 } // namespace nflog::detail
 
 #endif

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -20,7 +21,7 @@ namespace nflog::detail {
 class receive_state {
 public:
     receive_state(std::size_t datagram_capacity, std::vector<std::uint16_t> groups,
-                  std::vector<std::vector<std::byte>> early_datagrams)
+                  std::deque<std::vector<std::byte>> early_datagrams)
         : pool_(std::make_shared<buffer_pool>(datagram_capacity)), groups_(std::move(groups)),
           next_sequence_(groups_.size(), 0), early_(std::move(early_datagrams))
     {
@@ -32,18 +33,19 @@ public:
 
     buffer_lease acquire() { return pool_->acquire(); }
 
-    bool has_early_datagram() const noexcept { return early_next_ < early_.size(); }
+    bool has_early_datagram() const noexcept { return !early_.empty(); }
+    /// Where datagrams that arrive during a synchronous request are kept.
+    std::deque<std::vector<std::byte>>& early_datagrams() noexcept { return early_; }
 
     /// The next datagram that arrived during setup, as a batch.
     batch take_early_datagram()
     {
-        auto& datagram = early_[early_next_++];
+        const auto datagram = std::move(early_.front());
+        early_.pop_front();
         auto lease = acquire();
         const auto size = std::min(datagram.size(), lease.bytes().size());
         std::memcpy(lease.bytes().data(), datagram.data(), size);
-        auto out = accept(std::move(lease), datagram.size());
-        std::vector<std::byte>().swap(datagram);
-        return out;
+        return accept(std::move(lease), datagram.size());
     }
 
     /// Turns `received` bytes (the datagram's real length, as MSG_TRUNC
@@ -100,8 +102,7 @@ private:
     std::shared_ptr<buffer_pool> pool_;
     std::vector<std::uint16_t> groups_;
     std::vector<std::uint32_t> next_sequence_;
-    std::vector<std::vector<std::byte>> early_;
-    std::size_t early_next_ = 0;
+    std::deque<std::vector<std::byte>> early_;
     nflog::stats counters_;
 };
 

@@ -1,11 +1,13 @@
 #ifndef NFLOG_DETAIL_SETUP_HPP
 #define NFLOG_DETAIL_SETUP_HPP
 
+#include <nflog/detail/config_request.hpp>
 #include <nflog/options.hpp>
 #include <nflog/result.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,13 +19,19 @@ struct bound_socket {
     int fd = -1;
     /// Datagrams that arrived while waiting for ACKs (a group bound first
     /// may already log before the next one is bound): delivered first, never dropped.
-    std::vector<std::vector<std::byte>> early_datagrams;
+    std::deque<std::vector<std::byte>> early_datagrams;
 };
 
 /// Opens, binds and configures synchronously. On failure nothing stays
 /// bound and no descriptor leaks; `diagnostic` receives the kernel's
 /// extended-ACK text when it sent one.
 result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic);
+
+/// Sends one configuration request on a bound socket and waits for its ACK;
+/// datagrams that arrive meanwhile are appended to `early`. Errors as for
+/// open_and_bind, plus `errc::group_not_bound`.
+result<void> configure_group(int fd, const config_request& request, std::deque<std::vector<std::byte>>& early,
+                             std::string* diagnostic);
 
 /// Sends UNBIND for each group without waiting: closing the socket would
 /// destroy the instances anyway, this only makes it immediate.
