@@ -1,0 +1,261 @@
+#include <nflog/socket.hpp>
+
+#include "nflog_fixture.hpp"
+#include "support/counting_allocator.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <sys/socket.h>
+
+#include <thread>
+
+namespace {
+
+using namespace nflog;
+using namespace nflog::test;
+using boost::system::error_code;
+
+std::size_t valid_packets(const batch& received)
+{
+    std::size_t count = 0;
+    for (const auto& item : received)
+        count += item ? 1 : 0;
+    return count;
+}
+
+class socket_tokens : public nflog_fixture {
+protected:
+    void SetUp() override
+    {
+        nflog_fixture::SetUp();
+        if (IsSkipped() || HasFatalFailure())
+            return;
+        watcher.emplace(open_socket({41}));
+        sender.emplace(netns->path(), AF_INET, SOCK_DGRAM);
+    }
+    void send_one() { sender->send_udp("127.0.0.1", 9, 1); }
+
+    std::optional<nflog::socket> watcher;
+    std::optional<namespace_socket> sender;
+};
+
+TEST_F(socket_tokens, callback)
+{
+    send_one();
+    std::size_t packets = 0;
+    watcher->async_receive([&](error_code error, batch received) {
+        EXPECT_FALSE(error) << error.message();
+        packets = valid_packets(received);
+    });
+    io.run();
+    EXPECT_EQ(packets, 1u);
+}
+
+TEST_F(socket_tokens, use_awaitable)
+{
+    send_one();
+    std::size_t packets = 0;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            auto received = co_await watcher->async_receive(net::use_awaitable);
+            packets = valid_packets(received);
+        },
+        [](std::exception_ptr failure) { EXPECT_FALSE(failure); });
+    io.run();
+    EXPECT_EQ(packets, 1u);
+}
+
+TEST_F(socket_tokens, as_tuple_with_use_awaitable_reports_errors_as_values)
+{
+    std::optional<error_code> outcome;
+    net::cancellation_signal stop;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            auto [error, received] = co_await watcher->async_receive(
+                net::bind_cancellation_slot(stop.slot(), net::as_tuple(net::use_awaitable)));
+            outcome = error;
+            EXPECT_TRUE(received.empty());
+        },
+        net::detached);
+    io.poll();
+    stop.emit(net::cancellation_type::terminal);
+    io.run();
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(*outcome, net::error::operation_aborted);
+}
+
+TEST_F(socket_tokens, use_future_from_a_plain_thread)
+{
+    auto work = net::make_work_guard(io);
+    std::thread runner([&] { io.run(); });
+    auto pending = watcher->async_receive(net::use_future);
+    send_one();
+    batch received = pending.get();
+    EXPECT_EQ(valid_packets(received), 1u);
+    work.reset();
+    runner.join();
+}
+
+TEST_F(socket_tokens, deferred_starts_only_when_invoked)
+{
+    send_one();
+    auto operation = watcher->async_receive(net::deferred);
+    io.poll();
+    EXPECT_EQ(watcher->stats().datagrams, 0u) << "a deferred operation must not start by itself";
+    std::size_t packets = 0;
+    bool ran = false;
+    std::move(operation)([&](error_code error, batch received) {
+        ran = true;
+        EXPECT_FALSE(error);
+        packets = valid_packets(received);
+    });
+    io.restart();
+    io.run();
+    EXPECT_TRUE(ran);
+    EXPECT_EQ(packets, 1u);
+}
+
+TEST_F(socket_tokens, detached_still_receives_and_counts)
+{
+    send_one();
+    watcher->async_receive(net::detached);
+    io.run();
+    EXPECT_EQ(watcher->stats().packets, 1u);
+}
+
+TEST_F(socket_tokens, every_cancellation_type_leaves_the_data_for_the_next_receive)
+{
+    for (const auto type : {net::cancellation_type::terminal, net::cancellation_type::partial,
+                            net::cancellation_type::total}) {
+        net::cancellation_signal stop;
+        std::optional<error_code> outcome;
+        watcher->async_receive(net::bind_cancellation_slot(
+            stop.slot(), [&](error_code error, batch) { outcome = error; }));
+        io.restart();
+        io.poll();
+        stop.emit(type);
+        io.run();
+        ASSERT_TRUE(outcome.has_value());
+        EXPECT_EQ(*outcome, net::error::operation_aborted);
+    }
+    send_one();
+    send_one();
+    EXPECT_EQ(collect(*watcher, 2).size(), 2u);
+    EXPECT_EQ(watcher->stats().lost, 0u);
+}
+
+TEST_F(socket_tokens, cancelling_mid_stream_loses_nothing)
+{
+    constexpr std::size_t total = 400;
+    std::size_t received_packets = 0;
+    std::size_t aborted = 0;
+    net::cancellation_signal stop;
+    std::function<void()> next = [&] {
+        watcher->async_receive(net::bind_cancellation_slot(stop.slot(), [&](error_code error, batch received) {
+            if (error == net::error::operation_aborted)
+                ++aborted;
+            else
+                EXPECT_FALSE(error) << error.message();
+            received_packets += valid_packets(received);
+            if (received_packets < total)
+                next();
+        }));
+    };
+    next();
+    // Interleave sends with cancellations of whatever receive is pending.
+    for (std::size_t i = 0; i < total; ++i) {
+        send_one();
+        if (i % 3 == 0)
+            stop.emit(net::cancellation_type::terminal);
+        io.poll();
+    }
+    net::steady_timer deadline(io, std::chrono::seconds(10));
+    deadline.async_wait([&](error_code error) {
+        if (!error)
+            watcher->cancel();
+    });
+    while (received_packets < total && !io.stopped())
+        io.run_one();
+    EXPECT_EQ(received_packets, total);
+    EXPECT_GT(aborted, 0u);
+    EXPECT_EQ(watcher->stats().lost, 0u);
+    EXPECT_EQ(watcher->stats().overruns, 0u);
+    EXPECT_EQ(netns->rule_packets("udp9"), static_cast<long>(total));
+}
+
+TEST_F(socket_tokens, close_with_a_receive_pending_aborts_it)
+{
+    std::optional<error_code> outcome;
+    watcher->async_receive([&](error_code error, batch) { outcome = error; });
+    io.poll();
+    watcher->close();
+    EXPECT_FALSE(watcher->is_open());
+    io.run();
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(*outcome, net::error::operation_aborted);
+    // The groups were released.
+    EXPECT_TRUE(nflog::socket::open(io, options_for({41})));
+}
+
+TEST_F(socket_tokens, destroying_with_a_receive_pending_aborts_it)
+{
+    std::optional<error_code> outcome;
+    watcher->async_receive([&](error_code error, batch) { outcome = error; });
+    io.poll();
+    watcher.reset();
+    io.run();
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(*outcome, net::error::operation_aborted);
+}
+
+TEST_F(socket_tokens, batches_outlive_the_socket)
+{
+    send_one();
+    auto received = watcher->receive();
+    ASSERT_TRUE(received);
+    watcher.reset();
+    ASSERT_EQ(received.value().size(), 1u);
+    EXPECT_EQ((*received.value().begin()).value().prefix(), "DENIED udp");
+}
+
+TEST_F(socket_tokens, the_receive_path_allocates_nothing_per_event)
+{
+    constexpr int rounds = 200;
+    std::size_t packets = 0;
+    std::size_t ports = 0;
+    auto receive_one = [&] {
+        send_one();
+        watcher->async_receive([&](error_code error, batch received) {
+            EXPECT_FALSE(error);
+            for (const auto& item : received) {
+                if (!item)
+                    continue;
+                ++packets;
+                const auto flow = inet::decode(item.value().payload(), item.value().hw_protocol(), item.value().family());
+                ports += flow.dst_port.value_or(0) == 9 ? 1 : 0;
+            }
+        });
+        io.restart();
+        io.run();
+    };
+    // Warm up: the buffer pool and Asio's handler memory are allocated once.
+    for (int i = 0; i < 5; ++i)
+        receive_one();
+    allocation_scope scope;
+    for (int i = 0; i < rounds; ++i)
+        receive_one();
+    EXPECT_EQ(scope.count(), 0u);
+    EXPECT_EQ(packets, rounds + 5u);
+    EXPECT_EQ(ports, rounds + 5u);
+}
+
+} // namespace
