@@ -25,6 +25,8 @@ struct fixture {
 
 namespace fixture_parts {
 
+inline constexpr std::uint16_t packet_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+
 inline bytes header_attribute(std::uint8_t hook = NF_INET_LOCAL_IN)
 {
     return attribute(NFULA_PACKET_HDR, packet_header(0x0800, hook));
@@ -136,7 +138,7 @@ inline std::vector<fixture> packet_fixtures()
     add("prefix-unterminated", packet(concat({header_attribute(), attribute(NFULA_PREFIX, to_bytes("abc"))})));
     add("prefix-embedded-nul", packet(concat({header_attribute(), attribute(NFULA_PREFIX, to_bytes(std::string_view("ab\0cd\0", 6)))})));
     add("prefix-127", packet(concat({header_attribute(), attribute(NFULA_PREFIX, nul_terminated(std::string(127, 'x')))})));
-    add("hwaddr-long", packet_with(attribute(NFULA_HWADDR, hwaddr_payload(9, {1, 2, 3, 4, 5, 6, 7, 8}))));
+    add("hwaddr-length-9", packet_with(attribute(NFULA_HWADDR, hwaddr_payload(9, {1, 2, 3, 4, 5, 6, 7, 8}))));
     add("timestamp-saturated", packet_with(attribute(NFULA_TIMESTAMP, timestamp_payload(~std::uint64_t{0}, ~std::uint64_t{0}))));
     add("vlan-empty", packet_with(nested_attribute(NFULA_VLAN, {})));
 
@@ -145,7 +147,7 @@ inline std::vector<fixture> packet_fixtures()
     add("message-length-small", concat({with_length(packet_with(bytes{}), 15), packet_with(bytes{})}));
     add("message-length-past-end", with_length(packet_with(bytes{}), 4096));
     add("wrong-type", message((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, concat({nfgen(NFPROTO_IPV4, 1), header_attribute()})));
-    add("short-nfgenmsg", message(packet_message_type, to_bytes({2, 0})));
+    add("short-nfgenmsg", message(packet_type, to_bytes({2, 0})));
     add("missing-packet-header", packet(attribute(NFULA_PREFIX, nul_terminated("x"))));
     for (int length = 0; length < 4; ++length)
         add("attribute-length-" + std::to_string(length), packet_with(attribute(NFULA_MARK, be<std::uint32_t>(1), length)));
