@@ -182,6 +182,21 @@ private:
     std::span<const std::byte> datagram_;
 };
 
+/// Whether `datagram` carries an `NLMSG_DONE` within trustworthy framing:
+/// the end of a dump, which `message_range` stops at without yielding.
+inline bool contains_done(std::span<const std::byte> datagram) noexcept
+{
+    while (datagram.size() >= message_view::header_size) {
+        const auto length = detail::load<std::uint32_t>(datagram.data());
+        if (length < message_view::header_size || length > datagram.size())
+            return false;
+        if (detail::load<std::uint16_t>(datagram.data() + 4) == NLMSG_DONE)
+            return true;
+        datagram = datagram.subspan(std::min<std::size_t>(detail::align4(length), datagram.size()));
+    }
+    return false;
+}
+
 } // namespace nflog::netlink
 
 #endif

@@ -52,6 +52,8 @@ private:
 /// A netlink address (`sockaddr_nl`): a port id and a multicast group mask.
 /// It remembers its protocol, so that `socket.open(endpoint.protocol())` and
 /// the socket constructors taking an endpoint open the right netlink family.
+/// An endpoint the kernel fills in (`local_endpoint`, `receive_from`) keeps
+/// the protocol it was constructed with: `sockaddr_nl` has no field for it.
 class endpoint {
 public:
     using protocol_type = raw_protocol;
