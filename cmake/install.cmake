@@ -15,5 +15,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/nflogConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/nflogConfig.cmake ${PROJECT_BINARY_DIR}/nflogConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/nflog)
 
+file(RELATIVE_PATH NFLOG_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" NFLOG_PC_TO_PREFIX "${NFLOG_PC_TO_PREFIX}")
 configure_file(cmake/nflog.pc.in ${PROJECT_BINARY_DIR}/nflog.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/nflog.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
