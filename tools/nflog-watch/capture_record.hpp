@@ -1,0 +1,42 @@
+#ifndef NFLOG_WATCH_CAPTURE_RECORD_HPP
+#define NFLOG_WATCH_CAPTURE_RECORD_HPP
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace nflog::watch {
+
+/// libpcap link types (LINKTYPE_* = DLT_* for these two) the reader understands.
+inline constexpr int link_type_nflog = 239;
+inline constexpr int link_type_netlink = 253;
+
+/// One capture record with its link-layer wrapping removed.
+struct unwrapped_record {
+    enum class status {
+        datagram,      ///< `datagram` holds netlink messages
+        not_netfilter, ///< another netlink family: nothing NFLOG can be in it
+        malformed,     ///< the wrapping itself is broken; `problem` says how
+    };
+    status state = status::datagram;
+    std::span<const std::byte> datagram;
+    std::string_view problem;
+};
+
+/// LINKTYPE_NETLINK (what libpcap records on an `nlmon` interface): a 16-byte
+/// header, ARPHRD_NETLINK at bytes 2-3 and the netlink family at bytes 14-15,
+/// both big-endian, then one netlink datagram as the socket received it.
+unwrapped_record unwrap_netlink_record(std::span<const std::byte> record) noexcept;
+
+/// LINKTYPE_NFLOG (what libpcap records on `nflog:N`): the nfgenmsg of one
+/// NFULNL_MSG_PACKET (family, version, group big-endian) and its attributes,
+/// without the netlink header. libpcap has already put each TLV's length and
+/// type into this host's order, and the values are as the kernel sent them, so
+/// putting an nlmsghdr in front gives back the message the kernel sent; it is
+/// built in `buffer`, which keeps its capacity from record to record.
+unwrapped_record unwrap_nflog_record(std::span<const std::byte> record, std::vector<std::byte>& buffer);
+
+} // namespace nflog::watch
+
+#endif

@@ -1,0 +1,216 @@
+#include "event_json.hpp"
+
+#include "iso_time.hpp"
+
+#include <nflog/action.hpp>
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <netinet/in.h>
+
+#include <array>
+#include <cstddef>
+#include <span>
+
+namespace nflog::watch {
+namespace {
+
+std::string_view family_name(std::uint8_t family) noexcept
+{
+    switch (family) {
+    case NFPROTO_IPV4: return "ipv4";
+    case NFPROTO_IPV6: return "ipv6";
+    case NFPROTO_BRIDGE: return "bridge";
+    case NFPROTO_ARP: return "arp";
+    case NFPROTO_NETDEV: return "netdev";
+    default: return {};
+    }
+}
+
+std::string_view protocol_name(std::uint8_t protocol) noexcept
+{
+    switch (protocol) {
+    case IPPROTO_TCP: return "tcp";
+    case IPPROTO_UDP: return "udp";
+    case IPPROTO_ICMP: return "icmp";
+    case IPPROTO_ICMPV6: return "icmpv6";
+    case IPPROTO_SCTP: return "sctp";
+    case IPPROTO_UDPLITE: return "udplite";
+    default: return {};
+    }
+}
+
+std::string_view l3_name(inet::l3_protocol protocol) noexcept
+{
+    switch (protocol) {
+    case inet::l3_protocol::ipv4: return "ipv4";
+    case inet::l3_protocol::ipv6: return "ipv6";
+    case inet::l3_protocol::arp: return "arp";
+    case inet::l3_protocol::none: break;
+    }
+    return {};
+}
+
+using address_buffer = std::array<char, INET6_ADDRSTRLEN>;
+
+// address::to_string() builds a std::string; inet_ntop writes into our buffer.
+std::string_view format_address(const boost::asio::ip::address& address, address_buffer& buffer) noexcept
+{
+    const char* text = nullptr;
+    if (address.is_v4()) {
+        const auto bytes = address.to_v4().to_bytes();
+        text = ::inet_ntop(AF_INET, bytes.data(), buffer.data(), buffer.size());
+    } else {
+        const auto bytes = address.to_v6().to_bytes();
+        text = ::inet_ntop(AF_INET6, bytes.data(), buffer.data(), buffer.size());
+    }
+    return text ? std::string_view{text} : std::string_view{};
+}
+
+// Up to 8 address bytes (nfulnl_msg_packet_hw) as "aa:bb:..".
+using hwaddr_buffer = std::array<char, 8 * 3>;
+
+std::string_view format_hwaddr(std::span<const std::byte> address, hwaddr_buffer& buffer) noexcept
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    std::size_t length = 0;
+    for (const auto byte : address.first(std::min(address.size(), std::size_t{8}))) {
+        if (length != 0)
+            buffer[length++] = ':';
+        const auto value = std::to_integer<unsigned>(byte);
+        buffer[length++] = hex[value >> 4];
+        buffer[length++] = hex[value & 0x0f];
+    }
+    return {buffer.data(), length};
+}
+
+// The decoder leaves addresses it could not read unspecified; a real
+// unspecified address (DHCP discover, ARP probe) is only trusted when nothing
+// stopped the decode.
+bool address_was_read(const boost::asio::ip::address& address, const inet::flow& flow) noexcept
+{
+    if (flow.l3 == inet::l3_protocol::none)
+        return false;
+    if (!address.is_unspecified())
+        return true;
+    return !flow.truncated && flow.error == inet::decode_error::none;
+}
+
+void write_time(json_object_writer& json, std::chrono::system_clock::time_point time, time_source source)
+{
+    iso_time_buffer buffer;
+    json.string("ts", format_iso_time(time, buffer));
+    json.string("ts_source", to_string(source));
+}
+
+template <class T>
+void optional_number(json_object_writer& json, std::string_view key, const std::optional<T>& value)
+{
+    if (value)
+        json.number(key, *value);
+}
+
+void write_flow(json_object_writer& json, const inet::flow& flow)
+{
+    if (const auto l3 = l3_name(flow.l3); !l3.empty())
+        json.string("l3", l3);
+    address_buffer address;
+    if (address_was_read(flow.src, flow))
+        json.string("src", format_address(flow.src, address));
+    if (address_was_read(flow.dst, flow))
+        json.string("dest", format_address(flow.dst, address));
+    if (flow.protocol) {
+        if (const auto name = protocol_name(*flow.protocol); !name.empty())
+            json.string("proto", name);
+        else
+            json.number("proto", *flow.protocol);
+    }
+    optional_number(json, "sport", flow.src_port);
+    optional_number(json, "dport", flow.dst_port);
+    optional_number(json, "port", flow.dst_port);
+    optional_number(json, "icmp_type", flow.icmp_type);
+    optional_number(json, "icmp_code", flow.icmp_code);
+    optional_number(json, "arp_op", flow.arp_op);
+    if (flow.fragment)
+        json.boolean("fragment", true);
+    if (flow.truncated)
+        json.boolean("truncated", true);
+    if (flow.error != inet::decode_error::none)
+        json.string("decode_error", inet::to_string(flow.error));
+}
+
+} // namespace
+
+std::string_view to_string(time_source source) noexcept
+{
+    switch (source) {
+    case time_source::kernel: return "kernel";
+    case time_source::capture: return "capture";
+    case time_source::local: return "local";
+    }
+    return "unknown";
+}
+
+void write_event(std::string& line, const packet_view& packet, const inet::flow& flow, const event_context& context)
+{
+    json_object_writer json(line);
+    if (const auto kernel_time = packet.timestamp())
+        write_time(json, *kernel_time, time_source::kernel);
+    else
+        write_time(json, context.fallback_time, context.fallback_source);
+    json.string("source", "nflog");
+    const bool has_prefix = packet.has(NFULA_PREFIX);
+    const auto prefix = packet.prefix();
+    json.string("action", action_from_prefix(prefix));
+    json.string("container", context.container);
+    if (context.netns)
+        json.string("netns", *context.netns);
+
+    json.number("group", packet.group());
+    if (const auto family = family_name(packet.family()); !family.empty())
+        json.string("family", family);
+    else
+        json.number("family", packet.family());
+    json.number("hook", packet.hook());
+    json.number("hw_protocol", packet.hw_protocol());
+    if (has_prefix) {
+        json.string("prefix", prefix);
+        json.string("detail", prefix);
+    }
+
+    write_flow(json, flow);
+
+    optional_number(json, "mark", packet.mark());
+    optional_number(json, "indev", packet.indev());
+    optional_number(json, "outdev", packet.outdev());
+    optional_number(json, "physindev", packet.physindev());
+    optional_number(json, "physoutdev", packet.physoutdev());
+    optional_number(json, "uid", packet.uid());
+    optional_number(json, "gid", packet.gid());
+    optional_number(json, "seq", packet.seq());
+    optional_number(json, "seq_global", packet.seq_global());
+    if (const auto hwaddr = packet.hwaddr(); !hwaddr.empty()) {
+        hwaddr_buffer buffer;
+        json.string("hwaddr", format_hwaddr(hwaddr, buffer));
+    }
+    optional_number(json, "vlan_proto", packet.vlan_proto());
+    optional_number(json, "vlan_tci", packet.vlan_tci());
+    if (packet.has(NFULA_PAYLOAD))
+        json.number("payload_len", packet.payload().size());
+    json.close();
+}
+
+json_object_writer begin_error(std::string& line, std::string_view reason, const event_context& context)
+{
+    json_object_writer json(line);
+    json.string("error", reason);
+    write_time(json, context.fallback_time, context.fallback_source);
+    json.string("source", "nflog");
+    json.string("container", context.container);
+    if (context.netns)
+        json.string("netns", *context.netns);
+    return json;
+}
+
+} // namespace nflog::watch

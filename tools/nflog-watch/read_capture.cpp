@@ -1,0 +1,142 @@
+#include "read_capture.hpp"
+
+#include "capture_reader.hpp"
+#include "capture_record.hpp"
+#include "event_json.hpp"
+
+#include <nflog/inet.hpp>
+#include <nflog/packet.hpp>
+
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nflog::watch {
+namespace {
+
+// Writes lines to a stdio stream; remembers a failure instead of reporting
+// each one, so that a closed pipe costs one diagnostic, not one per event.
+class line_sink {
+public:
+    explicit line_sink(std::FILE* out) noexcept : out_(out) {}
+
+    void write(const std::string& line) noexcept
+    {
+        if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() || std::fputc('\n', out_) == EOF)
+            failed_ = true;
+    }
+    bool finish() noexcept { return std::fflush(out_) == 0 && !failed_ && !std::ferror(out_); }
+
+private:
+    std::FILE* out_;
+    bool failed_ = false;
+};
+
+void write_error_line(line_sink& sink, std::string& line, std::string_view reason, const event_context& context,
+                      std::uint64_t record_number)
+{
+    auto json = begin_error(line, reason, context);
+    json.number("record", record_number);
+    json.close();
+    sink.write(line);
+}
+
+using reason_buffer = std::array<char, 160>;
+
+// A message the walk could not parse, or an NLMSG_ERROR the kernel sent (a
+// capture of a netlink socket holds its replies too): the latter carries an
+// errno and says so. error_code::message() would build a std::string; the
+// buffer overload does not.
+void write_message_error(line_sink& sink, std::string& line, const boost::system::error_code& error,
+                         const event_context& context, std::uint64_t record_number, reason_buffer& buffer)
+{
+    const bool kernel_reply = error.category() == boost::system::generic_category();
+    std::array<char, 128> message_buffer;
+    const char* message = error.message(message_buffer.data(), message_buffer.size());
+    const int length = std::snprintf(buffer.data(), buffer.size(), "%s%s", kernel_reply ? "kernel error reply: " : "",
+                                     message);
+    // snprintf reports the length it wanted; what it wrote stops at the buffer.
+    const auto written = length < 0 ? 0 : std::min(static_cast<std::size_t>(length), buffer.size() - 1);
+    const std::string_view reason(buffer.data(), written);
+    auto json = begin_error(line, reason, context);
+    json.number("record", record_number);
+    if (kernel_reply)
+        json.number("errno", error.value());
+    json.close();
+    sink.write(line);
+}
+
+} // namespace
+
+int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
+{
+    std::string problem;
+    auto reader = capture_reader::open(opts.read_path, problem);
+    if (!reader) {
+        // libpcap names the file in some reasons and not in others: name it once.
+        std::string_view reason = problem;
+        if (const auto named = opts.read_path + ": "; reason.starts_with(named))
+            reason.remove_prefix(named.size());
+        std::fprintf(diagnostics, "nflog-watch: cannot read %s: %.*s\n", opts.read_path.c_str(),
+                     static_cast<int>(reason.size()), reason.data());
+        return exit_cannot_open;
+    }
+    const int link_type = reader->link_type();
+    if (link_type != link_type_nflog && link_type != link_type_netlink) {
+        const char* name = pcap_datalink_val_to_name(link_type);
+        std::fprintf(diagnostics,
+                     "nflog-watch: %s: unsupported link type %d (%s): expected NFLOG (239) or NETLINK (253)\n",
+                     opts.read_path.c_str(), link_type, name ? name : "unknown");
+        return exit_unsupported_link_type;
+    }
+
+    line_sink sink(out);
+    std::string line;
+    std::vector<std::byte> rebuilt;
+    reason_buffer reason_storage;
+    capture_record record;
+    event_context context;
+    context.fallback_source = time_source::capture;
+    context.container = opts.container;
+    for (;;) {
+        const auto step = reader->read(record, problem);
+        if (step == capture_reader::step::end)
+            break;
+        if (step == capture_reader::step::damaged) {
+            sink.finish();
+            std::fprintf(diagnostics, "nflog-watch: %s: damaged capture after record %llu: %s\n",
+                         opts.read_path.c_str(), static_cast<unsigned long long>(record.number), problem.c_str());
+            return exit_damaged_capture;
+        }
+        context.fallback_time = record.time;
+        const auto contents = link_type == link_type_nflog ? unwrap_nflog_record(record.data, rebuilt)
+                                                           : unwrap_netlink_record(record.data);
+        if (contents.state == unwrapped_record::status::not_netfilter)
+            continue;
+        if (contents.state == unwrapped_record::status::malformed) {
+            write_error_line(sink, line, contents.problem, context, record.number);
+            continue;
+        }
+        for (const auto& item : packet_range(contents.datagram)) {
+            if (!item) {
+                write_message_error(sink, line, item.error(), context, record.number, reason_storage);
+                continue;
+            }
+            const auto& packet = item.assume_value();
+            const auto flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
+            write_event(line, packet, flow, context);
+            sink.write(line);
+        }
+    }
+    if (!sink.finish()) {
+        std::fprintf(diagnostics, "nflog-watch: cannot write the output\n");
+        return exit_output_failed;
+    }
+    return exit_ok;
+}
+
+} // namespace nflog::watch
