@@ -123,7 +123,7 @@ TEST(append_json_string, code_points_above_u10ffff_are_replaced)
     EXPECT_EQ(quoted("\xfe\xff"), R"("\ufffd\ufffd")");
 }
 
-TEST(append_json_string, every_single_byte_gives_valid_json)
+TEST(append_json_string, every_single_byte_is_copied_escaped_or_replaced)
 {
     // Exhaustive over one byte: ASCII printable is copied, the rest escaped or replaced.
     for (int byte = 0; byte < 256; ++byte) {
