@@ -2,6 +2,7 @@
 #define NFLOG_NFLOG_HPP
 
 // Everything nflog-asio offers, in one include.
+#include <nflog/action.hpp>
 #include <nflog/batch.hpp>
 #include <nflog/error.hpp>
 #include <nflog/inet.hpp>
