@@ -30,7 +30,8 @@ inline bytes to_bytes(std::initializer_list<int> values)
 inline bytes to_bytes(std::string_view text)
 {
     bytes out(text.size());
-    std::memcpy(out.data(), text.data(), text.size());
+    if (!text.empty()) // memcpy with null pointers is undefined, even for 0 bytes
+        std::memcpy(out.data(), text.data(), text.size());
     return out;
 }
 

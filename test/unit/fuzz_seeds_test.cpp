@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -28,7 +29,8 @@ bytes read_file(const std::filesystem::path& path)
     std::ifstream in(path, std::ios::binary);
     const std::vector<char> chars{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     bytes out(chars.size());
-    std::memcpy(out.data(), chars.data(), chars.size());
+    if (!chars.empty())
+        std::memcpy(out.data(), chars.data(), chars.size());
     return out;
 }
 

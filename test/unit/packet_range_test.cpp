@@ -36,6 +36,9 @@ std::vector<result<packet_view>> walk(const bytes& datagram)
     return out;
 }
 
+// The elements view the datagram: it must outlive them.
+std::vector<result<packet_view>> walk(bytes&&) = delete;
+
 void expect_packet(const result<packet_view>& item, std::uint16_t group, std::uint32_t mark)
 {
     ASSERT_TRUE(item) << item.error().message();
@@ -47,8 +50,10 @@ boost::system::error_code generic(int error) { return {error, boost::system::gen
 
 TEST(packet_range, empty_datagram_and_lone_done_yield_nothing)
 {
-    EXPECT_TRUE(walk({}).empty());
-    EXPECT_TRUE(walk(done_message()).empty());
+    const bytes nothing;
+    EXPECT_TRUE(walk(nothing).empty());
+    const auto done = done_message();
+    EXPECT_TRUE(walk(done).empty());
     const packet_range empty;
     EXPECT_EQ(empty.begin(), empty.end());
 }
@@ -66,7 +71,8 @@ TEST(packet_range, batch_of_packets_ends_at_done)
 
 TEST(packet_range, batch_without_done_ends_at_the_datagram)
 {
-    const auto items = walk(concat({marked_packet(1, 1), marked_packet(1, 2)}));
+    const auto datagram = concat({marked_packet(1, 1), marked_packet(1, 2)});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 2u);
     expect_packet(items[1], 1, 2);
 }
@@ -77,7 +83,8 @@ TEST(packet_range, unpadded_last_packet)
     // nlmsg_len and the datagram both end right after the payload byte.
     last.resize(16 + 4 + 8 + 5);
     last[0] = std::byte{16 + 4 + 8 + 5};
-    const auto items = walk(concat({marked_packet(1, 1), last}));
+    const auto datagram = concat({marked_packet(1, 1), last});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 2u);
     ASSERT_TRUE(items[1]);
     EXPECT_EQ(items[1].value().payload().size(), 1u);
@@ -88,7 +95,8 @@ TEST(packet_range, malformed_packet_in_the_middle_is_one_error_and_the_walk_goes
     const auto broken = packet_message(NFPROTO_IPV4, 1, concat({attribute(NFULA_PACKET_HDR, packet_header(0x0800, 1)), attribute(NFULA_MARK, be<std::uint16_t>(1))}));
     const auto headless = packet_message(NFPROTO_IPV4, 1, attribute(NFULA_MARK, be<std::uint32_t>(1)));
     const auto cut_nfgenmsg = message(packet_message_type, to_bytes({2, 0}));
-    const auto items = walk(concat({marked_packet(1, 1), broken, marked_packet(1, 2), headless, cut_nfgenmsg, marked_packet(1, 3), done_message()}));
+    const auto datagram = concat({marked_packet(1, 1), broken, marked_packet(1, 2), headless, cut_nfgenmsg, marked_packet(1, 3), done_message()});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 6u);
     expect_packet(items[0], 1, 1);
     EXPECT_EQ(items[1].error(), errc::bad_attribute_size);
@@ -102,7 +110,8 @@ TEST(packet_range, attribute_framing_error_stays_inside_its_message)
 {
     // A bad nla_len spoils one message only: nlmsg_len still frames the next.
     const auto broken = packet_message(NFPROTO_IPV4, 1, concat({attribute(NFULA_PACKET_HDR, packet_header(0x0800, 1)), attribute(NFULA_MARK, be<std::uint32_t>(1), 2)}));
-    const auto items = walk(concat({broken, marked_packet(1, 2)}));
+    const auto datagram = concat({broken, marked_packet(1, 2)});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 2u);
     EXPECT_EQ(items[0].error(), errc::bad_attribute_length);
     expect_packet(items[1], 1, 2);
@@ -111,7 +120,8 @@ TEST(packet_range, attribute_framing_error_stays_inside_its_message)
 TEST(packet_range, noop_and_foreign_messages_are_skipped)
 {
     const auto config = message((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, nfgen(NFPROTO_UNSPEC, 0));
-    const auto items = walk(concat({noop_message(), marked_packet(1, 1), noop_message(), config, message(NLMSG_OVERRUN, {}), marked_packet(1, 2)}));
+    const auto datagram = concat({noop_message(), marked_packet(1, 1), noop_message(), config, message(NLMSG_OVERRUN, {}), marked_packet(1, 2)});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 2u);
     expect_packet(items[0], 1, 1);
     expect_packet(items[1], 1, 2);
@@ -119,7 +129,8 @@ TEST(packet_range, noop_and_foreign_messages_are_skipped)
 
 TEST(packet_range, error_message_yields_its_errno)
 {
-    const auto items = walk(concat({marked_packet(1, 1), error_message(EPERM), marked_packet(1, 2), error_message(ENOBUFS)}));
+    const auto datagram = concat({marked_packet(1, 1), error_message(EPERM), marked_packet(1, 2), error_message(ENOBUFS)});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 4u);
     expect_packet(items[0], 1, 1);
     EXPECT_EQ(items[1].error(), generic(EPERM));
@@ -130,14 +141,16 @@ TEST(packet_range, error_message_yields_its_errno)
 
 TEST(packet_range, ack_is_skipped)
 {
-    const auto items = walk(concat({error_message(0), marked_packet(1, 1), error_message(0)}));
+    const auto datagram = concat({error_message(0), marked_packet(1, 1), error_message(0)});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 1u);
     expect_packet(items[0], 1, 1);
 }
 
 TEST(packet_range, error_message_too_short_for_its_errno_is_an_error_element)
 {
-    const auto items = walk(concat({message(NLMSG_ERROR, to_bytes({0xff, 0xff})), marked_packet(1, 1)}));
+    const auto datagram = concat({message(NLMSG_ERROR, to_bytes({0xff, 0xff})), marked_packet(1, 1)});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 2u);
     EXPECT_EQ(items[0].error(), errc::bad_error_message);
     expect_packet(items[1], 1, 1);
@@ -165,7 +178,8 @@ TEST(packet_range, framing_error_ends_the_walk_after_one_element)
 
 TEST(packet_range, framing_error_first)
 {
-    const auto items = walk(to_bytes({1, 2, 3}));
+    const auto datagram = to_bytes({1, 2, 3});
+    const auto items = walk(datagram);
     ASSERT_EQ(items.size(), 1u);
     EXPECT_EQ(items[0].error(), errc::short_message);
 }
