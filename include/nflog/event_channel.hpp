@@ -1,0 +1,61 @@
+#ifndef NFLOG_EVENT_CHANNEL_HPP
+#define NFLOG_EVENT_CHANNEL_HPP
+
+#include <nflog/detail/config.hpp>
+#include <nflog/detail/recycling_queue.hpp>
+#include <nflog/event.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/experimental/basic_channel.hpp>
+#include <boost/asio/experimental/channel_traits.hpp>
+#include <boost/system/error_code.hpp>
+
+namespace nflog {
+
+/// Asio's channel traits with a buffer that reuses its memory: once the
+/// channel has held its largest number of messages, sending and receiving
+/// allocate nothing. Everything else (cancellation and close notifications)
+/// is Asio's.
+template <class... Signatures>
+struct recycling_channel_traits : net::experimental::channel_traits<Signatures...> {
+    template <class... NewSignatures>
+    struct rebind {
+        using other = recycling_channel_traits<NewSignatures...>;
+    };
+
+    template <class Element>
+    struct container {
+        using type = detail::recycling_queue<Element>;
+    };
+};
+
+/// The completion signature of a channel of events: a watcher sends either
+/// an event with a default error code, or a report (see `basic_watcher`)
+/// with an error code and an event that carries only its `source` and
+/// `timestamp`.
+using event_signature = void(boost::system::error_code, event);
+
+/// `net::experimental::channel<void(boost::system::error_code, nflog::event)>`
+/// with `recycling_channel_traits`. A plain `net::experimental::channel` of
+/// the same signature works with the watcher too; its std::deque buffer
+/// allocates per buffered event.
+///
+/// As with every Asio channel: not thread-safe (use one thread or a strand
+/// for the channel and every watcher feeding it); a receive cancelled
+/// through its cancellation slot completes with
+/// `net::experimental::error::channel_cancelled` and takes nothing; after
+/// `close()` every receive completes with
+/// `net::experimental::error::channel_closed` — and Boost 1.81 drops the
+/// messages still buffered at that moment, so drain with `try_receive`
+/// before closing when they matter. Boost 1.81 also leaves a buffered
+/// channel refusing `try_send` after a receive was cancelled, until a
+/// receive waits again; `async_send` still delivers (the watcher falls back
+/// to it), so this costs a round trip, never an event.
+template <class Executor = net::any_io_executor>
+using basic_event_channel = net::experimental::basic_channel<Executor, recycling_channel_traits<>, event_signature>;
+
+using event_channel = basic_event_channel<>;
+
+} // namespace nflog
+
+#endif
