@@ -1,11 +1,13 @@
-// The fuzzers' seed corpora are the packet fixtures, committed under
-// test/fuzz/seeds/<target>/<fixture name>. This test fails when a fixture has
-// no identical seed file, so the seeds cannot drift from the fixtures.
-// After changing the fixtures, regenerate them with
+// The fuzzers' seed corpora are the packet fixtures and the recorded kernel
+// datagrams (test/data/nflog-netlink.pcap), committed under
+// test/fuzz/seeds/<target>/<name>. This test fails when one of them has no
+// identical seed file, so the seeds cannot drift from their sources.
+// After changing the fixtures or recording again, regenerate them with
 //   NFLOG_WRITE_FUZZ_SEEDS=1 <build>/test/nflog_unit_tests --gtest_filter='fuzz_seeds.*'
 // Extra files in those folders (for example inputs that once crashed a
 // fuzzer) are left alone.
 #include "support/packet_fixtures.hpp"
+#include "support/pcap_reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +17,7 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 namespace {
@@ -41,10 +44,26 @@ void write_file(const std::filesystem::path& path, const bytes& content)
     out.write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
 }
 
-TEST(fuzz_seeds, fixture_names_are_unique_file_names)
+// The fixtures, then every recorded datagram as "kernel-<record>".
+std::vector<fixture> seeds()
+{
+    auto out = packet_fixtures();
+    // Each record starts with the 16-byte cooked header libpcap writes for nlmon.
+    constexpr std::size_t cooked_header = 16;
+    const auto capture = read_pcap(std::string(NFLOG_TEST_DATA_DIR) + "/nflog-netlink.pcap");
+    for (std::size_t i = 0; i < capture.records.size(); ++i) {
+        const auto& data = capture.records[i].data;
+        if (data.size() <= cooked_header)
+            throw std::runtime_error("nflog-netlink.pcap: record " + std::to_string(i) + " holds no datagram");
+        out.push_back({"kernel-" + std::to_string(i), bytes(data.begin() + cooked_header, data.end())});
+    }
+    return out;
+}
+
+TEST(fuzz_seeds, seed_names_are_unique_file_names)
 {
     std::set<std::string> seen;
-    for (const auto& [name, datagram] : packet_fixtures()) {
+    for (const auto& [name, datagram] : seeds()) {
         EXPECT_TRUE(seen.insert(name).second) << name << " twice";
         EXPECT_FALSE(name.empty());
         EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-"), std::string::npos) << name;
@@ -52,11 +71,11 @@ TEST(fuzz_seeds, fixture_names_are_unique_file_names)
     }
 }
 
-TEST(fuzz_seeds, every_fixture_is_a_committed_seed)
+TEST(fuzz_seeds, every_fixture_and_recorded_datagram_is_a_committed_seed)
 {
     const bool write = std::getenv("NFLOG_WRITE_FUZZ_SEEDS") != nullptr;
     for (const auto* target : targets_fed_by_fixtures) {
-        for (const auto& [name, datagram] : packet_fixtures()) {
+        for (const auto& [name, datagram] : seeds()) {
             const auto path = seeds_root / target / name;
             if (write)
                 write_file(path, datagram);

@@ -4,6 +4,7 @@
 
 #include "support/mnl_differential.hpp"
 #include "support/packet_fixtures.hpp"
+#include "support/pcap_reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -43,6 +44,21 @@ TEST(mnl_differential, every_fixture_agrees_with_libmnl)
     EXPECT_GE(counts.outcomes["parsed"], 30u);
     EXPECT_EQ(counts.padding_differences, 1u) << "only attribute-into-padding reaches past nlmsg_len";
     EXPECT_GE(counts.silent_stops, 5u);
+}
+
+TEST(mnl_differential, recorded_kernel_datagrams_agree_with_libmnl)
+{
+    // Each record starts with the 16-byte cooked header libpcap writes for nlmon.
+    constexpr std::size_t cooked_header = 16;
+    const auto capture = read_pcap(std::string(NFLOG_TEST_DATA_DIR) + "/nflog-netlink.pcap");
+    ASSERT_GE(capture.records.size(), 20u);
+    mnl::tally counts;
+    for (std::size_t i = 0; i < capture.records.size(); ++i) {
+        const auto datagram = std::span<const std::byte>(capture.records[i].data).subspan(cooked_header);
+        EXPECT_EQ(mnl::compare_datagram(datagram, counts), "") << "record " << i;
+    }
+    EXPECT_GE(counts.outcomes["parsed"], 20u);
+    EXPECT_EQ(counts.padding_differences, 0u) << "the kernel pads every message";
 }
 
 TEST(mnl_differential, libmnl_walks_into_the_padding_where_nflog_stops)
