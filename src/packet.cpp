@@ -2,138 +2,180 @@
 
 #include <linux/netfilter/nfnetlink.h>
 
+#include <algorithm>
+
 namespace nflog {
 namespace {
 
-// Payload size each attribute must have; 0 means "any size".
-constexpr std::array<std::uint32_t, packet_view::max_attribute + 1> fixed_sizes = [] {
-    std::array<std::uint32_t, packet_view::max_attribute + 1> sizes{};
-    sizes[NFULA_PACKET_HDR] = sizeof(nfulnl_msg_packet_hdr);
-    sizes[NFULA_MARK] = 4;
-    sizes[NFULA_TIMESTAMP] = sizeof(nfulnl_msg_packet_timestamp);
-    sizes[NFULA_IFINDEX_INDEV] = 4;
-    sizes[NFULA_IFINDEX_OUTDEV] = 4;
-    sizes[NFULA_IFINDEX_PHYSINDEV] = 4;
-    sizes[NFULA_IFINDEX_PHYSOUTDEV] = 4;
-    sizes[NFULA_HWADDR] = sizeof(nfulnl_msg_packet_hw);
-    sizes[NFULA_UID] = 4;
-    sizes[NFULA_SEQ] = 4;
-    sizes[NFULA_SEQ_GLOBAL] = 4;
-    sizes[NFULA_GID] = 4;
-    sizes[NFULA_HWTYPE] = 2;
-    sizes[NFULA_HWLEN] = 2;
-    sizes[NFULA_CT_INFO] = 4;
-    return sizes;
+// The lengths an attribute may have, its header included: from `minimum` to
+// `minimum + spread`. Fixed-size attributes have no spread; the others take
+// anything from an empty payload on. Two flat arrays of words, so the check
+// reads each with one instruction.
+struct length_rules {
+    std::array<std::uint32_t, packet_view::max_attribute + 1> minimum{};
+    std::array<std::uint32_t, packet_view::max_attribute + 1> spread{};
+};
+
+constexpr length_rules rules = [] {
+    constexpr std::uint32_t header = netlink::attribute_view::header_size;
+    length_rules out;
+    out.minimum.fill(header);
+    out.spread.fill(0xffff - header);
+    const auto fixed = [&](int type, std::size_t payload) {
+        out.minimum[type] = header + static_cast<std::uint32_t>(payload);
+        out.spread[type] = 0;
+    };
+    fixed(NFULA_PACKET_HDR, sizeof(nfulnl_msg_packet_hdr));
+    fixed(NFULA_MARK, 4);
+    fixed(NFULA_TIMESTAMP, sizeof(nfulnl_msg_packet_timestamp));
+    fixed(NFULA_IFINDEX_INDEV, 4);
+    fixed(NFULA_IFINDEX_OUTDEV, 4);
+    fixed(NFULA_IFINDEX_PHYSINDEV, 4);
+    fixed(NFULA_IFINDEX_PHYSOUTDEV, 4);
+    fixed(NFULA_HWADDR, sizeof(nfulnl_msg_packet_hw));
+    fixed(NFULA_UID, 4);
+    fixed(NFULA_SEQ, 4);
+    fixed(NFULA_SEQ_GLOBAL, 4);
+    fixed(NFULA_GID, 4);
+    fixed(NFULA_HWTYPE, 2);
+    fixed(NFULA_HWLEN, 2);
+    fixed(NFULA_CT_INFO, 4);
+    return out;
 }();
+
+// The nested VLAN attribute: only its two members are kept, as offsets of
+// their payloads from `base`.
+errc parse_vlan(const std::byte* base, std::uint32_t at, std::uint32_t length, std::uint32_t& proto,
+                std::uint32_t& tci) noexcept
+{
+    const std::span<const std::byte> members(base + at + netlink::attribute_view::header_size,
+                                             length - netlink::attribute_view::header_size);
+    for (const auto& inner : netlink::attribute_range(members)) {
+        if (!inner)
+            return inner.error() == errc::short_attribute ? errc::short_attribute : errc::bad_attribute_length;
+        const auto& member = inner.assume_value();
+        const auto type = member.type();
+        if (type != NFULA_VLAN_PROTO && type != NFULA_VLAN_TCI)
+            continue;
+        if (member.payload().size() != 2)
+            return errc::bad_attribute_size;
+        const auto offset = static_cast<std::uint32_t>(member.payload().data() - base);
+        (type == NFULA_VLAN_PROTO ? proto : tci) = offset;
+    }
+    return errc{};
+}
 
 } // namespace
 
 result<packet_view> packet_view::parse(const netlink::message_view& message) noexcept
 {
-    if (message.type() != packet_message_type)
-        return make_error_code(errc::not_a_packet);
-    const auto payload = message.payload();
-    if (payload.size() < sizeof(nfgenmsg))
-        return make_error_code(errc::short_nfgenmsg);
-
     packet_view view;
-    view.base_ = message.bytes().data();
-    view.message_length_ = static_cast<std::uint32_t>(message.bytes().size());
-    view.family_ = detail::load<std::uint8_t>(payload.data());
-    view.group_ = detail::load_be<std::uint16_t>(payload.data() + 2);
-
-    const auto attributes = payload.subspan(detail::align4(sizeof(nfgenmsg)) <= payload.size()
-                                                ? detail::align4(sizeof(nfgenmsg))
-                                                : payload.size());
-    for (const auto& item : netlink::attribute_range(attributes)) {
-        if (!item)
-            return item.error();
-        const auto& attribute = item.value();
-        const auto type = attribute.type();
-        if (type == 0 || type > max_attribute)
-            continue; // newer kernels may add attributes: ignore what we do not know
-        const auto data = attribute.payload();
-        if (fixed_sizes[type] != 0 && data.size() != fixed_sizes[type])
-            return make_error_code(errc::bad_attribute_size);
-        if (type == NFULA_VLAN) {
-            view.vlan_proto_offset_ = view.vlan_tci_offset_ = no_attribute;
-            for (const auto& inner : attribute.nested()) {
-                if (!inner)
-                    return inner.error();
-                const auto inner_type = inner.assume_value().type();
-                if (inner_type != NFULA_VLAN_PROTO && inner_type != NFULA_VLAN_TCI)
-                    continue;
-                if (inner.assume_value().payload().size() != 2)
-                    return make_error_code(errc::bad_attribute_size);
-                const auto offset = static_cast<std::uint32_t>(inner.assume_value().payload().data() - view.base_);
-                (inner_type == NFULA_VLAN_PROTO ? view.vlan_proto_offset_ : view.vlan_tci_offset_) = offset;
-            }
-        }
-        view.slots_[type] = {static_cast<std::uint32_t>(data.data() - view.base_), static_cast<std::uint32_t>(data.size())};
-    }
-    if (!view.has(NFULA_PACKET_HDR))
-        return make_error_code(errc::missing_packet_header);
+    if (const auto failure = parse_into(message, view); failure != errc{})
+        return make_error_code(failure);
     return view;
 }
 
-// A parsed view always has its header; only a default-constructed one lacks it,
-// and it must not read through a null base.
-std::uint16_t packet_view::hw_protocol() const noexcept
+// One flat loop over the attribute headers: this runs for every logged
+// packet, and the generic attribute range would build a result per attribute.
+errc packet_view::parse_into(const netlink::message_view& message, packet_view& view) noexcept
 {
-    if (!has(NFULA_PACKET_HDR))
-        return 0;
-    return detail::load_be<std::uint16_t>(base_ + slots_[NFULA_PACKET_HDR].offset);
+    if (message.type() != packet_message_type)
+        return errc::not_a_packet;
+    const auto bytes = message.bytes();
+    constexpr std::size_t netlink_header = netlink::message_view::header_size;
+    if (bytes.size() < netlink_header + sizeof(nfgenmsg))
+        return errc::short_nfgenmsg;
+
+    const std::byte* base = bytes.data();
+    const std::size_t end = bytes.size();
+    view.base_ = base;
+    // nlmsg_len is 32 bits, so the message length and every offset in it fit.
+    view.message_length_ = static_cast<std::uint32_t>(end);
+    view.family_ = detail::load<std::uint8_t>(base + netlink_header);
+    view.group_ = detail::load_be<std::uint16_t>(base + netlink_header + 2);
+    view.vlan_proto_offset_ = view.vlan_tci_offset_ = absent;
+    std::uint32_t present = 0;
+
+    // Offsets stay far from overflow: `at` ends at most 3 bytes past `end`,
+    // after an unpadded last attribute, which is accepted.
+    std::size_t at = netlink_header + detail::align4(sizeof(nfgenmsg));
+    while (at + attribute_header <= end) {
+        const std::size_t length = detail::load<std::uint16_t>(base + at);
+        if (length < attribute_header || at + length > end)
+            return errc::bad_attribute_length;
+        // Newer kernels may add attributes: what we do not know is skipped.
+        const unsigned type = detail::load<std::uint16_t>(base + at + 2) & NLA_TYPE_MASK;
+        if (type - 1u < max_attribute) {
+            // One range test for fixed and free sizes alike: a branch on
+            // "is this type fixed" would change direction from one attribute
+            // to the next and mispredict, this one never fails on good input.
+            if (length - rules.minimum[type] > rules.spread[type])
+                return errc::bad_attribute_size;
+            if (type == NFULA_VLAN) [[unlikely]] {
+                // A repeated VLAN attribute replaces both members of the earlier one.
+                view.vlan_proto_offset_ = view.vlan_tci_offset_ = absent;
+                if (const auto failure = parse_vlan(base, static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(length),
+                                                    view.vlan_proto_offset_, view.vlan_tci_offset_);
+                    failure != errc{})
+                    return failure;
+            }
+            view.attributes_[type] = static_cast<std::uint32_t>(at);
+            present |= 1u << type;
+        }
+        at += detail::align4(length);
+    }
+    if (at < end)
+        return errc::short_attribute;
+    view.present_ = present;
+    if ((present & 1u << NFULA_PACKET_HDR) == 0)
+        return errc::missing_packet_header;
+    return errc{};
 }
 
-std::uint8_t packet_view::hook() const noexcept
+// Out of line, next to parse_into, so that the parse inlines into the walk.
+void packet_range::iterator::settle() noexcept
 {
-    if (!has(NFULA_PACKET_HDR))
-        return 0;
-    return detail::load<std::uint8_t>(base_ + slots_[NFULA_PACKET_HDR].offset + 2);
-}
-
-std::optional<std::chrono::system_clock::time_point> packet_view::timestamp() const noexcept
-{
-    if (!has(NFULA_TIMESTAMP))
-        return std::nullopt;
-    const auto* at = base_ + slots_[NFULA_TIMESTAMP].offset;
-    // A hostile timestamp must not overflow the clock's representation:
-    // saturate at what system_clock can hold (year 2262 for nanoseconds).
-    constexpr std::uint64_t max_seconds = 9'000'000'000ull;
-    const auto seconds = std::min(detail::load_be<std::uint64_t>(at), max_seconds);
-    const auto micros = std::min(detail::load_be<std::uint64_t>(at + 8), std::uint64_t{999'999});
-    using std::chrono::duration_cast;
-    return std::chrono::system_clock::time_point(
-        duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(static_cast<std::int64_t>(seconds)) +
-                                                           std::chrono::microseconds(static_cast<std::int64_t>(micros))));
-}
-
-std::span<const std::byte> packet_view::hwaddr() const noexcept
-{
-    if (!has(NFULA_HWADDR))
-        return {};
-    const auto* at = base_ + slots_[NFULA_HWADDR].offset;
-    const std::size_t length = std::min<std::size_t>(detail::load_be<std::uint16_t>(at), 8);
-    return {at + 4, length};
-}
-
-std::string_view packet_view::prefix() const noexcept
-{
-    return detail::c_string(bytes(NFULA_PREFIX));
-}
-
-std::optional<std::uint16_t> packet_view::vlan_proto() const noexcept
-{
-    if (!has(NFULA_VLAN) || vlan_proto_offset_ == no_attribute)
-        return std::nullopt;
-    return detail::load_be<std::uint16_t>(base_ + vlan_proto_offset_);
-}
-
-std::optional<std::uint16_t> packet_view::vlan_tci() const noexcept
-{
-    if (!has(NFULA_VLAN) || vlan_tci_offset_ == no_attribute)
-        return std::nullopt;
-    return detail::load_be<std::uint16_t>(base_ + vlan_tci_offset_);
+    constexpr std::size_t header_size = netlink::message_view::header_size;
+    while (!rest_.empty()) {
+        // A length that cannot be trusted ends the walk after one error element.
+        if (rest_.size() < header_size) {
+            current_ = make_error_code(errc::short_message);
+            rest_ = {};
+            return;
+        }
+        const auto length = detail::load<std::uint32_t>(rest_.data());
+        if (length < header_size || length > rest_.size()) {
+            current_ = make_error_code(errc::bad_message_length);
+            rest_ = {};
+            return;
+        }
+        const netlink::message_view message(rest_.first(length));
+        const auto type = message.type();
+        if (type == NLMSG_DONE)
+            break;
+        // An unpadded last message is accepted.
+        rest_ = rest_.subspan(std::min<std::size_t>(detail::align4(length), rest_.size()));
+        if (type == packet_message_type) {
+            if (!current_.has_value())
+                current_ = packet_view{};
+            if (const auto failure = packet_view::parse_into(message, current_.assume_value()); failure != errc{})
+                current_ = make_error_code(failure);
+            return;
+        }
+        if (type == NLMSG_ERROR) {
+            const auto reply = netlink::parse_error(message);
+            if (!reply) {
+                current_ = reply.error();
+                return;
+            }
+            if (reply.assume_value().error != 0) {
+                current_ = boost::system::error_code(reply.assume_value().error, boost::system::generic_category());
+                return;
+            }
+        }
+    }
+    at_end_ = true;
+    rest_ = {};
 }
 
 } // namespace nflog

@@ -10,6 +10,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -82,45 +83,122 @@ public:
     std::span<const std::byte> l2hdr() const noexcept { return bytes(NFULA_L2HDR); }
 
     /// Whether attribute `type` (1..max_attribute) was present.
-    bool has(std::uint16_t type) const noexcept { return type <= max_attribute && slots_[type].length != no_attribute; }
+    bool has(std::uint16_t type) const noexcept { return type <= max_attribute && (present_ >> type & 1u) != 0; }
     /// Raw payload of attribute `type`; empty when absent.
     std::span<const std::byte> bytes(std::uint16_t type) const noexcept
     {
         if (!has(type))
             return {};
-        return {base_ + slots_[type].offset, slots_[type].length};
+        const auto* header = base_ + attributes_[type];
+        return {header + attribute_header, detail::load<std::uint16_t>(header) - attribute_header};
     }
     /// The whole netlink message.
     std::span<const std::byte> message() const noexcept { return {base_, message_length_}; }
 
 private:
-    struct slot {
-        std::uint32_t offset = 0;
-        std::uint32_t length = no_attribute;
-    };
-    static constexpr std::uint32_t no_attribute = 0xffffffffu;
+    friend class packet_range;
+
+    // Offset 0 holds the netlink header, never a VLAN member: it marks absence.
+    static constexpr std::uint32_t absent = 0;
+    static constexpr std::size_t attribute_header = netlink::attribute_view::header_size;
+
+    // Fills `view` in place and returns errc{} on success: a range refills
+    // the one view it holds instead of building and copying one per message.
+    static errc parse_into(const netlink::message_view& message, packet_view& view) noexcept;
+
+    const std::byte* payload_of(std::uint16_t type) const noexcept { return base_ + attributes_[type] + attribute_header; }
 
     std::optional<std::uint32_t> be32(std::uint16_t type) const noexcept
     {
         if (!has(type))
             return std::nullopt;
-        return detail::load_be<std::uint32_t>(base_ + slots_[type].offset);
+        return detail::load_be<std::uint32_t>(payload_of(type));
     }
     std::optional<std::uint16_t> be16(std::uint16_t type) const noexcept
     {
         if (!has(type))
             return std::nullopt;
-        return detail::load_be<std::uint16_t>(base_ + slots_[type].offset);
+        return detail::load_be<std::uint16_t>(payload_of(type));
     }
 
     const std::byte* base_ = nullptr;
     std::uint32_t message_length_ = 0;
     std::uint16_t group_ = 0;
     std::uint8_t family_ = 0;
-    std::uint32_t vlan_proto_offset_ = no_attribute;
-    std::uint32_t vlan_tci_offset_ = no_attribute;
-    std::array<slot, max_attribute + 1> slots_{};
+    // Offsets of the nested VLAN members' payloads; `absent` when not sent.
+    std::uint32_t vlan_proto_offset_ = absent;
+    std::uint32_t vlan_tci_offset_ = absent;
+    // Bit n set: attribute n was present. Parsing clears one word instead of
+    // the whole table, whose stale entries are never read.
+    std::uint32_t present_ = 0;
+    static_assert(max_attribute < 32);
+    // Where each present attribute's header starts, from `base_`. The length
+    // is read back from that header, which parse checked.
+    std::array<std::uint32_t, max_attribute + 1> attributes_{};
 };
+
+// The getters are inline: a consumer reads many per packet, and a call each
+// would cost more than the load it wraps.
+
+// A parsed view always has its header; only a default-constructed one lacks it,
+// and it must not read through a null base.
+inline std::uint16_t packet_view::hw_protocol() const noexcept
+{
+    if (!has(NFULA_PACKET_HDR))
+        return 0;
+    return detail::load_be<std::uint16_t>(payload_of(NFULA_PACKET_HDR));
+}
+
+inline std::uint8_t packet_view::hook() const noexcept
+{
+    if (!has(NFULA_PACKET_HDR))
+        return 0;
+    return detail::load<std::uint8_t>(payload_of(NFULA_PACKET_HDR) + 2);
+}
+
+inline std::optional<std::chrono::system_clock::time_point> packet_view::timestamp() const noexcept
+{
+    if (!has(NFULA_TIMESTAMP))
+        return std::nullopt;
+    const auto* at = payload_of(NFULA_TIMESTAMP);
+    // A hostile timestamp must not overflow the clock's representation:
+    // saturate at what system_clock can hold (year 2262 for nanoseconds).
+    constexpr std::uint64_t max_seconds = 9'000'000'000ull;
+    const auto seconds = std::min(detail::load_be<std::uint64_t>(at), max_seconds);
+    const auto micros = std::min(detail::load_be<std::uint64_t>(at + 8), std::uint64_t{999'999});
+    using std::chrono::duration_cast;
+    return std::chrono::system_clock::time_point(
+        duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(static_cast<std::int64_t>(seconds)) +
+                                                           std::chrono::microseconds(static_cast<std::int64_t>(micros))));
+}
+
+inline std::span<const std::byte> packet_view::hwaddr() const noexcept
+{
+    if (!has(NFULA_HWADDR))
+        return {};
+    const auto* at = payload_of(NFULA_HWADDR);
+    const std::size_t length = std::min<std::size_t>(detail::load_be<std::uint16_t>(at), 8);
+    return {at + 4, length};
+}
+
+inline std::string_view packet_view::prefix() const noexcept
+{
+    return detail::c_string(bytes(NFULA_PREFIX));
+}
+
+inline std::optional<std::uint16_t> packet_view::vlan_proto() const noexcept
+{
+    if (!has(NFULA_VLAN) || vlan_proto_offset_ == absent)
+        return std::nullopt;
+    return detail::load_be<std::uint16_t>(base_ + vlan_proto_offset_);
+}
+
+inline std::optional<std::uint16_t> packet_view::vlan_tci() const noexcept
+{
+    if (!has(NFULA_VLAN) || vlan_tci_offset_ == absent)
+        return std::nullopt;
+    return detail::load_be<std::uint16_t>(base_ + vlan_tci_offset_);
+}
 
 /// Forward range over the NFLOG packets of one netlink datagram.
 ///
@@ -143,7 +221,6 @@ public:
         pointer operator->() const noexcept { return &current_; }
         iterator& operator++() noexcept
         {
-            ++messages_;
             settle();
             return *this;
         }
@@ -153,53 +230,33 @@ public:
             ++*this;
             return copy;
         }
-        friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.messages_ == b.messages_; }
+        friend bool operator==(const iterator& a, const iterator& b) noexcept
+        {
+            return a.at_end_ == b.at_end_ && a.rest_.data() == b.rest_.data() && a.rest_.size() == b.rest_.size();
+        }
 
     private:
         friend class packet_range;
-        explicit iterator(netlink::message_range::iterator at) noexcept : messages_(at) { settle(); }
+        explicit iterator(std::span<const std::byte> datagram) noexcept : rest_(datagram), at_end_(false) { settle(); }
         void settle() noexcept;
 
-        netlink::message_range::iterator messages_;
+        // The bytes after the current element: the iterator walks the netlink
+        // framing itself (with message_range's rules), because a nested
+        // message iterator and its result cost more per packet than the parse.
+        std::span<const std::byte> rest_;
+        bool at_end_ = true;
         value_type current_{packet_view{}};
     };
 
     packet_range() = default;
-    explicit packet_range(std::span<const std::byte> datagram) noexcept : messages_(datagram) {}
+    explicit packet_range(std::span<const std::byte> datagram) noexcept : datagram_(datagram) {}
 
-    iterator begin() const noexcept { return iterator(messages_.begin()); }
-    iterator end() const noexcept { return iterator(messages_.end()); }
+    iterator begin() const noexcept { return iterator(datagram_); }
+    iterator end() const noexcept { return {}; }
 
 private:
-    netlink::message_range messages_;
+    std::span<const std::byte> datagram_;
 };
-
-inline void packet_range::iterator::settle() noexcept
-{
-    for (const netlink::message_range::iterator end; messages_ != end; ++messages_) {
-        const auto& item = *messages_;
-        if (!item) {
-            current_ = item.error();
-            return;
-        }
-        const auto& message = item.value();
-        if (message.type() == packet_message_type) {
-            current_ = packet_view::parse(message);
-            return;
-        }
-        if (message.is_error()) {
-            const auto reply = netlink::parse_error(message);
-            if (!reply) {
-                current_ = reply.error();
-                return;
-            }
-            if (reply.assume_value().error != 0) {
-                current_ = boost::system::error_code(reply.assume_value().error, boost::system::generic_category());
-                return;
-            }
-        }
-    }
-}
 
 } // namespace nflog
 

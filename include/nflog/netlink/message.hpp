@@ -166,7 +166,9 @@ public:
         }
 
         std::span<const std::byte> rest_;
-        value_type current_{make_error_code(errc::short_message)};
+        // A value, not an error: every loop builds an end iterator, and
+        // making an error_code costs a call into the category.
+        value_type current_{message_view{}};
         std::size_t consumed_ = 0;
         bool stop_after_current_ = false;
         bool at_end_ = true;
