@@ -1,0 +1,371 @@
+#ifndef NFLOG_WATCHER_HPP
+#define NFLOG_WATCHER_HPP
+
+#include <nflog/detail/config.hpp>
+#include <nflog/detail/event_cursor.hpp>
+#include <nflog/error.hpp>
+#include <nflog/event.hpp>
+#include <nflog/event_channel.hpp>
+#include <nflog/socket.hpp>
+#include <nflog/stats.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/experimental/channel_error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+namespace nflog {
+
+/// Counters of one watcher.
+struct watcher_stats {
+    nflog::stats socket;         ///< the socket's own counters (overruns, lost, malformed, ...)
+    std::uint64_t events = 0;    ///< events the channel accepted
+    std::uint64_t reports = 0;   ///< error reports the channel accepted
+    /// Events and reports the watcher had taken from the socket when `close()`
+    /// came, which no consumer took: never sent, or sent into a channel that
+    /// was closed before the send was known to have been received.
+    std::uint64_t discarded = 0;
+};
+
+/// Runs the receive loop of one `nflog::basic_socket` and sends what it
+/// receives into a channel of `void(boost::system::error_code, nflog::event)`,
+/// typically an `nflog::event_channel` that other watchers (other groups,
+/// other namespaces) feed as well; `event::source` tells them apart.
+///
+/// @par Messages
+/// In the order the kernel delivered them:
+/// - an event, with a default error code, for every packet;
+/// - a report, for a problem on the way, and the loop keeps running: an
+///   error code with an event that carries only `source` and `timestamp`:
+///   - `errc::kernel_overrun` (condition `overrun`): the kernel dropped at
+///     least one batch because the socket's receive buffer was full. The
+///     next event of the group says exactly how many in `lost_before`, and
+///     `stats().socket.lost` adds them up.
+///   - `errc::datagram_truncated` (condition `overrun`): a datagram did not
+///     fit the receive buffer; it comes after the events that did.
+///   - a `condition::malformed` code for a message that did not parse, at
+///     its place among the events.
+///
+/// A consumer that awaits with `use_awaitable` gets the reports as
+/// exceptions; `net::as_tuple(net::use_awaitable)` gets them as values.
+///
+/// @par Capacity and overflow
+/// The channel's capacity is the consumer's cushion; the real queue is the
+/// socket's receive buffer (`options::receive_buffer_size`). When the
+/// channel is full the watcher waits in `async_send` and stops reading the
+/// socket: backpressure reaches the kernel, whose queue fills until it
+/// drops whole batches. Those drops are counted by the socket
+/// (`stats().socket.overruns`, `stats().socket.lost` with sequence numbers)
+/// and reported as above once the consumer catches up. Nothing vanishes
+/// unseen: every event the kernel logged for a bound group is delivered,
+/// counted in `lost`, or (after `close()`) in `discarded`.
+///
+/// @par Shutdown
+/// Stopping a watcher never closes the channel, which others may feed:
+/// - `cancel()` (or cancelling `async_run` through its slot) ends the run
+///   with `net::error::operation_aborted`. Nothing is lost: what the watcher
+///   had taken from the socket but not yet sent waits for the next run, and
+///   unread datagrams stay in the socket.
+/// - `close()` cancels, unbinds the groups and closes the socket; what was
+///   taken but not sent is counted in `stats().discarded`.
+/// - The channel's owner closes the channel after its watchers have
+///   stopped; a consumer then sees `net::experimental::error::channel_closed`.
+///   In that order: Boost 1.81's `close()` drops what is still buffered (so
+///   drain it with `try_receive` first when that matters) and never wakes a
+///   send that waits for room. A run whose channel was closed under it ends
+///   with `channel_closed` at its next send, keeping its message pending.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: unsafe. The watcher, its socket
+/// and the channel must be used from one thread or one strand, as Asio's
+/// channel requires.
+///
+/// @par Lifetime
+/// The channel must outlive every run. A run keeps the watcher's state
+/// alive, so destroying the watcher (which closes it) while a run is
+/// pending is safe; the run then completes with `operation_aborted`.
+///
+/// @par Allocation
+/// The loop allocates nothing per event: the operation's memory comes from
+/// the handler's associated allocator, the receive buffers from the
+/// socket's pool, and an `event_channel` reuses its buffer.
+template <class Executor = net::any_io_executor, class Channel = event_channel>
+class basic_watcher {
+public:
+    using executor_type = Executor;
+    using socket_type = basic_socket<Executor>;
+    using channel_type = Channel;
+
+    /// Takes over `socket`; `source` goes into every event and report.
+    basic_watcher(socket_type socket, channel_type& channel, source_id source = 0)
+        : impl_(std::make_shared<impl>(std::move(socket), channel, source))
+    {
+    }
+
+    basic_watcher(basic_watcher&&) noexcept = default;
+    basic_watcher& operator=(basic_watcher&& other) noexcept
+    {
+        if (this != &other) {
+            close();
+            impl_ = std::move(other.impl_);
+        }
+        return *this;
+    }
+    basic_watcher(const basic_watcher&) = delete;
+    basic_watcher& operator=(const basic_watcher&) = delete;
+    ~basic_watcher() { close(); }
+
+    executor_type get_executor() const noexcept { return impl_->socket.get_executor(); }
+    source_id source() const noexcept { return impl_->source; }
+    /// The socket, for `configure()` between runs.
+    socket_type& socket() noexcept { return impl_->socket; }
+    bool is_running() const noexcept { return impl_ && impl_->running; }
+
+    watcher_stats stats() const noexcept
+    {
+        watcher_stats out;
+        out.socket = impl_->socket.stats();
+        out.events = impl_->events_sent;
+        out.reports = impl_->reports_sent;
+        out.discarded = impl_->discarded;
+        return out;
+    }
+
+    /// Receives from the socket and sends into the channel until stopped.
+    ///
+    /// @par Completion signature
+    /// `void(boost::system::error_code)`:
+    /// - `net::error::operation_aborted`: `cancel()`, `close()`, or
+    ///   cancellation through the slot;
+    /// - `net::experimental::error::channel_closed`: the channel was closed;
+    /// - `net::error::already_started`: another run of this watcher is active;
+    /// - any other code: the socket failed for good (for example
+    ///   `net::error::bad_descriptor` after `close()`).
+    /// Reports (overruns, malformed messages) do not end the run.
+    ///
+    /// @par Per-Operation Cancellation
+    /// Supports `terminal` cancellation: the run stops as `cancel()` stops
+    /// it, without losing anything.
+    template <net::completion_token_for<void(boost::system::error_code)> CompletionToken =
+                  net::default_completion_token_t<executor_type>>
+    auto async_run(CompletionToken&& token = net::default_completion_token_t<executor_type>())
+    {
+        return net::async_compose<CompletionToken, void(boost::system::error_code)>(run_op{impl_}, token,
+                                                                                    impl_->socket.get_executor());
+    }
+
+    /// Stops a running loop; its `async_run` completes with
+    /// `net::error::operation_aborted`. No effect when not running.
+    void cancel()
+    {
+        if (impl_)
+            impl_->request_stop();
+    }
+
+    /// Stops the loop, then unbinds the groups and closes the socket.
+    /// Idempotent.
+    void close() noexcept
+    {
+        if (!impl_)
+            return;
+        impl_->closing = true;
+        impl_->request_stop();
+        if (!impl_->running)
+            impl_->discard_held();
+        impl_->socket.close();
+    }
+
+private:
+    struct impl {
+        impl(socket_type&& s, channel_type& c, source_id id) : socket(std::move(s)), channel(c), source(id) {}
+
+        void request_stop()
+        {
+            if (!running)
+                return;
+            stop_requested = true;
+            stop.emit(net::cancellation_type::terminal);
+        }
+
+        void discard_held() noexcept
+        {
+            discarded += cursor.remaining() + (has_pending ? 1 : 0);
+            cursor.clear();
+            has_pending = false;
+        }
+
+        socket_type socket;
+        channel_type& channel;
+        source_id source;
+
+        detail::event_cursor cursor;
+        // The message being sent: kept until the channel accepts it, so a
+        // cancelled send loses nothing.
+        boost::system::error_code pending_error;
+        event pending_event;
+        bool has_pending = false;
+
+        net::cancellation_signal stop;
+        bool running = false;
+        bool stop_requested = false;
+        bool closing = false;
+
+        std::uint64_t events_sent = 0;
+        std::uint64_t reports_sent = 0;
+        std::uint64_t discarded = 0;
+    };
+
+    // Cancellation of the run reaches whichever inner operation is pending.
+    // The run's own child slot is cleared at every step, so it is armed again
+    // before each inner operation starts.
+    struct forward_cancellation {
+        std::shared_ptr<impl> state;
+        void operator()(net::cancellation_type type) const
+        {
+            if ((type & net::cancellation_type::terminal) != net::cancellation_type::none)
+                state->request_stop();
+        }
+    };
+
+    struct run_op {
+        std::shared_ptr<impl> state;
+        bool started = false;
+        bool refused = false;
+
+        template <class Self>
+        void operator()(Self& self)
+        {
+            if (!started) {
+                started = true;
+                // Through the executor, so that no handler ever runs inside async_run.
+                const auto executor = state->socket.get_executor();
+                if (state->running) {
+                    refused = true;
+                    return net::post(executor, net::append(std::move(self),
+                                                           boost::system::error_code(net::error::already_started)));
+                }
+                state->running = true;
+                state->stop_requested = false;
+                self.reset_cancellation_state(net::enable_terminal_cancellation());
+                return net::post(executor, std::move(self));
+            }
+            proceed(self);
+        }
+
+        // A send into the channel completed (or the refusal of a second run).
+        template <class Self>
+        void operator()(Self& self, boost::system::error_code error)
+        {
+            if (refused)
+                return self.complete(error);
+            if (!error && state->channel.is_open()) {
+                count_sent();
+                state->has_pending = false;
+                return proceed(self);
+            }
+            // Boost 1.81 completes a send that waited in a channel closed
+            // meanwhile with success when it is cancelled, delivered or not:
+            // the message stays pending and is counted as discarded on close().
+            if (!error)
+                return finish(self, net::experimental::error::channel_closed);
+            // The message stays pending for the next run.
+            if (error == net::experimental::error::channel_cancelled)
+                return finish(self, net::error::operation_aborted);
+            finish(self, error);
+        }
+
+        // A receive from the socket completed.
+        template <class Self>
+        void operator()(Self& self, boost::system::error_code error, batch received)
+        {
+            auto& s = *state;
+            if (!error) {
+                s.cursor.reset(std::move(received), std::chrono::system_clock::now(), s.source);
+                return proceed(self);
+            }
+            if (error == errc::kernel_overrun) {
+                s.pending_error = error;
+                s.pending_event = detail::event_cursor::report(s.source, std::chrono::system_clock::now());
+                s.has_pending = true;
+                return proceed(self);
+            }
+            finish(self, error);
+        }
+
+    private:
+        template <class Self>
+        void proceed(Self& self)
+        {
+            auto& s = *state;
+            for (;;) {
+                if (s.stop_requested || self.cancelled() != net::cancellation_type::none)
+                    return finish(self, net::error::operation_aborted);
+                if (!s.has_pending) {
+                    if (!s.cursor.next(s.pending_error, s.pending_event))
+                        break;
+                    s.has_pending = true;
+                }
+                if (s.channel.try_send(s.pending_error, s.pending_event)) {
+                    count_sent();
+                    s.has_pending = false;
+                    continue;
+                }
+                if (!s.channel.is_open())
+                    return finish(self, net::experimental::error::channel_closed);
+                arm(self);
+                return s.channel.async_send(s.pending_error, s.pending_event,
+                                            net::bind_cancellation_slot(s.stop.slot(), std::move(self)));
+            }
+            arm(self);
+            s.socket.async_receive(net::bind_cancellation_slot(s.stop.slot(), std::move(self)));
+        }
+
+        template <class Self>
+        void arm(Self& self)
+        {
+            auto slot = self.get_cancellation_state().slot();
+            if (slot.is_connected())
+                slot.template emplace<forward_cancellation>(forward_cancellation{state});
+        }
+
+        void count_sent() noexcept
+        {
+            if (state->pending_error)
+                ++state->reports_sent;
+            else
+                ++state->events_sent;
+        }
+
+        template <class Self>
+        void finish(Self& self, boost::system::error_code error)
+        {
+            auto& s = *state;
+            s.running = false;
+            s.stop_requested = false;
+            if (s.closing)
+                s.discard_held();
+            self.complete(error);
+        }
+    };
+
+    std::shared_ptr<impl> impl_;
+};
+
+/// The watcher for `net::any_io_executor` and `nflog::event_channel`.
+using watcher = basic_watcher<>;
+
+} // namespace nflog
+
+#endif

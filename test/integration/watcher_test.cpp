@@ -1,0 +1,418 @@
+#include <nflog/watcher.hpp>
+
+#include "nflog_fixture.hpp"
+#include "support/counting_allocator.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/experimental/channel_error.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace {
+
+using namespace nflog;
+using namespace nflog::test;
+using namespace std::chrono_literals;
+using boost::system::error_code;
+namespace channel_error = boost::asio::experimental::error;
+
+struct message {
+    error_code error;
+    event value;
+};
+
+/// Receives everything from a channel, one message at a time, until the
+/// channel is cancelled or closed.
+class consumer {
+public:
+    explicit consumer(event_channel& channel) : channel_(channel) {}
+
+    void start()
+    {
+        channel_.async_receive(net::bind_cancellation_slot(stop_.slot(), [this](error_code error, event value) {
+            if (error == channel_error::channel_cancelled || error == channel_error::channel_closed) {
+                ended_with = error;
+                return;
+            }
+            if (error)
+                ++reports[error];
+            else
+                ++events;
+            messages.push_back({error, value});
+            start();
+        }));
+    }
+    void stop() { stop_.emit(net::cancellation_type::terminal); }
+
+    std::vector<message> messages;
+    std::size_t events = 0;
+    std::map<error_code, std::size_t> reports;
+    std::optional<error_code> ended_with;
+
+private:
+    event_channel& channel_;
+    net::cancellation_signal stop_;
+};
+
+class watcher_test : public nflog_fixture {
+protected:
+    /// Runs the io_context until `done()` holds or the bounded wait ends.
+    template <class Predicate>
+    bool run_until(Predicate done, std::chrono::seconds limit = 10s)
+    {
+        io.restart();
+        const auto give_up = std::chrono::steady_clock::now() + limit;
+        while (!done() && std::chrono::steady_clock::now() < give_up)
+            io.run_one_for(50ms);
+        return done();
+    }
+
+    /// Runs the io_context until nothing happened for a while.
+    void run_until_quiet()
+    {
+        io.restart();
+        for (int round = 0, idle = 0; round < 2000 && idle < 10; ++round)
+            idle = io.run_for(20ms) == 0 ? idle + 1 : 0;
+    }
+
+    nflog::socket open_with(const options& opts)
+    {
+        auto opened = nflog::socket::open(io, opts);
+        EXPECT_TRUE(opened) << opened.error().message();
+        return std::move(opened).value();
+    }
+
+    event_channel channel{io, 16};
+    std::optional<error_code> run_result;
+    auto record_run() { return [this](error_code error) { run_result = error; }; }
+};
+
+TEST_F(watcher_test, delivers_events_with_their_source_and_fields)
+{
+    nflog::watcher watcher(open_socket({41, 42}), channel, 7);
+    EXPECT_EQ(watcher.source(), 7u);
+    watcher.async_run(record_run());
+    consumer reader(channel);
+    reader.start();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    namespace_socket tcp(netns->path(), AF_INET, SOCK_STREAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    tcp.connect_tcp("127.0.0.1", 22);
+
+    ASSERT_TRUE(run_until([&] { return reader.messages.size() >= 3; }));
+    std::size_t udp_events = 0;
+    std::size_t tcp_events = 0;
+    for (const auto& [error, value] : reader.messages) {
+        EXPECT_FALSE(error) << error.message();
+        EXPECT_EQ(value.source, 7u);
+        EXPECT_EQ(value.hook, 3) << "NF_INET_LOCAL_OUT";
+        EXPECT_EQ(value.time_source, timestamp_source::local) << "the kernel sends no timestamp on output";
+        EXPECT_EQ(value.action, "blocked_connection");
+        EXPECT_EQ(value.flow.dst.to_string(), "127.0.0.1");
+        EXPECT_TRUE(value.seq.has_value());
+        EXPECT_GT(value.payload_length, 0u);
+        if (value.group == 41) {
+            ++udp_events;
+            EXPECT_EQ(value.prefix(), "DENIED udp");
+            EXPECT_EQ(value.flow.dst_port, 9);
+        }
+        else {
+            ++tcp_events;
+            EXPECT_EQ(value.group, 42);
+            EXPECT_EQ(value.prefix(), "DENIED tcp");
+            EXPECT_EQ(value.flow.dst_port, 22);
+        }
+    }
+    EXPECT_EQ(udp_events, 2u);
+    EXPECT_EQ(tcp_events, 1u);
+
+    EXPECT_TRUE(watcher.is_running());
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_FALSE(watcher.is_running());
+    const auto stats = watcher.stats();
+    EXPECT_EQ(stats.events, 3u);
+    EXPECT_EQ(stats.reports, 0u);
+    EXPECT_EQ(stats.discarded, 0u);
+    EXPECT_EQ(stats.socket.packets, 3u);
+}
+
+TEST_F(watcher_test, several_sockets_and_namespaces_feed_one_channel)
+{
+    scoped_netns other;
+    other.load_ruleset(ruleset);
+    auto other_options = options_for({41});
+    other_options.netns = other.path();
+
+    nflog::watcher denied_here(open_socket({41}), channel, 1);
+    nflog::watcher allowed_here(open_socket({43}), channel, 2);
+    nflog::watcher denied_there(open_with(other_options), channel, 3);
+    for (auto* watcher : {&denied_here, &allowed_here, &denied_there})
+        watcher->async_run([](error_code error) { EXPECT_EQ(error, net::error::operation_aborted); });
+    consumer reader(channel);
+    reader.start();
+
+    namespace_socket here(netns->path(), AF_INET, SOCK_DGRAM);
+    namespace_socket there(other.path(), AF_INET, SOCK_DGRAM);
+    here.send_udp("127.0.0.1", 9, 2);
+    here.send_udp("127.0.0.1", 10, 1);
+    there.send_udp("127.0.0.1", 9, 3);
+
+    ASSERT_TRUE(run_until([&] { return reader.messages.size() >= 6; }));
+    std::map<source_id, std::size_t> per_source;
+    for (const auto& [error, value] : reader.messages) {
+        EXPECT_FALSE(error);
+        ++per_source[value.source];
+        switch (value.source) {
+        case 1:
+        case 3:
+            EXPECT_EQ(value.group, 41);
+            EXPECT_EQ(value.action, "blocked_connection");
+            break;
+        case 2:
+            EXPECT_EQ(value.group, 43);
+            EXPECT_EQ(value.prefix(), "ALLOWED udp");
+            EXPECT_EQ(value.action, "allowed_connection");
+            break;
+        default: ADD_FAILURE() << "unknown source " << value.source;
+        }
+    }
+    EXPECT_EQ(per_source[1], 2u);
+    EXPECT_EQ(per_source[2], 1u);
+    EXPECT_EQ(per_source[3], 3u);
+    for (auto* watcher : {&denied_here, &allowed_here, &denied_there})
+        watcher->cancel();
+    run_until_quiet();
+}
+
+// Backpressure: the consumer does not read while a flood arrives, the
+// watcher fills the channel and stops reading, the socket's small buffer
+// overflows. Every logged packet is then either received or counted lost.
+TEST_F(watcher_test, a_full_channel_turns_into_counted_kernel_overruns)
+{
+    constexpr std::size_t capacity = 4;
+    constexpr std::size_t flood = 20000;
+    event_channel small(io, capacity);
+    auto opts = options_for({44});
+    opts.receive_buffer_size = 4096;
+    nflog::watcher watcher(open_with(opts), small, 5);
+    watcher.async_run(record_run());
+
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    for (std::size_t sent = 0; sent < flood; sent += 500) {
+        udp.send_udp("127.0.0.1", 11, 500);
+        io.restart();
+        io.poll();
+    }
+    // The channel holds its capacity (an overrun report may be among them);
+    // the next message waits in the watcher.
+    EXPECT_EQ(watcher.stats().events + watcher.stats().reports, capacity);
+    EXPECT_TRUE(watcher.is_running());
+
+    consumer reader(small);
+    reader.start();
+    run_until_quiet();
+    // A later packet reveals the gap of the batches dropped last; should the
+    // socket still be congested when it arrives, it is dropped too and the
+    // next one reveals both.
+    std::size_t logged = flood;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        udp.send_udp("127.0.0.1", 11, 1);
+        ++logged;
+        if (run_until([&] { return reader.events + watcher.stats().socket.lost >= logged; }, 3s))
+            break;
+    }
+    EXPECT_EQ(netns->rule_packets("udp11"), static_cast<long>(logged));
+
+    const auto stats = watcher.stats();
+    EXPECT_EQ(reader.events + stats.socket.lost, logged);
+    EXPECT_GT(stats.socket.overruns, 0u) << "the flood did not overrun a 4 KiB buffer";
+    EXPECT_GT(stats.socket.lost, 0u);
+    EXPECT_EQ(reader.reports[make_error_code(errc::kernel_overrun)], stats.socket.overruns);
+    EXPECT_EQ(reader.reports.size(), 1u) << "only overruns were expected";
+    std::uint64_t lost_before = 0;
+    for (const auto& [error, value] : reader.messages) {
+        lost_before += value.lost_before;
+        EXPECT_EQ(value.source, 5u);
+        if (error) {
+            EXPECT_EQ(error, condition::overrun);
+        }
+    }
+    EXPECT_EQ(lost_before, stats.socket.lost);
+    EXPECT_EQ(stats.events, reader.events);
+    EXPECT_EQ(stats.reports, stats.socket.overruns);
+    EXPECT_EQ(stats.discarded, 0u);
+    EXPECT_FALSE(run_result.has_value());
+}
+
+TEST_F(watcher_test, cancel_keeps_what_was_taken_and_the_next_run_resumes)
+{
+    event_channel single(io, 1);
+    nflog::watcher watcher(open_socket({41}), single, 0);
+    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 5);
+    // One event in the channel, the second waiting in the watcher to be sent.
+    run_until_quiet();
+    EXPECT_EQ(watcher.stats().events, 1u);
+
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_EQ(watcher.stats().events, 1u);
+
+    consumer reader(single);
+    reader.start();
+    run_result.reset();
+    watcher.async_run(record_run());
+    ASSERT_TRUE(run_until([&] { return reader.events >= 5; }));
+    std::vector<std::uint32_t> sequence;
+    for (const auto& [error, value] : reader.messages)
+        sequence.push_back(value.seq.value_or(999));
+    EXPECT_EQ(sequence, (std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(watcher.stats().socket.lost, 0u);
+    EXPECT_EQ(watcher.stats().events, 5u);
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+}
+
+TEST_F(watcher_test, per_operation_cancellation_stops_the_run_without_loss)
+{
+    nflog::watcher watcher(open_socket({41}), channel, 0);
+    net::cancellation_signal stop;
+    watcher.async_run(net::bind_cancellation_slot(stop.slot(), record_run()));
+    run_until_quiet();
+    stop.emit(net::cancellation_type::terminal);
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+
+    // Sent while no run is active: the socket keeps it.
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    consumer reader(channel);
+    reader.start();
+    run_result.reset();
+    watcher.async_run(net::bind_cancellation_slot(stop.slot(), record_run()));
+    ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
+    stop.emit(net::cancellation_type::terminal);
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_EQ(watcher.stats().events, 2u);
+}
+
+TEST_F(watcher_test, a_second_run_is_refused)
+{
+    nflog::watcher watcher(open_socket({41}), channel, 0);
+    watcher.async_run(record_run());
+    std::optional<error_code> second;
+    watcher.async_run([&](error_code error) { second = error; });
+    EXPECT_FALSE(second.has_value()) << "completions never run inside async_run";
+    ASSERT_TRUE(run_until([&] { return second.has_value(); }));
+    EXPECT_EQ(*second, net::error::already_started);
+    EXPECT_TRUE(watcher.is_running());
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+}
+
+TEST_F(watcher_test, close_then_closing_the_channel_ends_everything_in_order)
+{
+    event_channel single(io, 1);
+    nflog::watcher watcher(open_socket({41}), single, 0);
+    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 3);
+    run_until_quiet();
+    // One event in the channel, one waiting in the watcher, one in the socket.
+    EXPECT_EQ(watcher.stats().events, 1u);
+
+    watcher.close();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_EQ(watcher.stats().discarded, 1u);
+    EXPECT_EQ(watcher.stats().events, 1u);
+
+    // What the channel holds is still there; drain it, then close.
+    std::size_t drained = 0;
+    while (single.try_receive([&](error_code error, event) { drained += !error; })) {
+    }
+    EXPECT_EQ(drained, 1u);
+    consumer reader(single);
+    reader.start();
+    single.close();
+    ASSERT_TRUE(run_until([&] { return reader.ended_with.has_value(); }));
+    EXPECT_EQ(*reader.ended_with, channel_error::channel_closed);
+    EXPECT_TRUE(reader.messages.empty());
+
+    // The groups were released.
+    EXPECT_TRUE(nflog::socket::open(io, options_for({41})));
+    // A closed watcher cannot run.
+    run_result.reset();
+    watcher.async_run(record_run());
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::bad_descriptor);
+}
+
+TEST_F(watcher_test, destroying_a_running_watcher_ends_its_run)
+{
+    std::optional<nflog::watcher> watcher;
+    watcher.emplace(open_socket({41}), channel, 0);
+    watcher->async_run(record_run());
+    run_until_quiet();
+    watcher.reset();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+}
+
+TEST_F(watcher_test, a_closed_channel_ends_the_run_at_its_next_send)
+{
+    nflog::watcher watcher(open_socket({41}), channel, 0);
+    watcher.async_run(record_run());
+    run_until_quiet();
+    channel.close();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1);
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, channel_error::channel_closed);
+    EXPECT_EQ(watcher.stats().events, 0u);
+    watcher.close();
+    EXPECT_EQ(watcher.stats().discarded, 1u);
+}
+
+TEST_F(watcher_test, the_event_path_allocates_nothing_per_event)
+{
+    nflog::watcher watcher(open_socket({41}), channel, 0);
+    watcher.async_run(record_run());
+    consumer reader(channel);
+    reader.messages.reserve(400);
+    reader.start();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    std::size_t expected = 0;
+    auto one_round = [&] {
+        udp.send_udp("127.0.0.1", 9, 1);
+        ++expected;
+        io.restart();
+        for (int tries = 0; reader.events < expected && tries < 200; ++tries)
+            io.run_one_for(50ms);
+    };
+    // Warm up: the socket's buffer pool, Asio's handler memory, the channel's ring.
+    for (int i = 0; i < 20; ++i)
+        one_round();
+    allocation_scope scope;
+    for (int i = 0; i < 300; ++i)
+        one_round();
+    EXPECT_EQ(scope.count(), 0u);
+    EXPECT_EQ(reader.events, 320u);
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+}
+
+} // namespace
