@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -111,8 +112,9 @@ inline void append_json_string(std::string& out, std::string_view text)
         case '\t': out += "\\t"; break;
         default:
             if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-                // Prefixes and log lines are not guaranteed UTF-8: escape every
-                // byte outside printable ASCII so each line stays valid JSON.
+                // Prefixes and log lines are not guaranteed UTF-8: every byte
+                // outside printable ASCII is escaped as if it were Latin-1, so
+                // each line stays valid JSON whatever it held.
                 char escaped[8];
                 std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
                 out += escaped;
@@ -152,22 +154,29 @@ inline std::string protocol_name(std::uint8_t protocol)
     }
 }
 
+/// "2024-05-01T12:34:56.000789Z"
+inline std::string utc_timestamp(std::chrono::system_clock::time_point when)
+{
+    using namespace std::chrono;
+    const auto micros = duration_cast<microseconds>(when.time_since_epoch()).count();
+    const auto seconds = static_cast<std::time_t>(micros / 1'000'000);
+    std::tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    char text[40];
+    const auto length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + length, sizeof text - length, ".%06lldZ", static_cast<long long>(micros % 1'000'000));
+    return text;
+}
+
 /// One event as a JSON object on one line. `netns` names the namespace it
 /// came from, when the example watches more than one.
 inline std::string event_json(const nflog::event& event, std::string_view netns = {})
 {
-    using namespace std::chrono;
-    const auto micros = duration_cast<microseconds>(event.timestamp.time_since_epoch()).count();
-    char timestamp[32];
-    std::snprintf(timestamp, sizeof timestamp, "%lld.%06lld", static_cast<long long>(micros / 1'000'000),
-                  static_cast<long long>(micros % 1'000'000));
-
     std::string out = "{";
     append_field(out, "source", "nflog");
     if (!netns.empty())
         append_field(out, "netns", netns);
-    out += ",\"ts\":";
-    out += timestamp;
+    append_field(out, "ts", utc_timestamp(event.timestamp));
     append_field(out, "ts_source", nflog::to_string(event.time_source));
     append_field(out, "group", event.group);
     append_field(out, "action", event.action);
