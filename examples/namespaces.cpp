@@ -33,7 +33,6 @@ net::awaitable<void> consume(nflog::event_channel& channel, const std::vector<st
         auto [error, event] = co_await channel.async_receive(net::as_tuple(net::use_awaitable));
         if (error == net::experimental::error::channel_closed)
             co_return;
-        // [snippet:namespaces-consumer]
         // Reports carry their source too: an overrun names its namespace.
         const auto& netns = names.at(event.source);
         if (error) {
@@ -41,7 +40,6 @@ net::awaitable<void> consume(nflog::event_channel& channel, const std::vector<st
             continue;
         }
         example::print_line(example::event_json(event, netns));
-        // [/snippet]
         --count;
     }
 }
