@@ -498,7 +498,7 @@ TEST_F(nflog_watch_read, wrong_command_lines)
     const auto none = run("");
     EXPECT_EQ(none.status, 2);
     EXPECT_EQ(none.out, "");
-    EXPECT_EQ(none.err, "nflog-watch: nothing to do: give --read FILE (see --help)\n");
+    EXPECT_EQ(none.err, "nflog-watch: nothing to do: give --group N to watch live, or --read FILE (see --help)\n");
 
     const auto unknown = run("--read x --frobnicate");
     EXPECT_EQ(unknown.status, 2);

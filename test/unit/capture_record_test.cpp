@@ -169,4 +169,28 @@ TEST(unwrap_nflog_record, buffer_is_reused_without_allocating)
     EXPECT_EQ(scope.count(), 0u);
 }
 
+TEST(nflog_record_of, is_what_unwrap_nflog_record_turns_back_into_the_message)
+{
+    const auto message = packet_message(
+        NFPROTO_IPV4, 0x0203,
+        concat({header_attribute(0x0800, 1), timestamp_attribute(1714566896, 5), prefix_attribute("DENIED \"x\""),
+                vlan_attribute(0x8100, 7), payload_attribute(ipv4("192.0.2.1", "192.0.2.2", 6, tcp(1, 22)))}));
+    const auto parsed = packet_view::parse(netlink::message_view(message));
+    ASSERT_TRUE(parsed) << parsed.error().message();
+    const auto record = nflog::watch::nflog_record_of(parsed.value());
+    // A view into the message, not a copy: writing it costs no allocation.
+    EXPECT_EQ(record.data(), message.data() + 16);
+    EXPECT_EQ(bytes(record.begin(), record.end()), nflog_record_of(message));
+
+    std::vector<std::byte> buffer;
+    const auto unwrapped = unwrap_nflog_record(record, buffer);
+    ASSERT_EQ(unwrapped.state, unwrapped_record::status::datagram);
+    EXPECT_EQ(bytes(unwrapped.datagram.begin(), unwrapped.datagram.end()), message);
+}
+
+TEST(nflog_record_of, default_view_has_no_record)
+{
+    EXPECT_TRUE(nflog::watch::nflog_record_of(packet_view{}).empty());
+}
+
 } // namespace

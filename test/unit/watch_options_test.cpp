@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -54,8 +56,8 @@ TEST(parse_options, help_needs_nothing_else)
 
 TEST(parse_options, wrong_command_lines)
 {
-    EXPECT_EQ(parse({}).error, "nothing to do: give --read FILE");
-    EXPECT_EQ(parse({"--container", "x"}).error, "nothing to do: give --read FILE");
+    EXPECT_EQ(parse({}).error, "nothing to do: give --group N to watch live, or --read FILE");
+    EXPECT_EQ(parse({"--container", "x"}).error, "nothing to do: give --group N to watch live, or --read FILE");
     EXPECT_EQ(parse({"--read"}).error, "--read needs a value");
     EXPECT_EQ(parse({"-r"}).error, "-r needs a value");
     EXPECT_EQ(parse({"--read", "x", "--container"}).error, "--container needs a value");
@@ -71,8 +73,113 @@ TEST(parse_options, wrong_command_lines)
 TEST(help_text, lists_every_exit_status)
 {
     const std::string text(nflog::watch::help_text());
-    for (const char* line : {"\n  0  ", "\n  1  ", "\n  2  ", "\n  3  ", "\n  4  ", "\n  5  ", "\n  6  "})
+    for (const char* line : {"\n  0  ", "\n  1  ", "\n  2  ", "\n  3  ", "\n  4  ", "\n  5  ", "\n  6  ", "\n  7  ",
+                             "\n  8  ", "\n  9  ", "\n  10 ", "\n  11 "})
         EXPECT_NE(text.find(line), std::string::npos) << line;
+}
+
+TEST(parse_options, watching_with_every_option)
+{
+    const auto parsed = parse({"--group", "5", "--group=7", "--netns", "web", "--netns=/proc/1/ns/net", "--container",
+                               "c1", "--copy-range", "128", "--count", "10", "--idle-exit", "1.5", "--stats",
+                               "--output", "events.json", "--pcap", "events.pcap", "--rcvbuf", "0", "--qthresh", "4",
+                               "--timeout", "25", "--nlbufsiz", "131072"});
+    ASSERT_EQ(parsed.error, "");
+    const auto& values = parsed.values;
+    EXPECT_TRUE(values.watching());
+    EXPECT_EQ(values.groups, (std::vector<std::uint16_t>{5, 7}));
+    EXPECT_EQ(values.netns, (std::vector<std::string>{"web", "/proc/1/ns/net"}));
+    EXPECT_EQ(values.container, "c1");
+    EXPECT_EQ(values.copy_range, 128u);
+    EXPECT_EQ(values.count, 10u);
+    EXPECT_EQ(values.idle_exit, std::chrono::milliseconds(1500));
+    EXPECT_TRUE(values.stats);
+    EXPECT_EQ(values.output_path, "events.json");
+    EXPECT_EQ(values.pcap_path, "events.pcap");
+    EXPECT_EQ(values.kernel.receive_buffer, 0u);
+    EXPECT_EQ(values.kernel.queue_threshold, 4u);
+    EXPECT_EQ(values.kernel.timeout, std::chrono::milliseconds(25));
+    EXPECT_EQ(values.kernel.nlbufsiz, 131072u);
+    EXPECT_EQ(values.read_path, "");
+}
+
+TEST(parse_options, watching_leaves_unset_what_was_not_given)
+{
+    const auto parsed = parse({"--group", "0"});
+    ASSERT_EQ(parsed.error, "");
+    const auto& values = parsed.values;
+    EXPECT_EQ(values.groups, (std::vector<std::uint16_t>{0}));
+    EXPECT_TRUE(values.netns.empty());
+    EXPECT_FALSE(values.copy_range);
+    EXPECT_FALSE(values.count);
+    EXPECT_FALSE(values.idle_exit);
+    EXPECT_FALSE(values.stats);
+    EXPECT_FALSE(values.kernel.receive_buffer);
+    EXPECT_FALSE(values.kernel.queue_threshold);
+    EXPECT_FALSE(values.kernel.timeout);
+    EXPECT_FALSE(values.kernel.nlbufsiz);
+    EXPECT_EQ(values.output_path, "");
+    EXPECT_EQ(values.pcap_path, "");
+}
+
+TEST(parse_options, output_also_serves_reading)
+{
+    const auto parsed = parse({"--read", "a.pcap", "--output", "out.json"});
+    EXPECT_EQ(parsed.error, "");
+    EXPECT_EQ(parsed.values.output_path, "out.json");
+    EXPECT_FALSE(parsed.values.watching());
+}
+
+TEST(parse_options, pcap_on_standard_output_needs_another_place_for_the_events)
+{
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "-"}).error,
+              "--pcap - writes the capture to standard output: give --output FILE for the events");
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "-", "--output", "e.json"}).error, "");
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "x", "--output", "x"}).error, "--output and --pcap name the same file");
+}
+
+TEST(parse_options, wrong_watching_command_lines)
+{
+    EXPECT_EQ(parse({"--group", "65536"}).error, "--group 65536: expected a group number from 0 to 65535");
+    EXPECT_EQ(parse({"--group", "-1"}).error, "--group -1: expected a group number from 0 to 65535");
+    EXPECT_EQ(parse({"--group", "1x"}).error, "--group 1x: expected a group number from 0 to 65535");
+    EXPECT_EQ(parse({"--group", ""}).error, "--group : expected a group number from 0 to 65535");
+    EXPECT_EQ(parse({"--group", "3", "--group", "3"}).error, "--group 3 given twice");
+    EXPECT_EQ(parse({"--group", "3", "--netns", "a", "--netns", "a"}).error, "--netns a given twice");
+    EXPECT_EQ(parse({"--group", "3", "--netns="}).error, "--netns needs a namespace name or path");
+    EXPECT_EQ(parse({"--group", "3", "--count", "2", "--count", "2"}).error, "--count given twice");
+    EXPECT_EQ(parse({"--group", "3", "--count", "0"}).error, "--count 0: expected a number of events of at least 1");
+    EXPECT_EQ(parse({"--group", "3", "--copy-range", "65532"}).error,
+              "--copy-range 65532: expected a number of bytes from 0 to 65531");
+    EXPECT_EQ(parse({"--group", "3", "--qthresh", "4294967296"}).error,
+              "--qthresh 4294967296: expected a number of messages from 1 to 4294967295");
+    EXPECT_EQ(parse({"--group", "3", "--nlbufsiz", "131073"}).error.rfind("--nlbufsiz 131073: expected a number of bytes from ", 0), 0u);
+    EXPECT_EQ(parse({"--group", "3", "--timeout", "1.5"}).error,
+              "--timeout 1.5: expected milliseconds from 0 to 42949672950");
+    EXPECT_EQ(parse({"--group", "3", "--rcvbuf", "2147483648"}).error,
+              "--rcvbuf 2147483648: expected a number of bytes from 0 to 2147483647");
+    for (const char* seconds : {"0", "-1", "abc", "1e3", "nan", "inf", "", "1.5s"})
+        EXPECT_EQ(parse({"--group", "3", "--idle-exit", seconds}).error,
+                  "--idle-exit " + std::string(seconds) + ": expected a number of seconds above 0, such as 2 or 0.5")
+            << seconds;
+    EXPECT_EQ(parse({"--group", "3", "--stats=1"}).error, "--stats takes no value");
+    EXPECT_EQ(parse({"--group", "3", "--stats", "--stats"}).error, "--stats given twice");
+    EXPECT_EQ(parse({"--group", "3", "--pcap="}).error, "--pcap needs a file name");
+    EXPECT_EQ(parse({"--group", "3", "--output="}).error, "--output needs a file name");
+    EXPECT_EQ(parse({"--group", "3", "-g"}).error, "unknown option -g");
+    EXPECT_EQ(parse({"-r=x"}).error, "unknown option -r=x");
+}
+
+TEST(parse_options, modes_do_not_mix)
+{
+    EXPECT_EQ(parse({"--read", "a", "--group", "1"}).error,
+              "--read and --group cannot be combined: read a capture, or watch live");
+    EXPECT_EQ(parse({"--read", "a", "--netns", "x"}).error, "--netns works only when watching live (with --group)");
+    EXPECT_EQ(parse({"--read", "a", "--pcap", "x"}).error, "--pcap works only when watching live (with --group)");
+    EXPECT_EQ(parse({"--read", "a", "--nlbufsiz", "8192"}).error,
+              "--nlbufsiz works only when watching live (with --group)");
+    EXPECT_EQ(parse({"--netns", "x"}).error, "give --group N: the NFLOG groups to watch");
+    EXPECT_EQ(parse({"--stats"}).error, "give --group N: the NFLOG groups to watch");
 }
 
 } // namespace

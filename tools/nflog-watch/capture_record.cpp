@@ -58,4 +58,14 @@ unwrapped_record unwrap_nflog_record(std::span<const std::byte> record, std::vec
     return {unwrapped_record::status::datagram, buffer, {}};
 }
 
+std::span<const std::byte> nflog_record_of(const packet_view& packet) noexcept
+{
+    const auto message = packet.message();
+    // A view from parse() always holds a header and its nfgenmsg; a default
+    // one holds nothing.
+    if (message.size() < NLMSG_HDRLEN)
+        return {};
+    return message.subspan(NLMSG_HDRLEN);
+}
+
 } // namespace nflog::watch

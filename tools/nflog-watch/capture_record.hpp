@@ -1,6 +1,8 @@
 #ifndef NFLOG_WATCH_CAPTURE_RECORD_HPP
 #define NFLOG_WATCH_CAPTURE_RECORD_HPP
 
+#include <nflog/packet.hpp>
+
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -36,6 +38,12 @@ unwrapped_record unwrap_netlink_record(std::span<const std::byte> record) noexce
 /// putting an nlmsghdr in front gives back the message the kernel sent; it is
 /// built in `buffer`, which keeps its capacity from record to record.
 unwrapped_record unwrap_nflog_record(std::span<const std::byte> record, std::vector<std::byte>& buffer);
+
+/// The LINKTYPE_NFLOG record of a received packet, the other way round: what
+/// follows the netlink header (the nfgenmsg, then the TLVs with their length
+/// and type in this host's order, as the kernel sent them), which is exactly
+/// what libpcap records on `nflog:N`. A view into the packet's message.
+std::span<const std::byte> nflog_record_of(const packet_view& packet) noexcept;
 
 } // namespace nflog::watch
 

@@ -1,13 +1,53 @@
+#include "live_watch.hpp"
 #include "options.hpp"
 #include "read_capture.hpp"
 
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <span>
 
+namespace {
+
+using namespace nflog::watch;
+
+// Big enough for a full kernel batch of lines, so that the flush after each
+// batch is one write.
+constexpr std::size_t output_buffer_size = 1 << 17;
+
+int run(const options& opts)
+{
+    std::FILE* out = stdout;
+    if (!opts.output_path.empty()) {
+        out = std::fopen(opts.output_path.c_str(), "w");
+        if (!out) {
+            std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(errno));
+            return exit_cannot_open;
+        }
+    }
+    int status = exit_ok;
+    if (opts.watching()) {
+        // A reader that goes away must not kill the watcher before it has
+        // unbound its groups and printed its counters: writing fails instead.
+        std::signal(SIGPIPE, SIG_IGN);
+        // A terminal would otherwise get one write per line.
+        std::setvbuf(out, nullptr, _IOFBF, output_buffer_size);
+        status = watch_live(opts, out, stderr);
+    } else {
+        status = read_capture(opts, out, stderr);
+    }
+    if (out != stdout && std::fclose(out) != 0 && status == exit_ok) {
+        std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(errno));
+        status = exit_output_failed;
+    }
+    return status;
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
-    using namespace nflog::watch;
     try {
         const std::span<const char* const> arguments(argv + (argc > 0 ? 1 : 0), argc > 0 ? argc - 1 : 0);
         const auto parsed = parse_options(arguments);
@@ -20,7 +60,7 @@ int main(int argc, char** argv)
             std::fwrite(text.data(), 1, text.size(), stdout);
             return std::fflush(stdout) == 0 ? exit_ok : exit_output_failed;
         }
-        return read_capture(parsed.values, stdout, stderr);
+        return run(parsed.values);
     } catch (const std::bad_alloc&) {
         // The only exception the tool can meet: report it rather than abort.
         std::fputs("nflog-watch: out of memory\n", stderr);

@@ -1,35 +1,174 @@
 #include "options.hpp"
 
-#include <optional>
+#include "option_values.hpp"
+
+#include <nflog/options.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <type_traits>
 
 namespace nflog::watch {
 namespace {
 
-// Matches "--name VALUE" and "--name=VALUE" (and a short alias with a separate
-// value); advances `index` past what it consumed.
-struct option_matcher {
-    std::span<const char* const> arguments;
-    std::size_t& index;
-    std::string& error;
-
-    std::optional<std::string_view> value_of(std::string_view long_name, std::string_view short_name = {})
-    {
-        const std::string_view argument = arguments[index];
-        if (argument.size() > long_name.size() && argument.starts_with(long_name) &&
-            argument[long_name.size()] == '=') {
-            ++index;
-            return argument.substr(long_name.size() + 1);
-        }
-        if (argument != long_name && (short_name.empty() || argument != short_name))
-            return std::nullopt;
-        if (index + 1 >= arguments.size()) {
-            error = std::string(argument) + " needs a value";
-            return std::nullopt;
-        }
-        index += 2;
-        return std::string_view(arguments[index - 1]);
-    }
+enum class option_id {
+    help, read, container, group, netns, copy_range, count, idle_exit, stats, output, pcap,
+    rcvbuf, qthresh, timeout, nlbufsiz,
 };
+
+struct option_spec {
+    option_id id;
+    std::string_view long_name;
+    std::string_view short_name; ///< empty: none
+    bool takes_value;
+    bool repeats;   ///< may be given more than once
+    bool live_only; ///< meaningful only when watching
+};
+
+constexpr std::array<option_spec, 15> specs{{
+    {option_id::help, "--help", "-h", false, true, false},
+    {option_id::read, "--read", "-r", true, false, false},
+    {option_id::container, "--container", {}, true, false, false},
+    {option_id::group, "--group", {}, true, true, true},
+    {option_id::netns, "--netns", {}, true, true, true},
+    {option_id::copy_range, "--copy-range", {}, true, false, true},
+    {option_id::count, "--count", {}, true, false, true},
+    {option_id::idle_exit, "--idle-exit", {}, true, false, true},
+    {option_id::stats, "--stats", {}, false, false, true},
+    {option_id::output, "--output", {}, true, false, false},
+    {option_id::pcap, "--pcap", {}, true, false, true},
+    {option_id::rcvbuf, "--rcvbuf", {}, true, false, true},
+    {option_id::qthresh, "--qthresh", {}, true, false, true},
+    {option_id::timeout, "--timeout", {}, true, false, true},
+    {option_id::nlbufsiz, "--nlbufsiz", {}, true, false, true},
+}};
+
+// The kernel refuses an nlbufsiz below a page; nflog::validate applies the
+// same bound, this one only names it in the message.
+std::uint64_t smallest_nlbufsiz() noexcept
+{
+    const long page = ::sysconf(_SC_PAGESIZE);
+    return static_cast<std::uint64_t>(std::min<long>(page > 0 ? page : 4096, 8192));
+}
+
+std::string range_error(const option_spec& spec, std::string_view value, std::string_view what, std::uint64_t low,
+                        std::uint64_t high)
+{
+    const std::string start = std::string(spec.long_name) + " " + std::string(value) + ": expected " + std::string(what);
+    if (high == std::numeric_limits<std::uint64_t>::max())
+        return start + " of at least " + std::to_string(low);
+    return start + " from " + std::to_string(low) + " to " + std::to_string(high);
+}
+
+// Stores one option's value; returns the problem, or "" when it is fine.
+std::string apply(const option_spec& spec, std::string_view value, options& out)
+{
+    auto whole = [&](std::string_view what, std::uint64_t low, std::uint64_t high, auto& target) -> std::string {
+        const auto number = parse_whole_number(value, low, high);
+        if (!number)
+            return range_error(spec, value, what, low, high);
+        target = static_cast<std::remove_reference_t<decltype(*target)>>(*number);
+        return {};
+    };
+    switch (spec.id) {
+    case option_id::help:
+        out.help = true;
+        return {};
+    case option_id::read:
+        if (value.empty())
+            return "--read needs a file name";
+        out.read_path = value;
+        return {};
+    case option_id::container:
+        out.container = value;
+        return {};
+    case option_id::group: {
+        const auto group = parse_whole_number(value, 0, 0xffff);
+        if (!group)
+            return range_error(spec, value, "a group number", 0, 0xffff);
+        if (std::find(out.groups.begin(), out.groups.end(), *group) != out.groups.end())
+            return "--group " + std::to_string(*group) + " given twice";
+        out.groups.push_back(static_cast<std::uint16_t>(*group));
+        return {};
+    }
+    case option_id::netns:
+        if (value.empty())
+            return "--netns needs a namespace name or path";
+        if (std::find(out.netns.begin(), out.netns.end(), value) != out.netns.end())
+            return "--netns " + std::string(value) + " given twice";
+        out.netns.emplace_back(value);
+        return {};
+    case option_id::copy_range:
+        return whole("a number of bytes", 0, nflog::options::max_copy_range, out.copy_range);
+    case option_id::count:
+        return whole("a number of events", 1, std::numeric_limits<std::uint64_t>::max(), out.count);
+    case option_id::idle_exit:
+        out.idle_exit = parse_seconds(value);
+        if (!out.idle_exit)
+            return "--idle-exit " + std::string(value) + ": expected a number of seconds above 0, such as 2 or 0.5";
+        return {};
+    case option_id::stats:
+        out.stats = true;
+        return {};
+    case option_id::output:
+        if (value.empty())
+            return "--output needs a file name";
+        out.output_path = value;
+        return {};
+    case option_id::pcap:
+        if (value.empty())
+            return "--pcap needs a file name";
+        out.pcap_path = value;
+        return {};
+    case option_id::rcvbuf:
+        return whole("a number of bytes", 0, std::numeric_limits<std::int32_t>::max(), out.kernel.receive_buffer);
+    case option_id::qthresh:
+        return whole("a number of messages", 1, std::numeric_limits<std::uint32_t>::max(), out.kernel.queue_threshold);
+    case option_id::timeout: {
+        // The kernel counts in hundredths of a second, in 32 bits.
+        constexpr std::uint64_t longest = 10ull * std::numeric_limits<std::uint32_t>::max();
+        const auto milliseconds = parse_whole_number(value, 0, longest);
+        if (!milliseconds)
+            return range_error(spec, value, "milliseconds", 0, longest);
+        out.kernel.timeout = std::chrono::milliseconds(*milliseconds);
+        return {};
+    }
+    case option_id::nlbufsiz:
+        return whole("a number of bytes", smallest_nlbufsiz(), nflog::options::max_nlbufsiz, out.kernel.nlbufsiz);
+    }
+    return {};
+}
+
+const option_spec* find_spec(std::string_view name) noexcept
+{
+    for (const auto& spec : specs)
+        if (name == spec.long_name || (!spec.short_name.empty() && name == spec.short_name))
+            return &spec;
+    return nullptr;
+}
+
+// The checks that need the whole command line.
+std::string check_combination(const options& values, const option_spec* first_live_only)
+{
+    if (!values.read_path.empty()) {
+        if (values.watching())
+            return "--read and --group cannot be combined: read a capture, or watch live";
+        if (first_live_only)
+            return std::string(first_live_only->long_name) + " works only when watching live (with --group)";
+        return {};
+    }
+    if (!values.watching())
+        return first_live_only ? "give --group N: the NFLOG groups to watch"
+                               : "nothing to do: give --group N to watch live, or --read FILE";
+    if (values.pcap_path == "-" && values.output_path.empty())
+        return "--pcap - writes the capture to standard output: give --output FILE for the events";
+    if (!values.pcap_path.empty() && values.pcap_path == values.output_path && values.pcap_path != "-")
+        return "--output and --pcap name the same file";
+    return {};
+}
 
 } // namespace
 
@@ -37,72 +176,46 @@ parsed_options parse_options(std::span<const char* const> arguments)
 {
     parsed_options parsed;
     auto& error = parsed.error;
-    bool have_read = false;
-    bool have_container = false;
-    std::size_t index = 0;
-    option_matcher match{arguments, index, error};
-    while (index < arguments.size() && error.empty()) {
-        const std::string_view argument = arguments[index];
-        if (argument == "--help" || argument == "-h") {
-            parsed.values.help = true;
-            ++index;
-            continue;
-        }
-        if (const auto path = match.value_of("--read", "-r")) {
-            if (have_read)
-                error = "--read given twice";
-            else if (path->empty())
-                error = "--read needs a file name";
-            parsed.values.read_path = *path;
-            have_read = true;
-            continue;
-        }
-        if (!error.empty())
+    std::array<bool, specs.size()> seen{};
+    const option_spec* first_live_only = nullptr;
+    for (std::size_t index = 0; index < arguments.size() && error.empty();) {
+        const std::string_view argument = arguments[index++];
+        // "--name=value" for long options; short ones take the next argument.
+        const auto equals = argument.starts_with("--") ? argument.find('=') : std::string_view::npos;
+        const auto name = argument.substr(0, equals);
+        const auto* spec = find_spec(name);
+        if (!spec || (equals != std::string_view::npos && name != spec->long_name)) {
+            error = argument.size() > 1 && argument.starts_with('-') ? "unknown option " + std::string(argument)
+                                                                     : "unexpected argument " + std::string(argument);
             break;
-        if (const auto label = match.value_of("--container")) {
-            if (have_container)
-                error = "--container given twice";
-            parsed.values.container = *label;
-            have_container = true;
-            continue;
         }
-        if (!error.empty())
+        std::string_view value;
+        if (equals != std::string_view::npos) {
+            if (!spec->takes_value) {
+                error = std::string(spec->long_name) + " takes no value";
+                break;
+            }
+            value = argument.substr(equals + 1);
+        } else if (spec->takes_value) {
+            if (index >= arguments.size()) {
+                error = std::string(argument) + " needs a value";
+                break;
+            }
+            value = arguments[index++];
+        }
+        auto& was_seen = seen[static_cast<std::size_t>(spec - specs.data())];
+        if (was_seen && !spec->repeats) {
+            error = std::string(spec->long_name) + " given twice";
             break;
-        error = argument.size() > 1 && argument.starts_with('-') ? "unknown option " + std::string(argument)
-                                          : "unexpected argument " + std::string(argument);
+        }
+        was_seen = true;
+        if (spec->live_only && !first_live_only)
+            first_live_only = spec;
+        error = apply(*spec, value, parsed.values);
     }
-    if (error.empty() && !parsed.values.help && !have_read)
-        error = "nothing to do: give --read FILE";
+    if (error.empty() && !parsed.values.help)
+        error = check_combination(parsed.values, first_live_only);
     return parsed;
-}
-
-std::string_view help_text() noexcept
-{
-    return "Usage: nflog-watch --read FILE [--container NAME]\n"
-           "\n"
-           "Prints the NFLOG packets of a capture as JSON, one object per line, in\n"
-           "capture order.\n"
-           "\n"
-           "  -r, --read FILE        pcap or pcapng capture to read (\"-\" reads standard\n"
-           "                         input), of link type NFLOG (239, tcpdump -i nflog:N)\n"
-           "                         or NETLINK (253, an nlmon interface; messages of\n"
-           "                         netlink families other than netfilter are skipped)\n"
-           "      --container NAME   label written as \"container\" in every line\n"
-           "                         (default: empty)\n"
-           "  -h, --help             print this help\n"
-           "\n"
-           "A message that cannot be parsed prints a line {\"error\": REASON, \"record\": N,\n"
-           "...} in its place, and reading goes on.\n"
-           "\n"
-           "Exit status:\n"
-           "  0  the capture was read to its end (error lines included)\n"
-           "  1  the file cannot be opened or is not a pcap/pcapng capture\n"
-           "  2  wrong command line\n"
-           "  3  unsupported link type\n"
-           "  4  the capture is damaged: a record could not be read; the lines before it\n"
-           "     were printed\n"
-           "  5  standard output could not be written\n"
-           "  6  out of memory\n";
 }
 
 } // namespace nflog::watch

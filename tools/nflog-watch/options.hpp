@@ -1,27 +1,49 @@
 #ifndef NFLOG_WATCH_OPTIONS_HPP
 #define NFLOG_WATCH_OPTIONS_HPP
 
+#include "exit_status.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nflog::watch {
 
-/// Exit statuses of nflog-watch; `help_text` lists them for users.
-enum exit_status : int {
-    exit_ok = 0,                   ///< the capture was read to its end
-    exit_cannot_open = 1,          ///< the file cannot be opened or is not a pcap/pcapng capture
-    exit_usage = 2,                ///< the command line is wrong
-    exit_unsupported_link_type = 3,///< the capture holds neither NFLOG nor NETLINK records
-    exit_damaged_capture = 4,      ///< a record could not be read; the lines before it were printed
-    exit_output_failed = 5,        ///< standard output could not be written
-    exit_out_of_memory = 6,        ///< memory ran out
+/// Kernel settings a power user may change; unset ones keep nflog::options'
+/// defaults, so the tool behaves like any program using the library.
+struct tuning {
+    std::optional<std::size_t> receive_buffer;        ///< --rcvbuf: bytes, 0 = the system default
+    std::optional<std::uint32_t> queue_threshold;     ///< --qthresh: messages per kernel batch
+    std::optional<std::chrono::milliseconds> timeout; ///< --timeout: longest wait of a partial batch
+    std::optional<std::uint32_t> nlbufsiz;            ///< --nlbufsiz: kernel batch buffer in bytes
 };
 
 struct options {
     bool help = false;
-    std::string read_path;  ///< --read: the capture to read ("-" for standard input)
     std::string container;  ///< --container: label copied into every event
+
+    // Reading a capture.
+    std::string read_path;  ///< --read: the capture to read ("-" for standard input)
+
+    // Watching live; watching is asked for by giving at least one group.
+    std::vector<std::uint16_t> groups; ///< --group, in the order given
+    std::vector<std::string> netns;    ///< --netns, in the order given; empty: this namespace
+    /// --copy-range: payload bytes copied per packet; 0 copies none (metadata only).
+    std::optional<std::uint32_t> copy_range;
+    std::optional<std::uint64_t> count;                  ///< --count: stop after this many events
+    std::optional<std::chrono::milliseconds> idle_exit;  ///< --idle-exit: stop after this long without events
+    bool stats = false;                                  ///< --stats: counters on stderr at exit
+    std::string pcap_path;                               ///< --pcap: also write the packets here
+    tuning kernel;
+
+    // Both modes.
+    std::string output_path; ///< --output: events go here instead of standard output
+
+    bool watching() const noexcept { return !groups.empty(); }
 };
 
 /// The parsed options, or `error` (one line, no trailing newline) when the

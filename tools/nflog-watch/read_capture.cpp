@@ -2,7 +2,9 @@
 
 #include "capture_reader.hpp"
 #include "capture_record.hpp"
+#include "error_reason.hpp"
 #include "event_json.hpp"
+#include "line_sink.hpp"
 
 #include <nflog/inet.hpp>
 #include <nflog/packet.hpp>
@@ -18,24 +20,6 @@
 namespace nflog::watch {
 namespace {
 
-// Writes lines to a stdio stream; remembers a failure instead of reporting
-// each one, so that a closed pipe costs one diagnostic, not one per event.
-class line_sink {
-public:
-    explicit line_sink(std::FILE* out) noexcept : out_(out) {}
-
-    void write(const std::string& line) noexcept
-    {
-        if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() || std::fputc('\n', out_) == EOF)
-            failed_ = true;
-    }
-    bool finish() noexcept { return std::fflush(out_) == 0 && !failed_ && !std::ferror(out_); }
-
-private:
-    std::FILE* out_;
-    bool failed_ = false;
-};
-
 void write_error_line(line_sink& sink, std::string& line, std::string_view reason, const event_context& context,
                       std::uint64_t record_number)
 {
@@ -45,26 +29,12 @@ void write_error_line(line_sink& sink, std::string& line, std::string_view reaso
     sink.write(line);
 }
 
-using reason_buffer = std::array<char, 160>;
-
-// A message the walk could not parse, or an NLMSG_ERROR the kernel sent (a
-// capture of a netlink socket holds its replies too): the latter carries an
-// errno and says so. error_code::message() would build a std::string; the
-// buffer overload does not.
 void write_message_error(line_sink& sink, std::string& line, const boost::system::error_code& error,
                          const event_context& context, std::uint64_t record_number, reason_buffer& buffer)
 {
-    const bool kernel_reply = error.category() == boost::system::generic_category();
-    std::array<char, 128> message_buffer;
-    const char* message = error.message(message_buffer.data(), message_buffer.size());
-    const int length = std::snprintf(buffer.data(), buffer.size(), "%s%s", kernel_reply ? "kernel error reply: " : "",
-                                     message);
-    // snprintf reports the length it wanted; what it wrote stops at the buffer.
-    const auto written = length < 0 ? 0 : std::min(static_cast<std::size_t>(length), buffer.size() - 1);
-    const std::string_view reason(buffer.data(), written);
-    auto json = begin_error(line, reason, context);
+    auto json = begin_error(line, message_error_reason(error, buffer), context);
     json.number("record", record_number);
-    if (kernel_reply)
+    if (is_kernel_reply(error))
         json.number("errno", error.value());
     json.close();
     sink.write(line);
@@ -107,7 +77,7 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
         if (step == capture_reader::step::end)
             break;
         if (step == capture_reader::step::damaged) {
-            sink.finish();
+            sink.flush();
             std::fprintf(diagnostics, "nflog-watch: %s: damaged capture after record %llu: %s\n",
                          opts.read_path.c_str(), static_cast<unsigned long long>(record.number), problem.c_str());
             return exit_damaged_capture;
@@ -132,7 +102,7 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
             sink.write(line);
         }
     }
-    if (!sink.finish()) {
+    if (!sink.flush()) {
         std::fprintf(diagnostics, "nflog-watch: cannot write the output\n");
         return exit_output_failed;
     }

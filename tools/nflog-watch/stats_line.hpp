@@ -1,0 +1,30 @@
+#ifndef NFLOG_WATCH_STATS_LINE_HPP
+#define NFLOG_WATCH_STATS_LINE_HPP
+
+#include <nflog/stats.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace nflog::watch {
+
+/// What `--stats` reports at exit, summed over every watched namespace.
+struct watch_totals {
+    std::uint64_t events = 0;    ///< events written
+    std::uint64_t lost = 0;      ///< nflog::stats::lost: exact, from sequence gaps
+    std::uint64_t overruns = 0;  ///< receives that reported a kernel overrun (ENOBUFS)
+    std::uint64_t malformed = 0; ///< messages that did not parse
+    std::uint64_t truncated = 0; ///< datagrams cut by the receive buffer
+
+    /// Adds one socket's counters (all but the events, which the tool counts
+    /// as it writes them).
+    void add(const nflog::stats& counters) noexcept;
+};
+
+/// Replaces `line` with {"events":N,"lost":N,"overruns":N,"malformed":N,"truncated":N}
+/// (no newline).
+void write_stats(std::string& line, const watch_totals& totals);
+
+} // namespace nflog::watch
+
+#endif
