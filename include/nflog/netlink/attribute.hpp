@@ -2,6 +2,7 @@
 #define NFLOG_NETLINK_ATTRIBUTE_HPP
 
 #include <nflog/detail/bytes.hpp>
+#include <nflog/detail/record_iterator.hpp>
 #include <nflog/error.hpp>
 #include <nflog/result.hpp>
 
@@ -74,75 +75,17 @@ private:
 /// (`errc::short_attribute` or `errc::bad_attribute_length`) and ends the walk.
 /// An unpadded last attribute is accepted.
 class attribute_range {
-public:
-    class iterator {
-    public:
-        using iterator_category = std::forward_iterator_tag;
-        using value_type = result<attribute_view>;
-        using difference_type = std::ptrdiff_t;
-        using pointer = const value_type*;
-        using reference = const value_type&;
-
-        iterator() = default;
-
-        reference operator*() const noexcept { return current_; }
-        pointer operator->() const noexcept { return &current_; }
-
-        iterator& operator++() noexcept
-        {
-            rest_ = stop_after_current_ ? std::span<const std::byte>{} : rest_.subspan(consumed_);
-            step();
-            return *this;
-        }
-        iterator operator++(int) noexcept
-        {
-            auto copy = *this;
-            ++*this;
-            return copy;
-        }
-
-        friend bool operator==(const iterator& a, const iterator& b) noexcept
-        {
-            return a.rest_.data() == b.rest_.data() && a.rest_.size() == b.rest_.size() && a.at_end_ == b.at_end_;
-        }
-
-    private:
-        friend class attribute_range;
-        explicit iterator(std::span<const std::byte> bytes) noexcept : rest_(bytes) { step(); }
-
-        void step() noexcept
-        {
-            consumed_ = 0;
-            stop_after_current_ = false;
-            if (rest_.empty()) {
-                at_end_ = true;
-                rest_ = {};
-                return;
-            }
-            at_end_ = false;
-            if (rest_.size() < attribute_view::header_size) {
-                current_ = make_error_code(errc::short_attribute);
-                stop_after_current_ = true;
-                return;
-            }
-            const auto length = detail::load<std::uint16_t>(rest_.data());
-            if (length < attribute_view::header_size || length > rest_.size()) {
-                current_ = make_error_code(errc::bad_attribute_length);
-                stop_after_current_ = true;
-                return;
-            }
-            current_ = attribute_view(rest_.first(length));
-            consumed_ = std::min<std::size_t>(detail::align4(length), rest_.size());
-        }
-
-        std::span<const std::byte> rest_;
-        // A value, not an error: every loop builds an end iterator, and
-        // making an error_code costs a call into the category.
-        value_type current_{attribute_view{}};
-        std::size_t consumed_ = 0;
-        bool stop_after_current_ = false;
-        bool at_end_ = true;
+    struct framing {
+        using view_type = attribute_view;
+        static constexpr std::size_t header_size = attribute_view::header_size;
+        static constexpr errc short_record = errc::short_attribute;
+        static constexpr errc bad_length = errc::bad_attribute_length;
+        static std::size_t length(const std::byte* at) noexcept { return detail::load<std::uint16_t>(at); }
+        static bool ends_walk(const std::byte*) noexcept { return false; }
     };
+
+public:
+    using iterator = detail::record_iterator<framing>;
 
     attribute_range() = default;
     explicit attribute_range(std::span<const std::byte> bytes) noexcept : bytes_(bytes) {}

@@ -2,6 +2,7 @@
 #define NFLOG_NETLINK_MESSAGE_HPP
 
 #include <nflog/detail/bytes.hpp>
+#include <nflog/detail/record_iterator.hpp>
 #include <nflog/error.hpp>
 #include <nflog/result.hpp>
 
@@ -97,82 +98,17 @@ inline result<error_message> parse_error(const message_view& message) noexcept
 /// trusted, no later byte can be, so the walk never re-synchronises on guesses.
 /// An unpadded last message is accepted.
 class message_range {
-public:
-    class iterator {
-    public:
-        using iterator_category = std::forward_iterator_tag;
-        using value_type = result<message_view>;
-        using difference_type = std::ptrdiff_t;
-        using pointer = const value_type*;
-        using reference = const value_type&;
-
-        iterator() = default;
-
-        reference operator*() const noexcept { return current_; }
-        pointer operator->() const noexcept { return &current_; }
-
-        iterator& operator++() noexcept
-        {
-            rest_ = rest_.subspan(consumed_);
-            if (stop_after_current_)
-                rest_ = {};
-            step();
-            return *this;
-        }
-        iterator operator++(int) noexcept
-        {
-            auto copy = *this;
-            ++*this;
-            return copy;
-        }
-
-        friend bool operator==(const iterator& a, const iterator& b) noexcept
-        {
-            return a.rest_.data() == b.rest_.data() && a.rest_.size() == b.rest_.size() && a.at_end_ == b.at_end_;
-        }
-
-    private:
-        friend class message_range;
-        explicit iterator(std::span<const std::byte> bytes) noexcept : rest_(bytes) { step(); }
-
-        void step() noexcept
-        {
-            consumed_ = 0;
-            stop_after_current_ = false;
-            if (rest_.empty()) {
-                at_end_ = true;
-                rest_ = {};
-                return;
-            }
-            at_end_ = false;
-            if (rest_.size() < message_view::header_size) {
-                current_ = make_error_code(errc::short_message);
-                stop_after_current_ = true;
-                return;
-            }
-            const auto length = detail::load<std::uint32_t>(rest_.data());
-            if (length < message_view::header_size || length > rest_.size()) {
-                current_ = make_error_code(errc::bad_message_length);
-                stop_after_current_ = true;
-                return;
-            }
-            if (detail::load<std::uint16_t>(rest_.data() + 4) == NLMSG_DONE) {
-                at_end_ = true;
-                rest_ = {};
-                return;
-            }
-            current_ = message_view(rest_.first(length));
-            consumed_ = std::min<std::size_t>(detail::align4(length), rest_.size());
-        }
-
-        std::span<const std::byte> rest_;
-        // A value, not an error: every loop builds an end iterator, and
-        // making an error_code costs a call into the category.
-        value_type current_{message_view{}};
-        std::size_t consumed_ = 0;
-        bool stop_after_current_ = false;
-        bool at_end_ = true;
+    struct framing {
+        using view_type = message_view;
+        static constexpr std::size_t header_size = message_view::header_size;
+        static constexpr errc short_record = errc::short_message;
+        static constexpr errc bad_length = errc::bad_message_length;
+        static std::size_t length(const std::byte* at) noexcept { return detail::load<std::uint32_t>(at); }
+        static bool ends_walk(const std::byte* at) noexcept { return detail::load<std::uint16_t>(at + 4) == NLMSG_DONE; }
     };
+
+public:
+    using iterator = detail::record_iterator<framing>;
 
     message_range() = default;
     explicit message_range(std::span<const std::byte> datagram) noexcept : datagram_(datagram) {}
