@@ -5,6 +5,8 @@
 #include <nflog/action.hpp>
 #include <nflog/batch.hpp>
 #include <nflog/error.hpp>
+#include <nflog/event.hpp>
+#include <nflog/event_channel.hpp>
 #include <nflog/inet.hpp>
 #include <nflog/netlink/attribute.hpp>
 #include <nflog/netlink/message.hpp>
@@ -15,5 +17,6 @@
 #include <nflog/result.hpp>
 #include <nflog/socket.hpp>
 #include <nflog/stats.hpp>
+#include <nflog/watcher.hpp>
 
 #endif
