@@ -175,7 +175,9 @@ public:
     }
 
     /// Stops the loop, then unbinds the groups and closes the socket.
-    /// Idempotent.
+    /// Messages taken from the socket but not sent are counted in
+    /// `stats().discarded`; datagrams still queued in the socket go with it,
+    /// as with closing any socket. Idempotent.
     void close() noexcept
     {
         if (!impl_)
