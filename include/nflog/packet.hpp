@@ -21,6 +21,12 @@
 
 namespace nflog {
 
+namespace detail {
+// What a default packet_view points at: zeros for the netlink header and
+// nfgenmsg that every parsed message has, so its getters read in bounds too.
+inline constexpr std::array<std::byte, netlink::message_view::header_size + 4> no_message{};
+} // namespace detail
+
 /// The netlink message type of an NFLOG packet.
 inline constexpr std::uint16_t packet_message_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
 
@@ -87,10 +93,12 @@ public:
     /// Raw payload of attribute `type`; empty when absent.
     std::span<const std::byte> bytes(std::uint16_t type) const noexcept
     {
-        if (!has(type))
+        if (type > max_attribute)
             return {};
-        const auto* header = base_ + attributes_[type];
-        return {header + attribute_header, detail::load<std::uint16_t>(header) - attribute_header};
+        // Loaded either way (see `absent`); only a present length is used.
+        const auto* header = header_of(type);
+        const std::size_t length = detail::load<std::uint16_t>(header) - attribute_header;
+        return present(type) ? std::span(header + attribute_header, length) : std::span<const std::byte>();
     }
     /// The whole netlink message.
     std::span<const std::byte> message() const noexcept { return {base_, message_length_}; }
@@ -98,68 +106,208 @@ public:
 private:
     friend class packet_range;
 
-    // Offset 0 holds the netlink header, never a VLAN member: it marks absence.
+    // Offset 0 holds the netlink header and nfgenmsg, 20 readable bytes that
+    // are never an attribute. A getter reads there when its attribute is
+    // absent: its load is then always safe, and the compiler may pick the
+    // value by the presence bit instead of branching on it (which attributes
+    // come varies with hook and copy mode). Table entries of absent
+    // attributes are stale and never used as they are.
     static constexpr std::uint32_t absent = 0;
     static constexpr std::size_t attribute_header = netlink::attribute_view::header_size;
+    static constexpr std::size_t attributes_start =
+        netlink::message_view::header_size + detail::align4(sizeof(nfgenmsg));
+    // Presence bits of the nested VLAN members, above every attribute type.
+    static constexpr unsigned vlan_proto_bit = max_attribute + 1;
+    static constexpr unsigned vlan_tci_bit = max_attribute + 2;
+    static_assert(vlan_tci_bit < 32);
 
     // Fills `view` in place and returns errc{} on success: a range refills
     // the one view it holds instead of building and copying one per message.
     static errc parse_into(const netlink::message_view& message, packet_view& view) noexcept;
+    // Validates every NFULA_VLAN nest among the attributes before `stop`, in
+    // order, and keeps the members of the last one. Out of line: the kernel
+    // sends VLAN only for bridged, tagged traffic.
+    static errc parse_vlans(packet_view& view, std::size_t stop) noexcept;
 
-    const std::byte* payload_of(std::uint16_t type) const noexcept { return base_ + attributes_[type] + attribute_header; }
+    bool present(unsigned bit) const noexcept { return (present_ >> bit & 1u) != 0; }
+    // The attribute's header, or the message's when it is absent (see `absent`).
+    const std::byte* header_of(std::uint16_t type) const noexcept
+    {
+        return base_ + (present(type) ? attributes_[type] : absent);
+    }
+    const std::byte* payload_of(std::uint16_t type) const noexcept { return header_of(type) + attribute_header; }
 
+    // The load runs whether or not the attribute is there (see `absent`).
     std::optional<std::uint32_t> be32(std::uint16_t type) const noexcept
     {
-        if (!has(type))
-            return std::nullopt;
-        return detail::load_be<std::uint32_t>(payload_of(type));
+        const auto value = detail::load_be<std::uint32_t>(payload_of(type));
+        return present(type) ? std::optional<std::uint32_t>(value) : std::nullopt;
     }
     std::optional<std::uint16_t> be16(std::uint16_t type) const noexcept
     {
-        if (!has(type))
-            return std::nullopt;
-        return detail::load_be<std::uint16_t>(payload_of(type));
+        const auto value = detail::load_be<std::uint16_t>(payload_of(type));
+        return present(type) ? std::optional<std::uint16_t>(value) : std::nullopt;
     }
 
-    const std::byte* base_ = nullptr;
+    const std::byte* base_ = detail::no_message.data();
     std::uint32_t message_length_ = 0;
     std::uint16_t group_ = 0;
     std::uint8_t family_ = 0;
+    // Bit n set: attribute n was present; `vlan_proto_bit` and `vlan_tci_bit`
+    // for the members of the VLAN nest.
+    std::uint32_t present_ = 0;
     // Offsets of the nested VLAN members' payloads; `absent` when not sent.
     std::uint32_t vlan_proto_offset_ = absent;
     std::uint32_t vlan_tci_offset_ = absent;
-    // Bit n set: attribute n was present. Parsing clears one word instead of
-    // the whole table, whose stale entries are never read.
-    std::uint32_t present_ = 0;
-    static_assert(max_attribute < 32);
-    // Where each present attribute's header starts, from `base_`. The length
-    // is read back from that header, which parse checked.
+    // Where each present attribute's header starts, from `base_`. Parsing
+    // clears the presence word instead of the whole table. The length is
+    // read back from that header, which parse checked.
     std::array<std::uint32_t, max_attribute + 1> attributes_{};
 };
+
+namespace detail {
+
+// The lengths an attribute may have, its header included: from `minimum` to
+// `minimum + spread`. Fixed-size attributes have no spread; the others, type 0
+// and the unknown types (all of which share entry 0) take anything from an
+// empty payload on. Two flat arrays of words, so that the check reads each
+// with one instruction.
+struct attribute_length_rules {
+    std::array<std::uint32_t, packet_view::max_attribute + 1> minimum{};
+    std::array<std::uint32_t, packet_view::max_attribute + 1> spread{};
+};
+
+inline constexpr attribute_length_rules attribute_lengths = [] {
+    constexpr std::uint32_t header = netlink::attribute_view::header_size;
+    attribute_length_rules out;
+    out.minimum.fill(header);
+    out.spread.fill(0xffff - header);
+    const auto fixed = [&](int type, std::size_t payload) {
+        out.minimum[static_cast<std::size_t>(type)] = header + static_cast<std::uint32_t>(payload);
+        out.spread[static_cast<std::size_t>(type)] = 0;
+    };
+    fixed(NFULA_PACKET_HDR, sizeof(nfulnl_msg_packet_hdr));
+    fixed(NFULA_MARK, 4);
+    fixed(NFULA_TIMESTAMP, sizeof(nfulnl_msg_packet_timestamp));
+    fixed(NFULA_IFINDEX_INDEV, 4);
+    fixed(NFULA_IFINDEX_OUTDEV, 4);
+    fixed(NFULA_IFINDEX_PHYSINDEV, 4);
+    fixed(NFULA_IFINDEX_PHYSOUTDEV, 4);
+    fixed(NFULA_HWADDR, sizeof(nfulnl_msg_packet_hw));
+    fixed(NFULA_UID, 4);
+    fixed(NFULA_SEQ, 4);
+    fixed(NFULA_SEQ_GLOBAL, 4);
+    fixed(NFULA_GID, 4);
+    fixed(NFULA_HWTYPE, 2);
+    fixed(NFULA_HWLEN, 2);
+    fixed(NFULA_CT_INFO, 4);
+    return out;
+}();
+
+} // namespace detail
+
+// The parse is inline: it runs for every logged packet, and inlined into the
+// caller's loop it shares registers with the framing walk and the getters.
+inline result<packet_view> packet_view::parse(const netlink::message_view& message) noexcept
+{
+    packet_view view;
+    if (const auto failure = parse_into(message, view); failure != errc{})
+        return make_error_code(failure);
+    return view;
+}
+
+// One flat loop over the attribute headers. Each header's place depends on
+// the length in the one before, so that chain of loads sets the pace; the
+// work per attribute stays off it, and the kernel's messages never take its
+// branches.
+inline errc packet_view::parse_into(const netlink::message_view& message, packet_view& view) noexcept
+{
+    if (message.type() != packet_message_type)
+        return errc::not_a_packet;
+    const auto bytes = message.bytes();
+    if (bytes.size() < attributes_start)
+        return errc::short_nfgenmsg;
+
+    const std::byte* base = bytes.data();
+    const std::size_t end = bytes.size();
+    constexpr std::size_t netlink_header = netlink::message_view::header_size;
+    view.base_ = base;
+    // nlmsg_len is 32 bits, so the message length and every offset in it fit.
+    view.message_length_ = static_cast<std::uint32_t>(end);
+    view.family_ = detail::load<std::uint8_t>(base + netlink_header);
+    view.group_ = detail::load_be<std::uint16_t>(base + netlink_header + 2);
+    view.vlan_proto_offset_ = view.vlan_tci_offset_ = absent;
+    std::uint32_t present = 0;
+
+    // Every rule's minimum is at least the attribute header, so the rule
+    // check also catches a length below it, and only the last attribute can
+    // run past the end: its successor's header would then start past it too,
+    // ending the loop. Both bounds are thus paid for once per message, not
+    // once per attribute; the failure path tells the two errors apart.
+    // Offsets stay far from overflow: `at` ends at most 3 bytes past `end`
+    // after an unpadded last attribute, which is accepted, and at most 64 KiB
+    // past it after one that runs past the end.
+    std::size_t at = attributes_start;
+    std::size_t length = 0;
+    errc failure{};
+    // The message holds at least nfgenmsg, so this does not wrap.
+    const std::size_t last_header = end - attribute_header;
+    while (at <= last_header) {
+        length = detail::load<std::uint16_t>(base + at);
+        // Newer kernels may add attributes: what we do not know goes to entry
+        // 0 with type 0, whose presence bit is dropped below.
+        const unsigned raw = detail::load<std::uint16_t>(base + at + 2) & NLA_TYPE_MASK;
+        const unsigned type = raw <= max_attribute ? raw : 0u;
+        // One range test for fixed and free sizes alike: a branch on "is this
+        // type fixed" would change direction from one attribute to the next.
+        if (length - detail::attribute_lengths.minimum[type] > detail::attribute_lengths.spread[type]) [[unlikely]] {
+            failure = length < attribute_header || length > end - at ? errc::bad_attribute_length
+                                                                     : errc::bad_attribute_size;
+            break;
+        }
+        view.attributes_[type] = static_cast<std::uint32_t>(at);
+        present |= 1u << type;
+        // `at` is a multiple of 4, so this is `at + align4(length)`.
+        at = (at + length + 3) & ~std::size_t{3};
+    }
+    if (failure == errc{} && length > end - (at - detail::align4(length))) [[unlikely]] {
+        failure = errc::bad_attribute_length;
+        at -= detail::align4(length);
+    }
+    present &= ~1u;
+    view.present_ = present;
+    // A VLAN nest is checked where it stood among the other errors: before
+    // the attribute that failed, before a short tail.
+    if ((present & 1u << NFULA_VLAN) != 0) [[unlikely]] {
+        if (const auto nested = parse_vlans(view, failure != errc{} ? at : end); nested != errc{})
+            return nested;
+    }
+    if (failure != errc{})
+        return failure;
+    if (at < end)
+        return errc::short_attribute;
+    if ((present & 1u << NFULA_PACKET_HDR) == 0)
+        return errc::missing_packet_header;
+    return errc{};
+}
 
 // The getters are inline: a consumer reads many per packet, and a call each
 // would cost more than the load it wraps.
 
-// A parsed view always has its header; only a default-constructed one lacks it,
-// and it must not read through a null base.
+// Every parsed view has its packet header. A default view points at zeros
+// (`detail::no_message`), so the same load gives 0 there.
 inline std::uint16_t packet_view::hw_protocol() const noexcept
 {
-    if (!has(NFULA_PACKET_HDR))
-        return 0;
     return detail::load_be<std::uint16_t>(payload_of(NFULA_PACKET_HDR));
 }
 
 inline std::uint8_t packet_view::hook() const noexcept
 {
-    if (!has(NFULA_PACKET_HDR))
-        return 0;
     return detail::load<std::uint8_t>(payload_of(NFULA_PACKET_HDR) + 2);
 }
 
 inline std::optional<std::chrono::system_clock::time_point> packet_view::timestamp() const noexcept
 {
-    if (!has(NFULA_TIMESTAMP))
-        return std::nullopt;
     const auto* at = payload_of(NFULA_TIMESTAMP);
     // A hostile timestamp must not overflow the clock's representation:
     // saturate at what system_clock can hold (year 2262 for nanoseconds).
@@ -167,18 +315,17 @@ inline std::optional<std::chrono::system_clock::time_point> packet_view::timesta
     const auto seconds = std::min(detail::load_be<std::uint64_t>(at), max_seconds);
     const auto micros = std::min(detail::load_be<std::uint64_t>(at + 8), std::uint64_t{999'999});
     using std::chrono::duration_cast;
-    return std::chrono::system_clock::time_point(
+    const std::chrono::system_clock::time_point time(
         duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(static_cast<std::int64_t>(seconds)) +
                                                            std::chrono::microseconds(static_cast<std::int64_t>(micros))));
+    return present(NFULA_TIMESTAMP) ? std::optional(time) : std::nullopt;
 }
 
 inline std::span<const std::byte> packet_view::hwaddr() const noexcept
 {
-    if (!has(NFULA_HWADDR))
-        return {};
     const auto* at = payload_of(NFULA_HWADDR);
     const std::size_t length = std::min<std::size_t>(detail::load_be<std::uint16_t>(at), 8);
-    return {at + 4, length};
+    return present(NFULA_HWADDR) ? std::span(at + 4, length) : std::span<const std::byte>();
 }
 
 inline std::string_view packet_view::prefix() const noexcept
@@ -188,16 +335,14 @@ inline std::string_view packet_view::prefix() const noexcept
 
 inline std::optional<std::uint16_t> packet_view::vlan_proto() const noexcept
 {
-    if (!has(NFULA_VLAN) || vlan_proto_offset_ == absent)
-        return std::nullopt;
-    return detail::load_be<std::uint16_t>(base_ + vlan_proto_offset_);
+    const auto value = detail::load_be<std::uint16_t>(base_ + vlan_proto_offset_);
+    return present(vlan_proto_bit) ? std::optional(value) : std::nullopt;
 }
 
 inline std::optional<std::uint16_t> packet_view::vlan_tci() const noexcept
 {
-    if (!has(NFULA_VLAN) || vlan_tci_offset_ == absent)
-        return std::nullopt;
-    return detail::load_be<std::uint16_t>(base_ + vlan_tci_offset_);
+    const auto value = detail::load_be<std::uint16_t>(base_ + vlan_tci_offset_);
+    return present(vlan_tci_bit) ? std::optional(value) : std::nullopt;
 }
 
 /// Forward range over the NFLOG packets of one netlink datagram.
@@ -239,6 +384,11 @@ public:
         friend class packet_range;
         explicit iterator(std::span<const std::byte> datagram) noexcept : rest_(datagram), at_end_(false) { settle(); }
         void settle() noexcept;
+        // The rare outcomes, out of line so that the inlined walk stays small:
+        // a framing error ends the walk after one error element; an
+        // NLMSG_ERROR becomes an element unless it is an acknowledgement.
+        void stop(errc failure) noexcept;
+        bool yield_error(const netlink::message_view& message) noexcept;
 
         // The bytes after the current element: the iterator walks the netlink
         // framing itself (with message_range's rules), because a nested
@@ -257,6 +407,41 @@ public:
 private:
     std::span<const std::byte> datagram_;
 };
+
+// In the header with the parse, so that the parse inlines into the walk and
+// the compiler may inline both into the caller's loop.
+inline void packet_range::iterator::settle() noexcept
+{
+    constexpr std::size_t header_size = netlink::message_view::header_size;
+    while (!rest_.empty()) {
+        if (rest_.size() < header_size) [[unlikely]] {
+            stop(errc::short_message);
+            return;
+        }
+        const auto length = detail::load<std::uint32_t>(rest_.data());
+        if (length < header_size || length > rest_.size()) [[unlikely]] {
+            stop(errc::bad_message_length);
+            return;
+        }
+        const netlink::message_view message(rest_.first(length));
+        const auto type = message.type();
+        if (type == NLMSG_DONE)
+            break;
+        // An unpadded last message is accepted.
+        rest_ = rest_.subspan(std::min<std::size_t>(detail::align4(length), rest_.size()));
+        if (type == packet_message_type) [[likely]] {
+            if (!current_.has_value()) [[unlikely]]
+                current_ = packet_view{};
+            if (const auto failure = packet_view::parse_into(message, current_.assume_value()); failure != errc{})
+                [[unlikely]] current_ = make_error_code(failure);
+            return;
+        }
+        if (type == NLMSG_ERROR && yield_error(message))
+            return;
+    }
+    at_end_ = true;
+    rest_ = {};
+}
 
 } // namespace nflog
 
