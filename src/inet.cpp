@@ -330,11 +330,11 @@ bool contradicts(std::uint8_t family, l3_protocol decoded) noexcept
     }
 }
 
-} // namespace
-
-flow decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family) noexcept
+// Every payload the fast path in `decode` leaves: ARP, IPv4 with options,
+// IPv6 extension headers, cut copies, every error. Out of line, so that the
+// fast path needs no stack frame of its own.
+[[gnu::noinline]] void decode_any(flow& out, std::span<const std::byte> payload, std::uint16_t hw_protocol) noexcept
 {
-    flow out;
     const auto claimed = named_by(hw_protocol);
     if (claimed == l3_protocol::arp) {
         decode_arp(out, payload);
@@ -344,6 +344,104 @@ flow decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::
     } else {
         decode_ip(out, payload, claimed);
     }
+}
+
+// Reads a transport header that lies whole within `available` bytes (both
+// ends of the datagram); a protocol nothing is read from needs no bytes.
+// False, with `out` untouched, for a header cut by either end or one that
+// contradicts itself: the general walk tells those apart.
+bool read_whole_transport(flow& out, const std::byte* header, std::size_t available, std::uint8_t protocol,
+                          std::uint8_t icmp) noexcept
+{
+    std::size_t needed = 0;
+    switch (protocol) {
+    case IPPROTO_TCP:
+        if (available < tcp_fixed_header)
+            return false;
+        needed = (std::to_integer<std::uint8_t>(header[12]) >> 4) * 4u;
+        if (needed < tcp_fixed_header)
+            return false;
+        break;
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE:
+        needed = udp_header;
+        break;
+    case IPPROTO_SCTP:
+        needed = sctp_common_header;
+        break;
+    default:
+        if (protocol != icmp)
+            return true;
+        if (available < icmp_header)
+            return false;
+        out.icmp_type = std::to_integer<std::uint8_t>(header[0]);
+        out.icmp_code = std::to_integer<std::uint8_t>(header[1]);
+        return true;
+    }
+    if (available < needed)
+        return false;
+    out.src_port = detail::load_be<std::uint16_t>(header);
+    out.dst_port = detail::load_be<std::uint16_t>(header + 2);
+    return true;
+}
+
+// Nearly every logged packet is IPv4 without options or IPv6 without
+// extension headers, followed by a transport header that was copied whole:
+// one length test per header decides it. Anything else returns false with
+// `out` untouched; the general walk gives the same flow for these packets
+// too, with a bounds check per field.
+bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t hw_protocol) noexcept
+{
+    const std::byte* bytes = payload.data();
+    const std::size_t copied = payload.size();
+    if (copied < ipv4_fixed_header || hw_protocol == ETH_P_ARP)
+        return false;
+    const auto first = std::to_integer<std::uint8_t>(bytes[0]);
+    if (first == 0x45 && hw_protocol != ETH_P_IPV6) {
+        const std::size_t total_length = detail::load_be<std::uint16_t>(bytes + 2);
+        // Below the fixed header is an error the general walk records.
+        if (total_length != 0 && total_length < ipv4_fixed_header)
+            return false;
+        const std::size_t end = total_length != 0 && total_length < copied ? total_length : copied;
+        const auto fragment_field = detail::load_be<std::uint16_t>(bytes + 6);
+        const auto protocol = std::to_integer<std::uint8_t>(bytes[9]);
+        const bool later_fragment = (fragment_field & 0x1fff) != 0;
+        if (!later_fragment &&
+            !read_whole_transport(out, bytes + ipv4_fixed_header, end - ipv4_fixed_header, protocol, IPPROTO_ICMP))
+            return false;
+        out.l3 = l3_protocol::ipv4;
+        out.protocol = protocol;
+        out.src = boost::asio::ip::address_v4(detail::load_be<std::uint32_t>(bytes + 12));
+        out.dst = boost::asio::ip::address_v4(detail::load_be<std::uint32_t>(bytes + 16));
+        out.fragment = (fragment_field & 0x3fff) != 0;
+        out.later_fragment = later_fragment;
+        return true;
+    }
+    if ((first >> 4) == 6 && hw_protocol != ETH_P_IP && copied >= ipv6_fixed_header) {
+        const std::size_t claimed = ipv6_fixed_header + detail::load_be<std::uint16_t>(bytes + 4);
+        const std::size_t end = claimed != ipv6_fixed_header && claimed < copied ? claimed : copied;
+        const auto next_header = std::to_integer<std::uint8_t>(bytes[6]);
+        if (is_ipv6_extension(next_header) ||
+            !read_whole_transport(out, bytes + ipv6_fixed_header, end - ipv6_fixed_header, next_header,
+                                  IPPROTO_ICMPV6))
+            return false;
+        out.l3 = l3_protocol::ipv6;
+        out.protocol = next_header;
+        const datagram whole(payload, copied);
+        out.src = whole.v6(8);
+        out.dst = whole.v6(24);
+        return true;
+    }
+    return false;
+}
+
+} // namespace
+
+flow decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family) noexcept
+{
+    flow out;
+    if (!decode_common(out, payload, hw_protocol))
+        decode_any(out, payload, hw_protocol);
     out.family_mismatch = contradicts(family, out.l3);
     return out;
 }
