@@ -1,11 +1,13 @@
 // The fuzzers' seed corpora are the packet fixtures and the recorded kernel
 // datagrams (test/data/nflog-netlink.pcap), committed under
-// test/fuzz/seeds/<target>/<name>. This test fails when one of them has no
+// test/fuzz/seeds/<target>/<name> (fuzz_inet gets the recorded packets' payloads). This test fails when one of them has no
 // identical seed file, so the seeds cannot drift from their sources.
 // After changing the fixtures or recording again, regenerate them with
 //   NFLOG_WRITE_FUZZ_SEEDS=1 <build>/test/nflog_unit_tests --gtest_filter='fuzz_seeds.*'
 // Extra files in those folders (for example inputs that once crashed a
 // fuzzer) are left alone.
+#include <nflog/packet.hpp>
+
 #include "support/packet_fixtures.hpp"
 #include "support/pcap_reader.hpp"
 
@@ -82,6 +84,43 @@ TEST(fuzz_seeds, every_fixture_and_recorded_datagram_is_a_committed_seed)
             ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: regenerate the seeds (see the top of this file)";
             EXPECT_EQ(read_file(path), datagram) << path << " differs from its fixture";
         }
+    }
+}
+
+// fuzz_inet reads hw_protocol (big-endian) and the family from its first
+// three bytes, then the payload: one seed per recorded packet.
+std::vector<fixture> inet_seeds()
+{
+    std::vector<fixture> out;
+    for (const auto& [name, datagram] : seeds()) {
+        if (name.rfind("kernel-", 0) != 0)
+            continue;
+        std::size_t index = 0;
+        for (const auto& item : nflog::packet_range(datagram)) {
+            if (!item || item.value().payload().empty())
+                continue;
+            const auto& packet = item.value();
+            bytes input;
+            append_be<std::uint16_t>(input, packet.hw_protocol());
+            append_host<std::uint8_t>(input, packet.family());
+            append(input, packet.payload().data(), packet.payload().size());
+            out.push_back({name + "-" + std::to_string(index++), std::move(input)});
+        }
+    }
+    return out;
+}
+
+TEST(fuzz_seeds, every_recorded_payload_is_an_inet_seed)
+{
+    const bool write = std::getenv("NFLOG_WRITE_FUZZ_SEEDS") != nullptr;
+    const auto inputs = inet_seeds();
+    EXPECT_GE(inputs.size(), 20u) << "the recording should hold IPv4 and IPv6 payloads";
+    for (const auto& [name, input] : inputs) {
+        const auto path = seeds_root / "fuzz_inet" / name;
+        if (write)
+            write_file(path, input);
+        ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: regenerate the seeds (see the top of this file)";
+        EXPECT_EQ(read_file(path), input) << path << " differs from its recorded packet";
     }
 }
 
