@@ -1,5 +1,7 @@
 #include "nflog/detail/config_request.hpp"
 
+#include "nflog/detail/batching_controller.hpp"
+
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -76,6 +78,12 @@ config_request bind_request(const options& opts, std::uint16_t group) noexcept
     request.nlbufsiz = opts.nlbufsiz;
     request.timeout_centiseconds = centiseconds(opts.flush_timeout);
     request.queue_threshold = opts.queue_threshold;
+    if (opts.adaptive_batching) {
+        // Bound quiet: the receive path grows the batches once it sees a rate.
+        const auto start = batching_controller(batching_limits_for(opts)).initial();
+        request.queue_threshold = start.queue_threshold;
+        request.nlbufsiz = start.nlbufsiz;
+    }
     std::uint16_t flags = 0;
     if (opts.sequence_numbers)
         flags |= NFULNL_CFG_F_SEQ;

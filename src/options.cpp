@@ -1,5 +1,6 @@
 #include "nflog/options.hpp"
 
+#include "nflog/detail/batching_controller.hpp"
 #include "nflog/error.hpp"
 
 #include <unistd.h>
@@ -40,6 +41,8 @@ result<void> validate(const options& opts) noexcept
         return make_error_code(errc::invalid_option);
     if (!opts.netns.empty() && opts.netns_fd >= 0)
         return make_error_code(errc::invalid_option);
+    if (opts.batching_delay.count() < 0 || opts.batching_delay > std::chrono::seconds(1) || opts.batching_rate == 0)
+        return make_error_code(errc::invalid_option);
     return boost::outcome_v2::success();
 }
 
@@ -62,6 +65,21 @@ result<void> validate(const group_settings& settings) noexcept
         return invalid;
     return boost::outcome_v2::success();
 }
+
+namespace detail {
+
+batching_limits batching_limits_for(const options& opts) noexcept
+{
+    batching_limits limits;
+    limits.max_queue_threshold = opts.queue_threshold;
+    limits.max_nlbufsiz = opts.nlbufsiz;
+    limits.min_nlbufsiz = std::min(smallest_nlbufsiz(), opts.nlbufsiz);
+    limits.batching_rate = opts.batching_rate;
+    limits.delay_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(opts.batching_delay).count());
+    return limits;
+}
+
+} // namespace detail
 
 std::size_t datagram_capacity(const options& opts) noexcept
 {

@@ -210,6 +210,18 @@ result<void> configure_group(int fd, const config_request& request, std::deque<s
     return boost::outcome_v2::success();
 }
 
+bool send_batching(int fd, std::uint16_t group, std::uint32_t sequence, const batching_target& target) noexcept
+{
+    config_request request;
+    request.group = group;
+    request.queue_threshold = target.queue_threshold;
+    request.nlbufsiz = target.nlbufsiz;
+    request.acknowledge = false;
+    alignas(nlmsghdr) std::array<std::byte, config_message_capacity> message{};
+    const auto length = build_config_message(message, request, sequence);
+    return ::send(fd, message.data(), length, MSG_DONTWAIT) == static_cast<ssize_t>(length);
+}
+
 void unbind_groups(int fd, std::span<const std::uint16_t> groups) noexcept
 {
     for (const auto group : groups) {

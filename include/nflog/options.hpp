@@ -3,6 +3,8 @@
 
 #include <nflog/result.hpp>
 
+#include <boost/system/error_code.hpp>
+
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include <chrono>
@@ -23,8 +25,45 @@ enum class copy_mode : std::uint8_t {
 
 /// What `basic_socket::open` binds and how it configures the kernel.
 ///
-/// The defaults serve a quiet watcher and a flood alike; see the README's
-/// "Defaults" section for the measurements behind them.
+/// @par Batching
+/// The kernel gathers a group's events into one datagram until
+/// `queue_threshold` events are queued, the batch buffer (`nlbufsiz`) is
+/// full, or the flush timer (`flush_timeout`, counted in jiffies) fires. A
+/// reader pays mostly per datagram — a system call and, when it had caught
+/// up, a wake-up — so large batches are cheap to read, but the first event
+/// of a batch waits for the rest, and for the timer when the traffic pauses:
+/// at least a jiffy (4 ms at HZ=250), far more than a watcher wants.
+///
+/// So by default (`adaptive_batching`) the socket measures each group's
+/// event rate as it receives and retunes the kernel to it, from inside the
+/// receive path and without waiting for an answer (receiving never blocks;
+/// a refusal would arrive among the data and stop the adaptation, see
+/// `basic_socket::batching`). Up to `batching_rate` events per second every
+/// event has its own datagram; above it a batch holds (rate /
+/// batching_rate)^4 events, rounded down to a power of two, at most what
+/// fills in `batching_delay` and at most `queue_threshold`, with `nlbufsiz`
+/// (at most the option's value) sized to hold it: 1 below about 60k
+/// events/s, 8 at 100k, 128 at 200k, 1024 from about 330k (a rate must
+/// pass a level's edge by 15 % to change it, so jitter does not make the
+/// batches flap). Batches grow within milliseconds of a rising rate and
+/// shrink once it has stayed low for 50 ms; right after a flood stops, the
+/// first events wait for the flush timer until the socket has seen the
+/// lower rate.
+///
+/// Measured with scripts/bench-load (2 cores, see the README's "End to end"
+/// section): one event per datagram costs about 5 us of reader CPU per event
+/// and keeps p99 latency in the tens of microseconds at 1k-10k events/s;
+/// at a flood of two senders the adaptive default reads about 1000 events
+/// per datagram at about 50 ns per event (a quarter of libnetfilter_log
+/// with its defaults) and loses nothing with the default receive buffer,
+/// where qthresh 1 falls behind the senders. A fixed qthresh of 32 with a
+/// 10 ms timer is four times dearer at a flood and makes rare events wait
+/// 4-16 ms.
+///
+/// With `adaptive_batching = false`, `queue_threshold` and `nlbufsiz` are
+/// sent once at bind and kept: choose them yourself (1 for the lowest
+/// latency, hundreds for the least CPU). `basic_socket::configure` that sets
+/// either of them also ends the adaptation for that group.
 struct options {
     /// Largest payload copy the kernel can make (0xFFFF minus an attribute header).
     static constexpr std::uint32_t max_copy_range = 0xFFFF - 4;
@@ -40,12 +79,24 @@ struct options {
     std::uint32_t copy_range = max_copy_range;
 
     /// Kernel batch buffer (`NFULA_CFG_NLBUFSIZ`): a page .. max_nlbufsiz.
+    /// With `adaptive_batching`, the largest the socket will choose.
     std::uint32_t nlbufsiz = 65536;
     /// Longest time the kernel holds a partial batch (`NFULA_CFG_TIMEOUT`,
-    /// in units of 10 ms; rounded up).
+    /// in units of 10 ms; rounded up; 0 = at the next jiffy).
     std::chrono::milliseconds flush_timeout{10};
     /// Messages per batch before the kernel flushes (`NFULA_CFG_QTHRESH`), >= 1.
-    std::uint32_t queue_threshold = 32;
+    /// With `adaptive_batching`, the largest the socket will choose.
+    std::uint32_t queue_threshold = 1024;
+
+    /// Retune each group's batching to its event rate (see "Batching" above).
+    bool adaptive_batching = true;
+    /// With `adaptive_batching`: events per second below which every event
+    /// has its own datagram; above it a batch holds (rate / batching_rate)^4
+    /// events. At least 1.
+    std::uint32_t batching_rate = 50000;
+    /// With `adaptive_batching`: the longest a batch may take to fill at the
+    /// measured rate, 0 .. 1 s (0: one event per datagram).
+    std::chrono::microseconds batching_delay{8000};
 
     /// Per-group sequence numbers: exact counts of lost events. Keep it on.
     bool sequence_numbers = true;
@@ -74,6 +125,18 @@ struct group_settings {
     std::optional<std::uint32_t> nlbufsiz;
     std::optional<std::chrono::milliseconds> flush_timeout;
     std::optional<std::uint32_t> queue_threshold;
+};
+
+/// What a socket has told the kernel about one group's batching.
+struct batching_status {
+    /// Still adapting: false with `adaptive_batching = false`, after
+    /// `configure` set the threshold or buffer, or after the kernel refused a change.
+    bool adaptive = false;
+    std::uint32_t queue_threshold = 0; ///< as last sent
+    std::uint32_t nlbufsiz = 0;        ///< as last sent
+    std::uint64_t changes = 0;         ///< adaptive changes sent since open
+    /// The kernel's answer to a refused change (it arrives among the data).
+    boost::system::error_code error;
 };
 
 /// Checks `opts` the way the kernel would, including the values it would ACK

@@ -59,9 +59,23 @@ template <class Executor = net::any_io_executor>
 class basic_socket {
     struct impl {
         impl(const Executor& executor, int fd, std::size_t capacity, std::vector<std::uint16_t> groups,
-             std::deque<std::vector<std::byte>> early)
-            : socket(executor, netlink::raw_protocol::netfilter(), fd), state(capacity, std::move(groups), std::move(early))
+             std::deque<std::vector<std::byte>> early, const detail::batching_setup& batching)
+            : socket(executor, netlink::raw_protocol::netfilter(), fd),
+              state(capacity, std::move(groups), std::move(early), batching)
         {
+        }
+
+        // After every receive: changes the batching controllers asked for go
+        // out at once, without waiting for an answer.
+        void send_batching()
+        {
+            if (!state.batching_pending() || !socket.is_open())
+                return;
+            const int fd = socket.native_handle();
+            state.send_batching(
+                [fd](std::uint16_t group, std::uint32_t sequence, const detail::batching_target& target) {
+                    return detail::send_batching(fd, group, sequence, target);
+                });
         }
         net::basic_raw_socket<netlink::raw_protocol, Executor> socket;
         detail::receive_state state;
@@ -95,7 +109,8 @@ public:
         BOOST_OUTCOME_TRY(auto bound, detail::open_and_bind(opts, diagnostic));
         try {
             return basic_socket(std::make_shared<impl>(executor, bound.fd, datagram_capacity(opts), opts.groups,
-                                                       std::move(bound.early_datagrams)));
+                                                       std::move(bound.early_datagrams),
+                                                       detail::batching_setup_for(opts)));
         }
         catch (const boost::system::system_error& failure) {
             detail::unbind_groups(bound.fd, opts.groups);
@@ -134,18 +149,25 @@ public:
 
     native_socket_type& native_socket() noexcept { return impl_->socket; }
 
+    /// The batching the socket has set for `group` (see `options`, "Batching").
+    batching_status batching(std::uint16_t group) const noexcept { return impl_->state.batching(group); }
+
     /// Changes the kernel's settings for one bound group, synchronously
     /// (for example to trade latency for batching at run time). Call it
     /// when no receive is pending: it reads the socket until the kernel's
     /// answer, keeping every datagram that arrives meanwhile for the next
     /// receives. Errors: `errc::invalid_option`, `errc::group_not_bound`
     /// (no socket bound it), `errc::group_busy` (another socket did),
-    /// `errc::permission_denied`, or a kernel errno.
+    /// `errc::permission_denied`, or a kernel errno. Setting
+    /// `queue_threshold` or `nlbufsiz` ends adaptive batching for the group.
     result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
     {
         BOOST_OUTCOME_TRY(validate(settings));
-        return detail::configure_group(impl_->socket.native_handle(), detail::settings_request(group, settings),
-                                       impl_->state.early_datagrams(), diagnostic);
+        BOOST_OUTCOME_TRY(detail::configure_group(impl_->socket.native_handle(),
+                                                  detail::settings_request(group, settings),
+                                                  impl_->state.early_datagrams(), diagnostic));
+        impl_->state.take_over_batching(group, settings.queue_threshold, settings.nlbufsiz);
+        return boost::outcome_v2::success();
     }
 
     /// Receives the next datagram of NFLOG packets.
@@ -179,7 +201,7 @@ public:
     {
         auto& state = impl_->state;
         if (state.has_early_datagram())
-            return state.take_early_datagram();
+            return early();
         auto lease = state.acquire();
         boost::system::error_code error;
         const auto received = impl_->socket.receive(net::buffer(lease.bytes().data(), lease.bytes().size()),
@@ -193,7 +215,7 @@ public:
     {
         auto& state = impl_->state;
         if (state.has_early_datagram())
-            return state.take_early_datagram();
+            return early();
         auto lease = state.acquire();
         const auto received = ::recv(impl_->socket.native_handle(), lease.bytes().data(), lease.bytes().size(),
                                      MSG_TRUNC | MSG_DONTWAIT);
@@ -225,12 +247,23 @@ public:
 private:
     explicit basic_socket(std::shared_ptr<impl> state) noexcept : impl_(std::move(state)) {}
 
+    batch early()
+    {
+        auto out = impl_->state.take_early_datagram();
+        impl_->send_batching();
+        return out;
+    }
+
     result<batch> finish(detail::buffer_lease lease, boost::system::error_code error, std::size_t received)
     {
-        if (!error)
-            return impl_->state.accept(std::move(lease), received);
+        if (!error) {
+            auto out = impl_->state.accept(std::move(lease), received);
+            impl_->send_batching();
+            return out;
+        }
         if (error == boost::system::error_code(ENOBUFS, boost::system::system_category())) {
             impl_->state.count_overrun();
+            impl_->send_batching();
             return make_error_code(errc::kernel_overrun);
         }
         return error;
@@ -269,13 +302,19 @@ private:
             if (serving_early) {
                 if (error)
                     return self.complete(error, batch{});
-                return self.complete(error, state.take_early_datagram());
+                auto out = state.take_early_datagram();
+                self_impl->send_batching();
+                return self.complete(error, std::move(out));
             }
-            if (!error)
-                return self.complete(error, state.accept(std::move(lease), received));
+            if (!error) {
+                auto out = state.accept(std::move(lease), received);
+                self_impl->send_batching();
+                return self.complete(error, std::move(out));
+            }
             lease = {};
             if (error == boost::system::error_code(ENOBUFS, boost::system::system_category())) {
                 state.count_overrun();
+                self_impl->send_batching();
                 return self.complete(make_error_code(errc::kernel_overrun), batch{});
             }
             self.complete(error, batch{});

@@ -2,29 +2,65 @@
 #define NFLOG_DETAIL_RECEIVE_STATE_HPP
 
 #include <nflog/batch.hpp>
+#include <nflog/detail/batching_controller.hpp>
 #include <nflog/detail/buffer_pool.hpp>
 #include <nflog/error.hpp>
+#include <nflog/netlink/message.hpp>
+#include <nflog/options.hpp>
 #include <nflog/stats.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
 namespace nflog::detail {
 
-/// Everything a socket knows besides its descriptor: buffers, counters and
-/// the per-group sequence expectations. Not thread-safe, like the socket.
+/// How a socket batches: adaptively within `limits`, or with the fixed
+/// settings it bound with.
+struct batching_setup {
+    bool adaptive = false;
+    batching_limits limits;
+    batching_target fixed;
+};
+
+/// The setup `opts` asks for.
+inline batching_setup batching_setup_for(const options& opts) noexcept
+{
+    return {opts.adaptive_batching, batching_limits_for(opts), {opts.queue_threshold, opts.nlbufsiz}};
+}
+
+/// Everything a socket knows besides its descriptor: buffers, counters, the
+/// per-group sequence expectations and batching controllers. Not
+/// thread-safe, like the socket.
 class receive_state {
 public:
+    /// Sequence numbers of adaptive configuration requests: the base plus the
+    /// group's slot, so that a refusal (which echoes the sequence number)
+    /// names its group. Requests that wait for an ACK count up from 1.
+    static constexpr std::uint32_t batching_sequence_base = 0x6e660000;
+
     receive_state(std::size_t datagram_capacity, std::vector<std::uint16_t> groups,
-                  std::deque<std::vector<std::byte>> early_datagrams)
+                  std::deque<std::vector<std::byte>> early_datagrams, const batching_setup& batching = {})
         : pool_(std::make_shared<buffer_pool>(datagram_capacity)), groups_(std::move(groups)),
-          next_sequence_(groups_.size(), 0), early_(std::move(early_datagrams))
+          next_sequence_(groups_.size(), 0), early_(std::move(early_datagrams)), slots_(groups_.size())
     {
+        for (auto& slot : slots_) {
+            slot.status.adaptive = batching.adaptive;
+            slot.status.queue_threshold = batching.fixed.queue_threshold;
+            slot.status.nlbufsiz = batching.fixed.nlbufsiz;
+            if (batching.adaptive) {
+                slot.controller.emplace(batching.limits);
+                slot.status.queue_threshold = slot.controller->current().queue_threshold;
+                slot.status.nlbufsiz = slot.controller->current().nlbufsiz;
+            }
+        }
+        adaptive_ = batching.adaptive && !slots_.empty();
     }
 
     const std::vector<std::uint16_t>& groups() const noexcept { return groups_; }
@@ -50,7 +86,8 @@ public:
 
     /// Turns `received` bytes (the datagram's real length, as MSG_TRUNC
     /// reports it) in `buffer` into a batch: one validation pass counts the
-    /// packets, the malformed messages and the sequence gaps.
+    /// packets, the malformed messages and the sequence gaps, and feeds the
+    /// batching controllers.
     batch accept(buffer_lease buffer, std::size_t received) noexcept
     {
         const auto capacity = buffer.bytes().size();
@@ -62,41 +99,174 @@ public:
         std::size_t packets = 0;
         std::size_t malformed = 0;
         std::uint64_t lost = 0;
+        bool replies = false;
         for (const auto& item : out.packets()) {
             if (!item) {
                 if (item.error() == condition::malformed)
                     ++malformed;
+                else
+                    replies = true;
                 continue;
             }
             ++packets;
-            lost += sequence_gap(item.value());
+            const auto slot = slot_of(item.value().group());
+            const auto gap = sequence_gap(item.value(), slot);
+            lost += gap;
+            if (adaptive_ && slot < slots_.size())
+                slots_[slot].window_events += 1 + gap;
         }
         counters_.packets += packets;
         counters_.malformed += malformed;
         counters_.lost += lost;
         out.set_counts(packets, malformed, lost, truncated);
+        if (replies)
+            take_refusals(out.bytes());
+        if (adaptive_)
+            observe(out.bytes().size());
         return out;
     }
 
-    void count_overrun() noexcept { ++counters_.overruns; }
+    void count_overrun() noexcept
+    {
+        ++counters_.overruns;
+        for (auto& slot : slots_)
+            if (slot.controller && slot.status.adaptive)
+                propose(slot, slot.controller->overrun());
+    }
+
+    /// Batching changes are waiting to be sent.
+    bool batching_pending() const noexcept { return pending_ > 0; }
+
+    /// Hands every waiting change to `send(group, sequence, target)`, which
+    /// returns whether it reached the kernel; a change that did not is
+    /// proposed again by a later window.
+    template <class Send>
+    void send_batching(Send&& send)
+    {
+        for (std::size_t i = 0; i < slots_.size() && pending_ > 0; ++i) {
+            auto& slot = slots_[i];
+            if (!slot.pending)
+                continue;
+            const auto target = *slot.pending;
+            slot.pending.reset();
+            --pending_;
+            if (!slot.status.adaptive)
+                continue;
+            if (!send(groups_[i], batching_sequence_base + static_cast<std::uint32_t>(i), target))
+                continue;
+            slot.controller->commit(target);
+            slot.status.queue_threshold = target.queue_threshold;
+            slot.status.nlbufsiz = target.nlbufsiz;
+            ++slot.status.changes;
+        }
+    }
+
+    /// The application configures `group` itself from now on: adaptation
+    /// stops for it, and the status shows the values it set.
+    void take_over_batching(std::uint16_t group, std::optional<std::uint32_t> queue_threshold,
+                            std::optional<std::uint32_t> nlbufsiz) noexcept
+    {
+        const auto i = slot_of(group);
+        if (i >= slots_.size())
+            return;
+        auto& slot = slots_[i];
+        if (!queue_threshold && !nlbufsiz)
+            return;
+        slot.status.adaptive = false;
+        if (slot.pending) {
+            slot.pending.reset();
+            --pending_;
+        }
+        if (queue_threshold)
+            slot.status.queue_threshold = *queue_threshold;
+        if (nlbufsiz)
+            slot.status.nlbufsiz = *nlbufsiz;
+    }
+
+    /// What batching told the kernel for `group` (default for an unknown group).
+    batching_status batching(std::uint16_t group) const noexcept
+    {
+        const auto i = slot_of(group);
+        return i < slots_.size() ? slots_[i].status : batching_status{};
+    }
 
 private:
+    struct group_slot {
+        std::optional<batching_controller> controller;
+        std::optional<batching_target> pending;
+        std::uint64_t window_events = 0;
+        batching_status status;
+    };
+
+    std::size_t slot_of(std::uint16_t group) const noexcept
+    {
+        return static_cast<std::size_t>(std::find(groups_.begin(), groups_.end(), group) - groups_.begin());
+    }
+
     // Instance sequence numbers start at 0 when the group is bound and
     // advance by one per logged packet, so every skipped value is one event
     // the kernel logged and could not deliver.
-    std::uint64_t sequence_gap(const packet_view& packet) noexcept
+    std::uint64_t sequence_gap(const packet_view& packet, std::size_t slot) noexcept
     {
         const auto sequence = packet.seq();
-        if (!sequence)
+        if (!sequence || slot >= groups_.size())
             return 0;
-        const auto slot = std::find(groups_.begin(), groups_.end(), packet.group());
-        if (slot == groups_.end())
-            return 0;
-        auto& expected = next_sequence_[static_cast<std::size_t>(slot - groups_.begin())];
+        auto& expected = next_sequence_[slot];
         const std::uint32_t gap = *sequence - expected;
         expected = *sequence + 1;
         // A "negative" gap is a reordering or a rebind, never a loss.
         return gap < 0x80000000u ? gap : 0;
+    }
+
+    // One clock reading per datagram; the kernel batches per group, so a
+    // datagram's bytes are shared out by event count only when it mixes groups.
+    void observe(std::size_t bytes) noexcept
+    {
+        std::uint64_t events = 0;
+        for (const auto& slot : slots_)
+            events += slot.window_events;
+        if (events == 0)
+            return;
+        const auto now = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                .count());
+        for (auto& slot : slots_) {
+            if (slot.window_events == 0)
+                continue;
+            const auto share = bytes * slot.window_events / events;
+            if (slot.controller && slot.status.adaptive)
+                propose(slot, slot.controller->observe(now, slot.window_events, share));
+            slot.window_events = 0;
+        }
+    }
+
+    void propose(group_slot& slot, std::optional<batching_target> target) noexcept
+    {
+        if (!target)
+            return;
+        if (!slot.pending)
+            ++pending_;
+        slot.pending = target;
+    }
+
+    // An error answer among the data can only be the kernel refusing an
+    // adaptive change (requests that wait for an ACK collect their own
+    // answers): that group keeps its last settings and stops adapting.
+    void take_refusals(std::span<const std::byte> datagram) noexcept
+    {
+        for (const auto& item : netlink::message_range(datagram)) {
+            if (!item || !item.value().is_error())
+                continue;
+            const auto reply = netlink::parse_error(item.value());
+            if (!reply || reply.value().error == 0)
+                continue;
+            const auto index = reply.value().request_sequence - batching_sequence_base;
+            if (reply.value().request_sequence < batching_sequence_base || index >= slots_.size())
+                continue;
+            auto& slot = slots_[index];
+            slot.status.adaptive = false;
+            slot.status.error = boost::system::error_code(reply.value().error, boost::system::generic_category());
+        }
     }
 
     std::shared_ptr<buffer_pool> pool_;
@@ -104,6 +274,9 @@ private:
     std::vector<std::uint32_t> next_sequence_;
     std::deque<std::vector<std::byte>> early_;
     nflog::stats counters_;
+    std::vector<group_slot> slots_;
+    std::size_t pending_ = 0;
+    bool adaptive_ = false;
 };
 
 } // namespace nflog::detail

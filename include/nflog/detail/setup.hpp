@@ -1,6 +1,7 @@
 #ifndef NFLOG_DETAIL_SETUP_HPP
 #define NFLOG_DETAIL_SETUP_HPP
 
+#include <nflog/detail/batching_controller.hpp>
 #include <nflog/detail/config_request.hpp>
 #include <nflog/options.hpp>
 #include <nflog/result.hpp>
@@ -32,6 +33,12 @@ result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
 /// open_and_bind, plus `errc::group_not_bound`.
 result<void> configure_group(int fd, const config_request& request, std::deque<std::vector<std::byte>>& early,
                              std::string* diagnostic);
+
+/// Sends an adaptive batching change without asking for an ACK and without
+/// blocking: the receive path never waits for the kernel. The kernel applies
+/// it before the call returns; a refusal arrives later among the data,
+/// carrying `sequence`. False when the message could not be sent.
+bool send_batching(int fd, std::uint16_t group, std::uint32_t sequence, const batching_target& target) noexcept;
 
 /// Sends UNBIND for each group without waiting: closing the socket would
 /// destroy the instances anyway, this only makes it immediate.

@@ -1,0 +1,204 @@
+#include <nflog/socket.hpp>
+
+#include "nflog_fixture.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+
+namespace {
+
+using namespace nflog;
+using namespace nflog::test;
+
+constexpr std::uint16_t flood_group = 44; // the fixture's "udp dport 11" rule
+
+/// Sends bounded bursts into the fixture's flood rule and reads between
+/// them, keeping what the kernel's batching shows: how many packets each
+/// datagram held.
+class adaptive_batching : public nflog_fixture {
+protected:
+    void SetUp() override
+    {
+        nflog_fixture::SetUp();
+        if (IsSkipped() || HasFatalFailure())
+            return;
+        sender.emplace(netns->path(), AF_INET, SOCK_DGRAM);
+    }
+
+    /// The library's defaults, in the fixture's namespace.
+    options defaults() const
+    {
+        options opts;
+        opts.groups = {flood_group};
+        opts.netns = netns->path();
+        return opts;
+    }
+
+    nflog::socket open(const options& opts)
+    {
+        auto opened = nflog::socket::open(io, opts);
+        EXPECT_TRUE(opened) << opened.error().message();
+        return std::move(opened).value();
+    }
+
+    struct drained {
+        std::size_t packets = 0;
+        std::size_t datagrams = 0;
+        std::size_t largest = 0;
+    };
+
+    /// Reads until the socket stays empty for a while (the kernel's timer
+    /// flushes a partial batch within a few jiffies).
+    drained drain(nflog::socket& watcher)
+    {
+        drained out;
+        for (int idle = 0; idle < 20;) {
+            auto next = watcher.try_receive();
+            if (next) {
+                out.packets += next.value().size();
+                ++out.datagrams;
+                out.largest = std::max(out.largest, next.value().size());
+                received += next.value().size();
+                idle = 0;
+                continue;
+            }
+            EXPECT_EQ(next.error(), net::error::would_block) << next.error().message();
+            ++idle;
+            ::usleep(5000);
+        }
+        return out;
+    }
+
+    /// Bursts of `burst` packets, each drained, until `done` or `rounds` ran out.
+    template <class Done>
+    drained flood(nflog::socket& watcher, std::size_t burst, int rounds, Done done)
+    {
+        drained total;
+        for (int round = 0; round < rounds && !done(); ++round) {
+            sent += sender->send_udp("127.0.0.1", 11, burst);
+            const auto got = drain(watcher);
+            total.packets += got.packets;
+            total.datagrams += got.datagrams;
+            total.largest = std::max(total.largest, got.largest);
+        }
+        return total;
+    }
+
+    /// Every event the rule logged was received or counted lost.
+    void expect_accounted(nflog::socket& watcher)
+    {
+        // A last packet reveals any gap at the end of the flood.
+        sender->send_udp("127.0.0.1", 11, 1);
+        drain(watcher);
+        EXPECT_EQ(static_cast<long>(received + watcher.stats().lost), netns->rule_packets("udp11"));
+    }
+
+    std::optional<namespace_socket> sender;
+    std::size_t sent = 0;
+    std::size_t received = 0;
+};
+
+TEST_F(adaptive_batching, binds_with_one_event_per_datagram)
+{
+    auto watcher = open(defaults());
+    const auto status = watcher.batching(flood_group);
+    EXPECT_TRUE(status.adaptive);
+    EXPECT_EQ(status.queue_threshold, 1u);
+    EXPECT_EQ(status.changes, 0u);
+    sender->send_udp("127.0.0.1", 11, 3);
+    const auto got = drain(watcher);
+    EXPECT_EQ(got.packets, 3u);
+    EXPECT_EQ(got.largest, 1u);
+}
+
+// The socket binds with qthresh 1, so a datagram of several packets proves
+// that the kernel took a larger threshold from the receive path; and after a
+// quiet spell a burst arrives one packet per datagram again.
+TEST_F(adaptive_batching, a_flood_grows_the_kernels_batches_and_quiet_shrinks_them)
+{
+    auto watcher = open(defaults());
+    const auto grown = flood(watcher, 4000, 50, [&] { return watcher.batching(flood_group).queue_threshold > 1; });
+    const auto raised = watcher.batching(flood_group);
+    ASSERT_GT(raised.queue_threshold, 1u) << "a flood of " << sent << " events never raised the threshold";
+    EXPECT_GE(raised.changes, 1u);
+    EXPECT_TRUE(raised.adaptive);
+    EXPECT_FALSE(raised.error);
+    EXPECT_GE(grown.packets, 1u);
+
+    // Now the kernel batches: a burst comes in datagrams of several packets.
+    const auto batched = flood(watcher, 4000, 1, [] { return false; });
+    EXPECT_GT(batched.largest, 1u);
+    EXPECT_LE(batched.largest, static_cast<std::size_t>(std::max(raised.queue_threshold,
+                                                                  watcher.batching(flood_group).queue_threshold)));
+    EXPECT_LT(batched.datagrams, batched.packets);
+
+    // Quiet, then single probes 100 ms apart: each one arrives after a quiet
+    // window, until the socket has gone back to one event per datagram.
+    for (int probe = 0; probe < 20 && watcher.batching(flood_group).queue_threshold > 1; ++probe) {
+        ::usleep(100000);
+        sender->send_udp("127.0.0.1", 11, 1);
+        sent += 1;
+        const auto got = collect(watcher, 1);
+        received += got.size();
+    }
+    ASSERT_EQ(watcher.batching(flood_group).queue_threshold, 1u) << "the socket never went back after the flood";
+    const auto calm = flood(watcher, 10, 1, [] { return false; });
+    EXPECT_EQ(calm.packets, 10u);
+    EXPECT_EQ(calm.largest, 1u) << "the kernel still batches";
+
+    EXPECT_EQ(watcher.stats().overruns, 0u);
+    expect_accounted(watcher);
+}
+
+TEST_F(adaptive_batching, fixed_batching_is_left_alone)
+{
+    auto opts = defaults();
+    opts.adaptive_batching = false;
+    opts.queue_threshold = 1;
+    auto watcher = open(opts);
+    const auto got = flood(watcher, 4000, 3, [] { return false; });
+    EXPECT_EQ(got.largest, 1u);
+    const auto status = watcher.batching(flood_group);
+    EXPECT_FALSE(status.adaptive);
+    EXPECT_EQ(status.queue_threshold, 1u);
+    EXPECT_EQ(status.changes, 0u);
+    expect_accounted(watcher);
+}
+
+TEST_F(adaptive_batching, configure_takes_the_batching_over)
+{
+    auto watcher = open(defaults());
+    flood(watcher, 4000, 50, [&] { return watcher.batching(flood_group).queue_threshold > 1; });
+    ASSERT_GT(watcher.batching(flood_group).queue_threshold, 1u);
+
+    group_settings settings;
+    settings.queue_threshold = 1;
+    ASSERT_TRUE(watcher.configure(flood_group, settings));
+    drain(watcher);
+    const auto status = watcher.batching(flood_group);
+    EXPECT_FALSE(status.adaptive);
+    EXPECT_EQ(status.queue_threshold, 1u);
+
+    // However hard the flood, the socket no longer changes what was set.
+    const auto changes = status.changes;
+    const auto got = flood(watcher, 4000, 3, [] { return false; });
+    EXPECT_EQ(got.largest, 1u);
+    EXPECT_EQ(watcher.batching(flood_group).changes, changes);
+    expect_accounted(watcher);
+}
+
+TEST_F(adaptive_batching, the_ceiling_is_the_queue_threshold_option)
+{
+    auto opts = defaults();
+    opts.queue_threshold = 2;
+    auto watcher = open(opts);
+    const auto got = flood(watcher, 4000, 5, [] { return false; });
+    EXPECT_LE(got.largest, 2u);
+    EXPECT_LE(watcher.batching(flood_group).queue_threshold, 2u);
+    expect_accounted(watcher);
+}
+
+} // namespace
