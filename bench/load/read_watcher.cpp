@@ -1,0 +1,122 @@
+// This library's event channel: a watcher runs the receive loop and sends
+// owned events into an nflog::event_channel; a coroutine consumes them, by
+// default one co_await per event, with `--drain 1` one co_await and then
+// try_receive until the channel is empty. Events carry no payload, so the
+// reader times them by the packet mark, where the flood puts the low 32
+// bits of its stamp, and reads the clock once per event (it never sees
+// datagrams).
+
+#include "args.hpp"
+#include "library_reader.hpp"
+#include "phased_run.hpp"
+#include "reader_tally.hpp"
+
+#include <nflog/event_channel.hpp>
+#include <nflog/watcher.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+
+namespace {
+
+using namespace nflog::load;
+namespace net = boost::asio;
+
+// Large enough to ride out a scheduling hiccup of the consumer at a flood;
+// the socket's receive buffer behind it is the real queue.
+constexpr std::size_t channel_capacity = 4096;
+
+// False when the channel has nothing more to give (cancelled or closed).
+bool take(boost::system::error_code error, const nflog::event& event, reader_tally& tally) noexcept
+{
+    if (error == nflog::errc::kernel_overrun) {
+        ++tally.overruns;
+        return true;
+    }
+    if (error)
+        return false;
+    tally.event_by_mark(event.mark, event.prefix().size(), tally.event_arrived());
+    tally.lost += event.lost_before;
+    return true;
+}
+
+net::awaitable<void> consume(nflog::event_channel& channel, reader_tally& tally, bool drain)
+{
+    for (;;) {
+        auto [error, event] = co_await channel.async_receive(net::as_tuple(net::use_awaitable));
+        if (!take(error, event, tally))
+            co_return;
+        // Each co_await is a trip through the io_context (and a poll of the
+        // reactor); what is already buffered can be taken without one.
+        while (drain && channel.try_receive([&](boost::system::error_code more, nflog::event next) {
+            take(more, next, tally);
+        })) {
+        }
+    }
+}
+
+net::awaitable<void> watch_the_end(nflog::watcher& watcher, nflog::event_channel& channel, std::uint16_t group,
+                                   phased_run& run)
+{
+    net::steady_timer timer(co_await net::this_coro::executor);
+    const auto note = [&](const reader_tally& phase, const phased_run::totals& before) {
+        return library_note(watcher.socket(), group, phase, before);
+    };
+    // The watcher never shows datagrams: the phase's count is the socket's
+    // count since the phase began.
+    std::uint64_t datagrams_before = 0;
+    for (;;) {
+        timer.expires_after(std::chrono::milliseconds(100));
+        auto [error] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        if (error)
+            break;
+        const auto datagrams = watcher.stats().socket.datagrams;
+        run.tally.datagrams = datagrams - datagrams_before;
+        if (!run.check(note))
+            break;
+        if (run.tally.datagrams == 0)
+            datagrams_before = datagrams;
+    }
+    watcher.cancel();
+    channel.cancel();
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        const args options(argc, argv);
+        const auto opts = library_options(options);
+        phased_run run(options, "nflog-watcher");
+        const bool drain = options.number("drain", 0) != 0;
+        options.reject_unused();
+
+        net::io_context io(1);
+        auto opened = nflog::socket::open(io, opts);
+        if (!opened) {
+            std::fprintf(stderr, "nflog_load_watcher: %s\n", opened.error().message().c_str());
+            return 1;
+        }
+        nflog::event_channel channel(io, channel_capacity);
+        nflog::watcher watcher(std::move(opened).value(), channel);
+        run.start();
+        watcher.async_run(net::detached);
+        net::co_spawn(io, consume(channel, run.tally, drain), net::detached);
+        net::co_spawn(io, watch_the_end(watcher, channel, opts.groups.front(), run), net::detached);
+        io.run();
+        return 0;
+    }
+    catch (const std::exception& failure) {
+        std::fprintf(stderr, "nflog_load_watcher: %s\n", failure.what());
+        return 2;
+    }
+}
