@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
+
 namespace {
 
 using namespace nflog;
@@ -127,6 +129,20 @@ TEST_F(socket_receive, blocking_and_non_blocking_receive)
         }
     }
     EXPECT_EQ(drained, 2u);
+}
+
+// The socket sizes its buffers from the options so that nothing is cut, and
+// relies on the kernel's MSG_TRUNC to say so if a datagram ever is: check
+// that netlink really reports the full length of a datagram it cut.
+TEST_F(socket_receive, the_kernel_reports_the_real_length_of_a_cut_datagram)
+{
+    auto watcher = open_socket({41});
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1, 200);
+    std::array<std::byte, 32> small{};
+    const auto length = watcher.native_socket().receive(net::buffer(small), MSG_TRUNC);
+    EXPECT_GT(length, small.size());
+    EXPECT_GT(length, 200u) << "the datagram carries the whole packet";
 }
 
 } // namespace

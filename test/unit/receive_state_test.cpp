@@ -1,0 +1,87 @@
+#include <nflog/detail/receive_state.hpp>
+
+#include "support/message_builder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace {
+
+using namespace nflog;
+using namespace nflog::test;
+
+bytes packet_with_seq(std::uint16_t group, std::uint32_t sequence)
+{
+    return packet_message(2, group,
+                          concat({attribute(NFULA_PACKET_HDR, packet_header(0x0800, 3)),
+                                  attribute(NFULA_SEQ, be<std::uint32_t>(sequence))}));
+}
+
+batch accept(detail::receive_state& state, const bytes& datagram, std::size_t reported_length = 0)
+{
+    auto lease = state.acquire();
+    const auto copied = std::min(datagram.size(), lease.bytes().size());
+    std::memcpy(lease.bytes().data(), datagram.data(), copied);
+    return state.accept(std::move(lease), reported_length != 0 ? reported_length : datagram.size());
+}
+
+TEST(receive_state, counts_packets_and_sequence_gaps_per_group)
+{
+    detail::receive_state state(4096, {7, 8}, {});
+    auto first = accept(state, concat({packet_with_seq(7, 0), packet_with_seq(7, 1), done_message()}));
+    EXPECT_EQ(first.size(), 2u);
+    EXPECT_EQ(first.lost_before(), 0u);
+
+    // Group 8 starts at 0 on its own; group 7 skips 2..4.
+    auto second = accept(state, packet_with_seq(8, 0));
+    EXPECT_EQ(second.lost_before(), 0u);
+    auto third = accept(state, concat({packet_with_seq(7, 5), packet_with_seq(7, 6)}));
+    EXPECT_EQ(third.lost_before(), 3u);
+
+    // Events lost before the first one delivered count too: sequences start at 0.
+    detail::receive_state fresh(4096, {9}, {});
+    EXPECT_EQ(accept(fresh, packet_with_seq(9, 4)).lost_before(), 4u);
+
+    EXPECT_EQ(state.counters().datagrams, 3u);
+    EXPECT_EQ(state.counters().packets, 5u);
+    EXPECT_EQ(state.counters().lost, 3u);
+    EXPECT_EQ(state.counters().malformed, 0u);
+}
+
+TEST(receive_state, a_sequence_going_back_is_not_a_loss)
+{
+    detail::receive_state state(4096, {7}, {});
+    accept(state, packet_with_seq(7, 10));
+    EXPECT_EQ(accept(state, packet_with_seq(7, 3)).lost_before(), 0u);
+    EXPECT_EQ(state.counters().lost, 10u);
+}
+
+TEST(receive_state, malformed_messages_are_counted_and_the_rest_delivered)
+{
+    detail::receive_state state(4096, {7}, {});
+    const auto broken = packet_message(2, 7, attribute(NFULA_MARK, be<std::uint16_t>(1)));
+    auto received = accept(state, concat({packet_with_seq(7, 0), broken, packet_with_seq(7, 2)}));
+    EXPECT_EQ(received.size(), 2u);
+    EXPECT_EQ(received.malformed(), 1u);
+    EXPECT_EQ(state.counters().malformed, 1u);
+    // The malformed message used sequence number 1.
+    EXPECT_EQ(state.counters().lost, 1u);
+}
+
+TEST(receive_state, a_datagram_larger_than_the_buffer_is_marked_truncated)
+{
+    detail::receive_state state(64, {7}, {});
+    const auto datagram = concat({packet_with_seq(7, 0), packet_with_seq(7, 1), packet_with_seq(7, 2)});
+    ASSERT_GT(datagram.size(), 64u);
+    // MSG_TRUNC makes recv report the datagram's real length.
+    auto received = accept(state, datagram, datagram.size());
+    EXPECT_TRUE(received.truncated());
+    EXPECT_EQ(received.bytes().size(), 64u);
+    EXPECT_EQ(state.counters().truncated, 1u);
+    // What fit whole is delivered; the cut message ends the walk with a framing error.
+    EXPECT_EQ(received.size(), 1u);
+    EXPECT_EQ(received.malformed(), 1u);
+}
+
+} // namespace
