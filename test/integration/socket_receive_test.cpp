@@ -131,6 +131,50 @@ TEST_F(socket_receive, blocking_and_non_blocking_receive)
     EXPECT_EQ(drained, 2u);
 }
 
+TEST_F(socket_receive, global_sequence_numbers_count_per_namespace_from_one)
+{
+    auto opts = options_for({41});
+    opts.global_sequence_numbers = true;
+    auto watcher = nflog::socket::open(io, opts);
+    ASSERT_TRUE(watcher) << watcher.error().message();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    std::vector<std::uint32_t> global;
+    for (int datagrams = 0; global.size() < 2 && datagrams < 2; ++datagrams) {
+        auto received = watcher.value().receive();
+        ASSERT_TRUE(received);
+        for (const auto& item : received.value())
+            if (item && item.value().seq_global())
+                global.push_back(*item.value().seq_global());
+    }
+    EXPECT_EQ(global, (std::vector<std::uint32_t>{1, 2}));
+}
+
+// Conntrack data needs nf_conntrack_netlink in the kernel; without it the
+// kernel refuses the flag, and open says so instead of binding without it.
+TEST_F(socket_receive, conntrack_data_or_a_clear_refusal)
+{
+    // A ct expression makes the namespace track connections at all.
+    netns->load_ruleset("table inet nflogct {\n chain c {\n type filter hook output priority -150\n ct state new counter\n }\n}");
+    auto opts = options_for({41});
+    opts.conntrack = true;
+    auto opened = nflog::socket::open(io, opts);
+    if (!opened) {
+        EXPECT_EQ(opened.error(), boost::system::errc::operation_not_supported) << opened.error().message();
+        EXPECT_EQ(run("ip netns exec " + netns->name() + " grep -c . /proc/net/netfilter/nfnetlink_log"), 1)
+            << "nothing stays bound after the refusal";
+        return;
+    }
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1);
+    auto received = opened.value().receive();
+    ASSERT_TRUE(received);
+    ASSERT_EQ(received.value().size(), 1u);
+    const auto packet = (*received.value().begin()).value();
+    EXPECT_FALSE(packet.conntrack().empty());
+    EXPECT_TRUE(packet.ct_info().has_value());
+}
+
 // The socket sizes its buffers from the options so that nothing is cut, and
 // relies on the kernel's MSG_TRUNC to say so if a datagram ever is: check
 // that netlink really reports the full length of a datagram it cut.
