@@ -50,7 +50,7 @@ enum class copy_mode : std::uint8_t {
 /// first events wait for the flush timer until the socket has seen the
 /// lower rate.
 ///
-/// Measured with scripts/bench-load (2 cores, see the README's "End to end"
+/// Measured with scripts/bench-load (2 cores, see bench/README.md, "End to end"
 /// section): one event per datagram costs about 5 us of reader CPU per event
 /// and keeps p99 latency in the tens of microseconds at 1k-10k events/s;
 /// at a flood of two senders the adaptive default reads about 1000 events
