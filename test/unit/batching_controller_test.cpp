@@ -43,12 +43,10 @@ stream_result feed(batching_controller& controller, std::uint64_t start_ns, std:
                    std::uint64_t per_datagram = 0, std::uint64_t event_bytes = 160)
 {
     stream_result out;
-    std::uint64_t events = 0;
     for (std::uint64_t now = start_ns; now < start_ns + duration_ns;) {
         // The batch the kernel would flush at this rate and the current threshold.
         const auto batch = per_datagram != 0 ? per_datagram : controller.current().queue_threshold;
         now += static_cast<std::uint64_t>(static_cast<double>(batch) * 1e9 / rate);
-        events += batch;
         if (auto change = controller.observe(now, batch, batch * event_bytes)) {
             controller.commit(*change);
             out.proposals.push_back(*change);
