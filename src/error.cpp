@@ -34,6 +34,7 @@ public:
         case errc::invalid_option: return "invalid NFLOG option value";
         case errc::no_group: return "no NFLOG group to bind";
         case errc::unexpected_reply: return "unexpected netlink reply";
+        case errc::conntrack_unavailable: return "conntrack data unavailable (no nf_conntrack_netlink in the kernel)";
         }
         return "unknown nflog error";
     }

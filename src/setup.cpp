@@ -194,7 +194,9 @@ result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
         if (!answer)
             return fail(answer.error());
         if (answer.value() != 0)
-            return fail(bind_error(answer.value(), fd));
+            // Only the conntrack flag makes a bind "not supported": say which.
+            return fail(answer.value() == EOPNOTSUPP && opts.conntrack ? make_error_code(errc::conntrack_unavailable)
+                                                                       : bind_error(answer.value(), fd));
         bound_groups.push_back(group);
     }
     return bound;

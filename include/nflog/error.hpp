@@ -36,6 +36,7 @@ enum class errc {
     invalid_option,            ///< an option value the kernel would ignore or reject
     no_group,                  ///< open() was asked to bind no group at all
     unexpected_reply,          ///< the kernel answered a request with something other than an ACK
+    conntrack_unavailable,     ///< conntrack data was asked for, but the kernel has no nf_conntrack_netlink
 };
 
 /// Groups of errors a caller branches on.

@@ -1,0 +1,59 @@
+#include <nflog/error.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+
+namespace {
+
+using namespace nflog;
+using boost::system::error_code;
+
+TEST(error, category_names_and_messages)
+{
+    EXPECT_STREQ(error_category().name(), "nflog");
+    EXPECT_STREQ(condition_category().name(), "nflog.condition");
+    EXPECT_EQ(make_error_code(errc::group_busy).message(), "NFLOG group already bound by another socket");
+    EXPECT_EQ(make_error_code(errc::permission_denied).message(), "missing CAP_NET_ADMIN for nfnetlink_log");
+    EXPECT_EQ(make_error_code(errc::conntrack_unavailable).message(),
+              "conntrack data unavailable (no nf_conntrack_netlink in the kernel)");
+    EXPECT_EQ(error_code(999, error_category()).message(), "unknown nflog error");
+    // Every code has a message of its own.
+    for (int value = static_cast<int>(errc::short_message); value <= static_cast<int>(errc::conntrack_unavailable); ++value)
+        EXPECT_NE(error_code(value, error_category()).message(), "unknown nflog error") << value;
+}
+
+TEST(error, library_codes_belong_to_their_conditions)
+{
+    EXPECT_EQ(make_error_code(errc::bad_attribute_size), condition::malformed);
+    EXPECT_EQ(make_error_code(errc::short_message), condition::malformed);
+    EXPECT_EQ(make_error_code(errc::kernel_overrun), condition::overrun);
+    EXPECT_EQ(make_error_code(errc::sequence_gap), condition::overrun);
+    EXPECT_EQ(make_error_code(errc::datagram_truncated), condition::overrun);
+    EXPECT_EQ(make_error_code(errc::group_busy), condition::permission);
+    EXPECT_EQ(make_error_code(errc::permission_denied), condition::permission);
+    EXPECT_EQ(make_error_code(errc::nflog_unavailable), condition::unavailable);
+    EXPECT_EQ(make_error_code(errc::namespace_not_found), condition::unavailable);
+
+    EXPECT_NE(make_error_code(errc::group_busy), condition::unavailable);
+    EXPECT_NE(make_error_code(errc::invalid_option), condition::malformed);
+    EXPECT_NE(make_error_code(errc::conntrack_unavailable), condition::unavailable)
+        << "NFLOG itself works: only the conntrack flag has to go";
+}
+
+TEST(error, kernel_errnos_belong_to_the_same_conditions)
+{
+    const auto generic = [](int value) { return error_code(value, boost::system::generic_category()); };
+    const auto system = [](int value) { return error_code(value, boost::system::system_category()); };
+    EXPECT_EQ(system(ENOBUFS), condition::overrun);
+    EXPECT_EQ(generic(EAFNOSUPPORT), condition::unavailable);
+    EXPECT_EQ(generic(EPROTONOSUPPORT), condition::unavailable);
+    EXPECT_EQ(generic(EPERM), condition::permission);
+    EXPECT_EQ(system(EACCES), condition::permission);
+    EXPECT_NE(generic(EINVAL), condition::malformed);
+    EXPECT_NE(generic(ENOBUFS), condition::permission);
+    EXPECT_EQ(make_error_condition(condition::overrun).message(), "NFLOG events were lost");
+}
+
+} // namespace
