@@ -17,23 +17,14 @@
 #include <functional>
 #include <span>
 
+#include "fuzz_checks.hpp"
+
 namespace {
 
 using namespace nflog;
 
-void require(bool condition, const char* promise)
-{
-    if (condition)
-        return;
-    std::fprintf(stderr, "broken promise: %s\n", promise);
-    std::abort();
-}
-
-bool inside(std::span<const std::byte> part, std::span<const std::byte> whole)
-{
-    const std::less_equal<const std::byte*> not_after;
-    return not_after(whole.data(), part.data()) && not_after(part.data() + part.size(), whole.data() + whole.size());
-}
+using fuzz::inside;
+using fuzz::require;
 
 std::size_t offset(std::span<const std::byte> part, std::span<const std::byte> whole)
 {
