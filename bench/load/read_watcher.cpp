@@ -1,7 +1,9 @@
-// This library's event channel: a watcher runs the receive loop and sends
+// This library's event channels: a watcher runs the receive loop and sends
 // owned events into an nflog::event_channel; a coroutine consumes them, by
 // default one co_await per event, with `--drain 1` one co_await and then
-// try_receive until the channel is empty. Events carry no payload, so the
+// try_receive until the channel is empty. With `--batches 1` the watcher
+// sends into an nflog::event_batch_channel and the coroutine takes a batch
+// of events per co_await. Events carry no payload, so the
 // reader times them by the packet mark, where the flood puts the low 32
 // bits of its stamp, and reads the clock once per event (it never sees
 // datagrams).
@@ -24,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 namespace {
 
@@ -33,6 +36,8 @@ namespace net = boost::asio;
 // Large enough to ride out a scheduling hiccup of the consumer at a flood;
 // the socket's receive buffer behind it is the real queue.
 constexpr std::size_t channel_capacity = 4096;
+// The same cushion in events for a channel of batches.
+constexpr std::size_t batch_channel_capacity = channel_capacity / nflog::event_batch::max_size;
 
 // False when the channel has nothing more to give (cancelled or closed).
 bool take(boost::system::error_code error, const nflog::event& event, reader_tally& tally) noexcept
@@ -45,6 +50,23 @@ bool take(boost::system::error_code error, const nflog::event& event, reader_tal
         return false;
     tally.event_by_mark(event.mark, event.prefix().size(), tally.event_arrived());
     tally.lost += event.lost_before;
+    return true;
+}
+
+bool take(boost::system::error_code error, const nflog::event_batch& batch, reader_tally& tally) noexcept
+{
+    if (error == nflog::errc::kernel_overrun) {
+        ++tally.overruns;
+        return true;
+    }
+    if (error)
+        return false;
+    // The batch came in one piece: one clock reading for all of it.
+    const auto arrived = tally.event_arrived();
+    for (const auto& event : batch) {
+        tally.event_by_mark(event.mark, event.prefix().size(), arrived);
+        tally.lost += event.lost_before;
+    }
     return true;
 }
 
@@ -63,8 +85,17 @@ net::awaitable<void> consume(nflog::event_channel& channel, reader_tally& tally,
     }
 }
 
-net::awaitable<void> watch_the_end(nflog::watcher& watcher, nflog::event_channel& channel, std::uint16_t group,
-                                   phased_run& run)
+net::awaitable<void> consume(nflog::event_batch_channel& channel, reader_tally& tally, bool)
+{
+    for (;;) {
+        auto [error, batch] = co_await channel.async_receive(net::as_tuple(net::use_awaitable));
+        if (!take(error, batch, tally))
+            co_return;
+    }
+}
+
+template <class Watcher, class Channel>
+net::awaitable<void> watch_the_end(Watcher& watcher, Channel& channel, std::uint16_t group, phased_run& run)
 {
     net::steady_timer timer(co_await net::this_coro::executor);
     const auto note = [&](const reader_tally& phase, const phased_run::totals& before) {
@@ -89,6 +120,25 @@ net::awaitable<void> watch_the_end(nflog::watcher& watcher, nflog::event_channel
     channel.cancel();
 }
 
+template <class Channel>
+int run_watcher(const nflog::options& opts, phased_run& run, std::size_t capacity, bool drain)
+{
+    net::io_context io(1);
+    auto opened = nflog::socket::open(io, opts);
+    if (!opened) {
+        std::fprintf(stderr, "nflog_load_watcher: %s\n", opened.error().message().c_str());
+        return 1;
+    }
+    Channel channel(io, capacity);
+    nflog::basic_watcher<net::any_io_executor, Channel> watcher(std::move(opened).value(), channel);
+    run.start();
+    watcher.async_run(net::detached);
+    net::co_spawn(io, consume(channel, run.tally, drain), net::detached);
+    net::co_spawn(io, watch_the_end(watcher, channel, opts.groups.front(), run), net::detached);
+    io.run();
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -96,24 +146,13 @@ int main(int argc, char** argv)
     try {
         const args options(argc, argv);
         const auto opts = library_options(options);
-        phased_run run(options, "nflog-watcher");
+        const bool batches = options.number("batches", 0) != 0;
+        phased_run run(options, batches ? "nflog-watcher-batch" : "nflog-watcher");
         const bool drain = options.number("drain", 0) != 0;
         options.reject_unused();
-
-        net::io_context io(1);
-        auto opened = nflog::socket::open(io, opts);
-        if (!opened) {
-            std::fprintf(stderr, "nflog_load_watcher: %s\n", opened.error().message().c_str());
-            return 1;
-        }
-        nflog::event_channel channel(io, channel_capacity);
-        nflog::watcher watcher(std::move(opened).value(), channel);
-        run.start();
-        watcher.async_run(net::detached);
-        net::co_spawn(io, consume(channel, run.tally, drain), net::detached);
-        net::co_spawn(io, watch_the_end(watcher, channel, opts.groups.front(), run), net::detached);
-        io.run();
-        return 0;
+        if (batches)
+            return run_watcher<nflog::event_batch_channel>(opts, run, batch_channel_capacity, drain);
+        return run_watcher<nflog::event_channel>(opts, run, channel_capacity, drain);
     }
     catch (const std::exception& failure) {
         std::fprintf(stderr, "nflog_load_watcher: %s\n", failure.what());

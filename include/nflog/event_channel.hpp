@@ -4,9 +4,11 @@
 #include <nflog/detail/config.hpp>
 #include <nflog/detail/recycling_queue.hpp>
 #include <nflog/event.hpp>
+#include <nflog/event_batch.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/experimental/basic_channel.hpp>
+#include <boost/asio/experimental/basic_concurrent_channel.hpp>
 #include <boost/asio/experimental/channel_traits.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -55,6 +57,51 @@ template <class Executor = net::any_io_executor>
 using basic_event_channel = net::experimental::basic_channel<Executor, recycling_channel_traits<>, event_signature>;
 
 using event_channel = basic_event_channel<>;
+
+/// The completion signature of a channel of event batches: a watcher sends
+/// either up to `event_batch::max_size` events with a default error code,
+/// or a report (see `basic_watcher`) with an error code and an empty batch
+/// that carries only its `source`.
+using event_batch_signature = void(boost::system::error_code, event_batch);
+
+/// `net::experimental::channel<void(boost::system::error_code, nflog::event_batch)>`
+/// with `recycling_channel_traits`: the channel for high event rates. A
+/// consumer takes every event the watcher had at hand in one receive, so a
+/// flood costs one hand-off (one trip through the executor) per batch
+/// rather than per event; at low rates a batch holds the one event of its
+/// datagram and nothing waits for more. The capacity counts batches.
+///
+/// Everything said of `basic_event_channel` holds here too.
+template <class Executor = net::any_io_executor>
+using basic_event_batch_channel =
+    net::experimental::basic_channel<Executor, recycling_channel_traits<>, event_batch_signature>;
+
+using event_batch_channel = basic_event_batch_channel<>;
+
+namespace detail {
+
+/// What a watcher sends into `Channel`: `event` unless the channel's
+/// signature says `event_batch`.
+template <class Channel>
+struct channel_message {
+    using type = event;
+};
+
+template <class Executor, class Traits, class Message>
+struct channel_message<net::experimental::basic_channel<Executor, Traits, void(boost::system::error_code, Message)>> {
+    using type = Message;
+};
+
+template <class Executor, class Traits, class Message>
+struct channel_message<
+    net::experimental::basic_concurrent_channel<Executor, Traits, void(boost::system::error_code, Message)>> {
+    using type = Message;
+};
+
+template <class Channel>
+using channel_message_t = typename channel_message<Channel>::type;
+
+} // namespace detail
 
 } // namespace nflog
 

@@ -6,6 +6,7 @@
 #include <nflog/batch.hpp>
 #include <nflog/error.hpp>
 #include <nflog/event.hpp>
+#include <nflog/event_batch.hpp>
 #include <nflog/event_channel.hpp>
 #include <nflog/inet.hpp>
 #include <nflog/netlink/attribute.hpp>

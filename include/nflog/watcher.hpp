@@ -1,10 +1,12 @@
 #ifndef NFLOG_WATCHER_HPP
 #define NFLOG_WATCHER_HPP
 
+#include <nflog/detail/batch_cursor.hpp>
 #include <nflog/detail/config.hpp>
 #include <nflog/detail/event_cursor.hpp>
 #include <nflog/error.hpp>
 #include <nflog/event.hpp>
+#include <nflog/event_batch.hpp>
 #include <nflog/event_channel.hpp>
 #include <nflog/socket.hpp>
 #include <nflog/stats.hpp>
@@ -24,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace nflog {
@@ -31,7 +34,7 @@ namespace nflog {
 /// Counters of one watcher.
 struct watcher_stats {
     nflog::stats socket;         ///< the socket's own counters (overruns, lost, malformed, ...)
-    std::uint64_t events = 0;    ///< events the channel accepted
+    std::uint64_t events = 0;    ///< events the channel accepted (in batches: every event of them)
     std::uint64_t reports = 0;   ///< error reports the channel accepted
     /// Events and reports the watcher had taken from the socket when `close()`
     /// came, which no consumer took: never sent, or sent into a channel that
@@ -40,15 +43,24 @@ struct watcher_stats {
 };
 
 /// Runs the receive loop of one `nflog::basic_socket` and sends what it
-/// receives into a channel of `void(boost::system::error_code, nflog::event)`,
-/// typically an `nflog::event_channel` that other watchers (other groups,
-/// other namespaces) feed as well; `event::source` tells them apart.
+/// receives into a channel that other watchers (other groups, other
+/// namespaces) may feed as well; `event::source` tells them apart. Two kinds
+/// of channel, told apart by their signature:
+/// - `void(boost::system::error_code, nflog::event)`, typically an
+///   `nflog::event_channel`: one message per event, the simplest to consume;
+/// - `void(boost::system::error_code, nflog::event_batch)`, typically an
+///   `nflog::event_batch_channel`: the events of one datagram in batches of
+///   up to `event_batch::max_size`, one message each. Every hand-off through
+///   a channel is a trip through the executor; at a flood, batches make the
+///   consumer's cost per event several times smaller.
 ///
 /// @par Messages
 /// In the order the kernel delivered them:
-/// - an event, with a default error code, for every packet;
+/// - an event, with a default error code, for every packet (in a batch
+///   channel: a batch of events, never empty);
 /// - a report, for a problem on the way, and the loop keeps running: an
-///   error code with an event that carries only `source` and `timestamp`:
+///   error code with an event that carries only `source` and `timestamp`
+///   (in a batch channel: an empty batch that carries only `source`):
 ///   - `errc::kernel_overrun` (condition `overrun`): the kernel dropped at
 ///     least one batch because the socket's receive buffer was full. The
 ///     next event of the group says exactly how many in `lost_before`, and
@@ -56,7 +68,7 @@ struct watcher_stats {
 ///   - `errc::datagram_truncated` (condition `overrun`): a datagram did not
 ///     fit the receive buffer; it comes after the events that did.
 ///   - a `condition::malformed` code for a message that did not parse, at
-///     its place among the events.
+///     its place among the events (a batch ends before it).
 ///
 /// A consumer that awaits with `use_awaitable` gets the reports as
 /// exceptions; `net::as_tuple(net::use_awaitable)` gets them as values.
@@ -100,13 +112,19 @@ struct watcher_stats {
 /// @par Allocation
 /// The loop allocates nothing per event: the operation's memory comes from
 /// the handler's associated allocator, the receive buffers from the
-/// socket's pool, and an `event_channel` reuses its buffer.
+/// socket's pool, event batches from the watcher's pool (once as many are
+/// in use as ever before), and the channels reuse their buffers.
 template <class Executor = net::any_io_executor, class Channel = event_channel>
 class basic_watcher {
 public:
     using executor_type = Executor;
     using socket_type = basic_socket<Executor>;
     using channel_type = Channel;
+    /// What one channel message carries: `event` or `event_batch`.
+    using message_type = detail::channel_message_t<Channel>;
+    static_assert(std::is_same_v<message_type, event> || std::is_same_v<message_type, event_batch>,
+                  "a watcher sends into a channel of void(error_code, nflog::event) or of "
+                  "void(error_code, nflog::event_batch)");
 
     /// Takes over `socket`; `source` goes into every event and report.
     basic_watcher(socket_type socket, channel_type& channel, source_id source = 0)
@@ -190,6 +208,12 @@ public:
     }
 
 private:
+    using cursor_type =
+        std::conditional_t<std::is_same_v<message_type, event_batch>, detail::batch_cursor, detail::event_cursor>;
+
+    static std::size_t events_in(const event&) noexcept { return 1; }
+    static std::size_t events_in(const event_batch& batch) noexcept { return batch.size(); }
+
     struct impl {
         impl(socket_type&& s, channel_type& c, source_id id) : socket(std::move(s)), channel(c), source(id) {}
 
@@ -203,20 +227,24 @@ private:
 
         void discard_held() noexcept
         {
-            discarded += cursor.remaining() + (has_pending ? 1 : 0);
+            discarded += cursor.remaining();
+            if (has_pending)
+                discarded += pending_error ? 1 : events_in(pending_message);
             cursor.clear();
             has_pending = false;
+            pending_message = {};
         }
 
         socket_type socket;
         channel_type& channel;
         source_id source;
 
-        detail::event_cursor cursor;
+        cursor_type cursor;
         // The message being sent: kept until the channel accepts it, so a
-        // cancelled send loses nothing.
+        // cancelled send loses nothing. The channel gets copies (of a batch:
+        // a second reference to the same events).
         boost::system::error_code pending_error;
-        event pending_event;
+        message_type pending_message;
         bool has_pending = false;
 
         net::cancellation_signal stop;
@@ -273,8 +301,7 @@ private:
             if (refused)
                 return self.complete(error);
             if (!error && state->channel.is_open()) {
-                count_sent();
-                state->has_pending = false;
+                sent();
                 return proceed(self);
             }
             // Boost 1.81 completes a send that waited in a channel closed
@@ -299,7 +326,7 @@ private:
             }
             if (error == errc::kernel_overrun) {
                 s.pending_error = error;
-                s.pending_event = detail::event_cursor::report(s.source, std::chrono::system_clock::now());
+                s.pending_message = cursor_type::report(s.source, std::chrono::system_clock::now());
                 s.has_pending = true;
                 return proceed(self);
             }
@@ -315,19 +342,18 @@ private:
                 if (s.stop_requested || self.cancelled() != net::cancellation_type::none)
                     return finish(self, net::error::operation_aborted);
                 if (!s.has_pending) {
-                    if (!s.cursor.next(s.pending_error, s.pending_event))
+                    if (!s.cursor.next(s.pending_error, s.pending_message))
                         break;
                     s.has_pending = true;
                 }
-                if (s.channel.try_send(s.pending_error, s.pending_event)) {
-                    count_sent();
-                    s.has_pending = false;
+                if (s.channel.try_send(s.pending_error, std::as_const(s.pending_message))) {
+                    sent();
                     continue;
                 }
                 if (!s.channel.is_open())
                     return finish(self, net::experimental::error::channel_closed);
                 arm(self);
-                return s.channel.async_send(s.pending_error, s.pending_event,
+                return s.channel.async_send(s.pending_error, s.pending_message,
                                             net::bind_cancellation_slot(s.stop.slot(), std::move(self)));
             }
             arm(self);
@@ -342,12 +368,18 @@ private:
                 slot.template emplace<forward_cancellation>(forward_cancellation{state});
         }
 
-        void count_sent() noexcept
+        // The channel took the pending message.
+        void sent() noexcept
         {
-            if (state->pending_error)
-                ++state->reports_sent;
+            auto& s = *state;
+            if (s.pending_error)
+                ++s.reports_sent;
             else
-                ++state->events_sent;
+                s.events_sent += events_in(s.pending_message);
+            s.has_pending = false;
+            // A batch's events go back to the pool once the consumer is done.
+            if constexpr (std::is_same_v<message_type, event_batch>)
+                s.pending_message = {};
         }
 
         template <class Self>
@@ -367,6 +399,9 @@ private:
 
 /// The watcher for `net::any_io_executor` and `nflog::event_channel`.
 using watcher = basic_watcher<>;
+
+/// The watcher for `net::any_io_executor` and `nflog::event_batch_channel`.
+using batch_watcher = basic_watcher<net::any_io_executor, event_batch_channel>;
 
 } // namespace nflog
 

@@ -1,9 +1,8 @@
 #include <nflog/detail/event_cursor.hpp>
 
+#include "support/datagram_receiver.hpp"
 #include "support/message_builder.hpp"
 #include "support/packet_builder.hpp"
-
-#include <nflog/detail/receive_state.hpp>
 
 #include <gtest/gtest.h>
 
@@ -40,23 +39,6 @@ bytes headerless_packet(std::uint16_t group)
     return packet_message(NFPROTO_IPV4, group, prefix_attribute("broken"));
 }
 
-/// Receives `datagram` the way the socket does, into a buffer of `capacity` bytes.
-class receiver {
-public:
-    explicit receiver(std::size_t capacity) : state_(capacity, {41}, {}) {}
-
-    batch receive(const bytes& datagram)
-    {
-        auto lease = state_.acquire();
-        const auto copied = std::min(datagram.size(), lease.bytes().size());
-        std::memcpy(lease.bytes().data(), datagram.data(), copied);
-        return state_.accept(std::move(lease), datagram.size());
-    }
-
-private:
-    detail::receive_state state_;
-};
-
 struct message {
     error_code error;
     event value;
@@ -82,7 +64,7 @@ TEST(event_cursor, an_empty_cursor_yields_nothing)
 
 TEST(event_cursor, yields_one_event_per_packet_in_order)
 {
-    receiver socket(65536);
+    datagram_receiver socket(65536);
     detail::event_cursor cursor;
     cursor.reset(socket.receive(concat({udp_packet(41, 0, "DENIED a"), udp_packet(41, 1, "DENIED b"), done_message()})),
                  arrival, 3);
@@ -105,7 +87,7 @@ TEST(event_cursor, yields_one_event_per_packet_in_order)
 
 TEST(event_cursor, a_malformed_message_is_reported_in_its_place)
 {
-    receiver socket(65536);
+    datagram_receiver socket(65536);
     detail::event_cursor cursor;
     cursor.reset(socket.receive(concat({udp_packet(41, 0, "first"), headerless_packet(41), udp_packet(41, 1, "last")})),
                  arrival, 8);
@@ -126,7 +108,7 @@ TEST(event_cursor, a_malformed_message_is_reported_in_its_place)
 
 TEST(event_cursor, the_loss_before_a_batch_goes_on_its_first_event_only)
 {
-    receiver socket(65536);
+    datagram_receiver socket(65536);
     detail::event_cursor cursor;
     cursor.reset(socket.receive(udp_packet(41, 0, "a")), arrival, 0);
     ASSERT_EQ(drain(cursor).size(), 1u);
@@ -142,7 +124,7 @@ TEST(event_cursor, a_truncated_datagram_ends_with_a_truncation_report)
 {
     const auto datagram = concat({udp_packet(41, 0, "whole"), udp_packet(41, 1, "cut")});
     // Room for the first message and half of the second.
-    receiver socket(udp_packet(41, 0, "whole").size() + 20);
+    datagram_receiver socket(udp_packet(41, 0, "whole").size() + 20);
     detail::event_cursor cursor;
     cursor.reset(socket.receive(datagram), arrival, 2);
     EXPECT_EQ(cursor.remaining(), 3u);
@@ -158,7 +140,7 @@ TEST(event_cursor, a_truncated_datagram_ends_with_a_truncation_report)
 
 TEST(event_cursor, clear_drops_what_was_not_taken)
 {
-    receiver socket(65536);
+    datagram_receiver socket(65536);
     detail::event_cursor cursor;
     cursor.reset(socket.receive(concat({udp_packet(41, 0, "a"), udp_packet(41, 1, "b")})), arrival, 0);
     error_code error;

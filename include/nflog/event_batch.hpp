@@ -1,0 +1,132 @@
+#ifndef NFLOG_EVENT_BATCH_HPP
+#define NFLOG_EVENT_BATCH_HPP
+
+#include <nflog/detail/event_block_pool.hpp>
+#include <nflog/event.hpp>
+
+#include <cstddef>
+#include <span>
+#include <utility>
+
+namespace nflog {
+
+namespace detail {
+class event_batch_writer;
+} // namespace detail
+
+/// Up to `max_size` events of one watcher, in the order the kernel delivered
+/// them: what an `event_batch_channel` carries, so that a consumer pays for
+/// one channel hand-off per batch instead of one per event.
+///
+/// Copies share the same read-only events, like copies of a
+/// `std::shared_ptr<const T>`: copying is cheap and never allocates, and the
+/// events stay valid as long as any copy. Its storage is reused once the
+/// last copy is gone; it may be dropped on any thread.
+///
+/// A batch that accompanies an error report (see `basic_watcher`) is empty
+/// and tells only its `source`.
+class event_batch {
+public:
+    using value_type = event;
+    using size_type = std::size_t;
+    using const_reference = const event&;
+    using reference = const_reference;
+    using const_iterator = const event*;
+    using iterator = const_iterator;
+
+    /// Events one batch holds at most.
+    static constexpr std::size_t max_size = detail::event_block::capacity;
+
+    event_batch() = default;
+    explicit event_batch(source_id source) noexcept : source_(source) {}
+    event_batch(const event_batch& other) noexcept : block_(other.block_), source_(other.source_)
+    {
+        if (block_ != nullptr)
+            detail::event_block_pool::add_reference(block_);
+    }
+    event_batch(event_batch&& other) noexcept
+        : block_(std::exchange(other.block_, nullptr)), source_(other.source_)
+    {
+    }
+    event_batch& operator=(event_batch other) noexcept
+    {
+        std::swap(block_, other.block_);
+        source_ = other.source_;
+        return *this;
+    }
+    ~event_batch()
+    {
+        if (block_ != nullptr)
+            detail::event_block_pool::drop_reference(block_);
+    }
+
+    /// The watcher the events came from (see `basic_watcher`).
+    source_id source() const noexcept { return source_; }
+
+    std::span<const event> events() const noexcept
+    {
+        return block_ != nullptr ? std::span<const event>(block_->events.data(), block_->size)
+                                 : std::span<const event>();
+    }
+    const_iterator begin() const noexcept { return events().data(); }
+    const_iterator end() const noexcept { return begin() + size(); }
+    size_type size() const noexcept { return block_ != nullptr ? block_->size : 0; }
+    bool empty() const noexcept { return size() == 0; }
+    const event& operator[](size_type index) const noexcept { return block_->events[index]; }
+    const event& front() const noexcept { return block_->events.front(); }
+    const event& back() const noexcept { return block_->events[size() - 1]; }
+
+private:
+    friend class detail::event_batch_writer;
+    event_batch(detail::event_block* block, source_id source) noexcept : block_(block), source_(source) {}
+
+    detail::event_block* block_ = nullptr;
+    source_id source_ = 0;
+};
+
+namespace detail {
+
+/// Fills one block at a time and hands it out as an `event_batch`. Takes a
+/// block from the pool only when the first event comes, so an empty batch
+/// costs nothing.
+class event_batch_writer {
+public:
+    event_batch_writer() : pool_(std::make_shared<event_block_pool>()) {}
+    event_batch_writer(const event_batch_writer&) = delete;
+    event_batch_writer& operator=(const event_batch_writer&) = delete;
+    ~event_batch_writer() { clear(); }
+
+    std::size_t size() const noexcept { return block_ != nullptr ? block_->size : 0; }
+    bool full() const noexcept { return size() == event_block::capacity; }
+
+    /// Where the next event goes; it counts once `commit` is called.
+    event& slot()
+    {
+        if (block_ == nullptr)
+            block_ = pool_->acquire();
+        return block_->events[block_->size];
+    }
+    void commit() noexcept { ++block_->size; }
+
+    /// The events written so far, as a batch; the writer starts over.
+    event_batch finish(source_id source) noexcept { return {std::exchange(block_, nullptr), source}; }
+
+    /// Drops what was written.
+    void clear() noexcept
+    {
+        if (block_ != nullptr)
+            event_block_pool::drop_reference(std::exchange(block_, nullptr));
+    }
+
+    const event_block_pool& pool() const noexcept { return *pool_; }
+
+private:
+    std::shared_ptr<event_block_pool> pool_;
+    event_block* block_ = nullptr;
+};
+
+} // namespace detail
+
+} // namespace nflog
+
+#endif
