@@ -16,11 +16,27 @@ std::string_view action_from_prefix(std::string_view prefix) noexcept
         {"BYPASS", "bypass_connection"},
         {"QUEUED", "queued_connection"},
     }};
-    for (const auto& [marker, action] : markers) {
-        if (prefix.find(marker) != std::string_view::npos)
-            return action;
+    // One pass over the prefix, runs for every event: a position is compared
+    // only with the marker its character can start (the markers' first
+    // letters differ), and a denial ends the search.
+    std::size_t strongest = markers.size();
+    for (std::size_t at = 0; at < prefix.size(); ++at) {
+        std::size_t candidate = markers.size();
+        switch (prefix[at]) {
+        case 'D': candidate = 0; break;
+        case 'P': candidate = 1; break;
+        case 'A': candidate = 2; break;
+        case 'B': candidate = 3; break;
+        case 'Q': candidate = 4; break;
+        default: continue;
+        }
+        if (candidate < strongest && prefix.substr(at).starts_with(markers[candidate].first)) {
+            strongest = candidate;
+            if (strongest == 0)
+                break;
+        }
     }
-    return "nflog";
+    return strongest < markers.size() ? markers[strongest].second : "nflog";
 }
 
 } // namespace nflog

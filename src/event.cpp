@@ -30,50 +30,66 @@ bool event::set_hwaddr(std::span<const std::byte> address) noexcept
     return kept == address.size();
 }
 
+void event::assign(const packet_view& packet, const inet::flow& decoded,
+                   std::chrono::system_clock::time_point received_at, source_id from) noexcept
+{
+    source = from;
+    group = packet.group();
+    family = packet.family();
+    hook = packet.hook();
+    hw_protocol = packet.hw_protocol();
+    if (const auto kernel_time = packet.timestamp()) {
+        timestamp = *kernel_time;
+        time_source = timestamp_source::kernel;
+    }
+    else {
+        timestamp = received_at;
+        time_source = timestamp_source::local;
+    }
+    const auto text = packet.prefix();
+    // Classified before the copy is cut, so a marker beyond 127 characters
+    // in a forged prefix still names the action.
+    action = action_from_prefix(text);
+    set_prefix(text);
+    flow = decoded;
+    mark = packet.mark();
+    indev = packet.indev();
+    outdev = packet.outdev();
+    physindev = packet.physindev();
+    physoutdev = packet.physoutdev();
+    uid = packet.uid();
+    gid = packet.gid();
+    seq = packet.seq();
+    seq_global = packet.seq_global();
+    vlan_proto = packet.vlan_proto();
+    vlan_tci = packet.vlan_tci();
+    set_hwaddr(packet.hwaddr());
+    payload_length = static_cast<std::uint32_t>(packet.payload().size());
+    lost_before = 0;
+}
+
+void event::assign(const packet_view& packet, std::chrono::system_clock::time_point received_at,
+                   source_id from) noexcept
+{
+    // Decoded straight into the member: no flow is copied.
+    flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
+    assign(packet, flow, received_at, from);
+}
+
 event make_event(const packet_view& packet, const inet::flow& flow, std::chrono::system_clock::time_point received_at,
                  source_id source) noexcept
 {
     event out;
-    out.source = source;
-    out.group = packet.group();
-    out.family = packet.family();
-    out.hook = packet.hook();
-    out.hw_protocol = packet.hw_protocol();
-    if (const auto kernel_time = packet.timestamp()) {
-        out.timestamp = *kernel_time;
-        out.time_source = timestamp_source::kernel;
-    }
-    else {
-        out.timestamp = received_at;
-        out.time_source = timestamp_source::local;
-    }
-    const auto prefix = packet.prefix();
-    // Classified before the copy is cut, so a marker beyond 127 characters
-    // in a forged prefix still names the action.
-    out.action = action_from_prefix(prefix);
-    out.set_prefix(prefix);
-    out.flow = flow;
-    out.mark = packet.mark();
-    out.indev = packet.indev();
-    out.outdev = packet.outdev();
-    out.physindev = packet.physindev();
-    out.physoutdev = packet.physoutdev();
-    out.uid = packet.uid();
-    out.gid = packet.gid();
-    out.seq = packet.seq();
-    out.seq_global = packet.seq_global();
-    out.vlan_proto = packet.vlan_proto();
-    out.vlan_tci = packet.vlan_tci();
-    out.set_hwaddr(packet.hwaddr());
-    out.payload_length = static_cast<std::uint32_t>(packet.payload().size());
+    out.assign(packet, flow, received_at, source);
     return out;
 }
 
 event make_event(const packet_view& packet, std::chrono::system_clock::time_point received_at,
                  source_id source) noexcept
 {
-    return make_event(packet, inet::decode(packet.payload(), packet.hw_protocol(), packet.family()), received_at,
-                      source);
+    event out;
+    out.assign(packet, received_at, source);
+    return out;
 }
 
 } // namespace nflog

@@ -15,19 +15,34 @@ namespace nflog {
 ///
 /// A batch owns its receive buffer: the `packet_view`s it yields stay valid
 /// exactly as long as the batch, and the buffer is reused only after the batch
-/// is destroyed. Move-only. Iterating yields `result<packet_view>`: a message
-/// that does not parse is an error element, and iteration goes on.
+/// is destroyed. Move-only. Iterating yields `result<packet_view>`, the
+/// elements of `packet_range` over the datagram: a message that does not
+/// parse is an error element, and iteration goes on.
+///
+/// The datagram is parsed once, when the batch is made: the socket's
+/// accounting and every later iteration read the same elements, kept with
+/// the buffer, so iterating again costs no parse.
 class batch {
 public:
-    using iterator = packet_range::iterator;
+    using value_type = result<packet_view>;
+    using iterator = const value_type*;
+    using const_iterator = iterator;
 
     batch() = default;
-    batch(detail::buffer_lease buffer, std::size_t length) noexcept : buffer_(std::move(buffer)), length_(length) {}
+    /// Parses the first `length` bytes of `buffer`.
+    batch(detail::buffer_lease buffer, std::size_t length) : buffer_(std::move(buffer)), length_(length)
+    {
+        auto& elements = buffer_.packets();
+        elements.clear();
+        for (const auto& item : packets())
+            elements.push_back(item);
+    }
     batch(batch&&) noexcept = default;
     batch& operator=(batch&&) noexcept = default;
 
-    iterator begin() const noexcept { return packets().begin(); }
-    iterator end() const noexcept { return packets().end(); }
+    iterator begin() const noexcept { return buffer_ ? buffer_.packets().data() : nullptr; }
+    iterator end() const noexcept { return buffer_ ? begin() + buffer_.packets().size() : nullptr; }
+    /// The datagram walked anew, without the elements kept by the batch.
     packet_range packets() const noexcept { return packet_range(bytes()); }
 
     /// The datagram as received.

@@ -93,6 +93,15 @@ public:
     /// Keeps the first `max_hwaddr_length` bytes; false when it had to cut.
     bool set_hwaddr(std::span<const std::byte> address) noexcept;
 
+    /// Replaces every member with what `packet` says, as `make_event` would
+    /// build it, in place: filling a reused event (an array, a batch) this
+    /// way costs no copy of the whole object. `lost_before` becomes 0.
+    void assign(const packet_view& packet, const inet::flow& flow, std::chrono::system_clock::time_point received_at,
+                source_id source = 0) noexcept;
+    /// The same, decoding the payload itself.
+    void assign(const packet_view& packet, std::chrono::system_clock::time_point received_at,
+                source_id source = 0) noexcept;
+
 private:
     std::array<char, max_prefix_length + 1> prefix_{};
     std::uint8_t prefix_length_ = 0;

@@ -24,6 +24,11 @@ TEST(action_from_prefix, marker_may_appear_anywhere_in_the_prefix)
     EXPECT_EQ(action_from_prefix("xALLOWEDx"), "allowed_connection");
     EXPECT_EQ(action_from_prefix("  BYPASS"), "bypass_connection");
     EXPECT_EQ(action_from_prefix("nfqueue QUEUED: "), "queued_connection");
+    // A first letter that starts no whole marker does not end the search.
+    EXPECT_EQ(action_from_prefix("DDENIED"), "blocked_connection");
+    EXPECT_EQ(action_from_prefix("PPRIVATE"), "private_range");
+    EXPECT_EQ(action_from_prefix("DENIEDENIED"), "blocked_connection");
+    EXPECT_EQ(action_from_prefix("ALLOWEQUEUED"), "queued_connection");
 }
 
 TEST(action_from_prefix, without_a_marker_the_action_is_nflog)

@@ -1,6 +1,9 @@
 #ifndef NFLOG_DETAIL_BUFFER_POOL_HPP
 #define NFLOG_DETAIL_BUFFER_POOL_HPP
 
+#include <nflog/packet.hpp>
+#include <nflog/result.hpp>
+
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -12,12 +15,21 @@ namespace nflog::detail {
 
 class buffer_pool;
 
+/// One receive buffer and the parse of the datagram it holds: the elements
+/// of its batch, made once. The element vector keeps its capacity from one
+/// datagram to the next, so it stops allocating once it held the most
+/// messages a datagram brought.
+struct receive_buffer {
+    std::unique_ptr<std::byte[]> bytes;
+    std::vector<result<packet_view>> packets;
+};
+
 /// Exclusive use of one pool buffer; gives it back when destroyed. Keeps the
 /// pool alive, so a batch may outlive the socket that produced it.
 class buffer_lease {
 public:
     buffer_lease() = default;
-    buffer_lease(std::shared_ptr<buffer_pool> pool, std::unique_ptr<std::byte[]> data) noexcept
+    buffer_lease(std::shared_ptr<buffer_pool> pool, std::unique_ptr<receive_buffer> data) noexcept
         : pool_(std::move(pool)), data_(std::move(data))
     {
     }
@@ -34,13 +46,15 @@ public:
     ~buffer_lease() { give_back(); }
 
     std::span<std::byte> bytes() const noexcept;
+    /// Where the batch of this buffer keeps its parsed elements.
+    std::vector<result<packet_view>>& packets() const noexcept { return data_->packets; }
     explicit operator bool() const noexcept { return data_ != nullptr; }
 
 private:
     void give_back() noexcept;
 
     std::shared_ptr<buffer_pool> pool_;
-    std::unique_ptr<std::byte[]> data_;
+    std::unique_ptr<receive_buffer> data_;
 };
 
 /// Receive buffers of one size, reused. A buffer is only handed out again
@@ -55,7 +69,7 @@ public:
 
     buffer_lease acquire()
     {
-        std::unique_ptr<std::byte[]> data;
+        std::unique_ptr<receive_buffer> data;
         {
             std::lock_guard lock(mutex_);
             if (!free_.empty()) {
@@ -69,7 +83,7 @@ public:
             }
         }
         if (!data)
-            data = std::make_unique_for_overwrite<std::byte[]>(buffer_size_);
+            data = std::make_unique<receive_buffer>(std::make_unique_for_overwrite<std::byte[]>(buffer_size_));
         return {shared_from_this(), std::move(data)};
     }
 
@@ -82,7 +96,7 @@ public:
 private:
     friend class buffer_lease;
 
-    void release(std::unique_ptr<std::byte[]> data) noexcept
+    void release(std::unique_ptr<receive_buffer> data) noexcept
     {
         std::lock_guard lock(mutex_);
         free_.push_back(std::move(data));
@@ -90,13 +104,13 @@ private:
 
     const std::size_t buffer_size_;
     mutable std::mutex mutex_;
-    std::vector<std::unique_ptr<std::byte[]>> free_;
+    std::vector<std::unique_ptr<receive_buffer>> free_;
     std::size_t allocated_ = 0;
 };
 
 inline std::span<std::byte> buffer_lease::bytes() const noexcept
 {
-    return data_ ? std::span<std::byte>(data_.get(), pool_->buffer_size()) : std::span<std::byte>();
+    return data_ ? std::span<std::byte>(data_->bytes.get(), pool_->buffer_size()) : std::span<std::byte>();
 }
 
 inline void buffer_lease::give_back() noexcept

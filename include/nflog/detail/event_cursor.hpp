@@ -43,11 +43,10 @@ public:
     bool next(boost::system::error_code& error, event& out) noexcept
     {
         if (at_ != end_) {
-            // The element lives in the iterator: use it before advancing.
             const auto& item = *at_;
             if (item) {
                 error = {};
-                out = make_event(item.value(), received_at_, source_);
+                out.assign(item.value(), received_at_, source_);
                 out.lost_before = std::exchange(lost_pending_, 0);
             }
             else {
@@ -69,10 +68,7 @@ public:
     /// Messages `next` would still produce.
     std::size_t remaining() const noexcept
     {
-        std::size_t count = truncation_pending_ ? 1 : 0;
-        for (auto at = at_; at != end_; ++at)
-            ++count;
-        return count;
+        return static_cast<std::size_t>(end_ - at_) + (truncation_pending_ ? 1 : 0);
     }
 
     /// The event that accompanies an error report: only where and when.
@@ -87,8 +83,8 @@ public:
 
 private:
     batch batch_;
-    packet_range::iterator at_;
-    packet_range::iterator end_;
+    batch::iterator at_ = nullptr;
+    batch::iterator end_ = nullptr;
     std::chrono::system_clock::time_point received_at_{};
     source_id source_ = 0;
     std::uint64_t lost_pending_ = 0;

@@ -85,10 +85,11 @@ public:
     }
 
     /// Turns `received` bytes (the datagram's real length, as MSG_TRUNC
-    /// reports it) in `buffer` into a batch: one validation pass counts the
-    /// packets, the malformed messages and the sequence gaps, and feeds the
-    /// batching controllers.
-    batch accept(buffer_lease buffer, std::size_t received) noexcept
+    /// reports it) in `buffer` into a batch, which parses it, and counts the
+    /// packets, the malformed messages and the sequence gaps of its elements,
+    /// and feeds the batching controllers. Throws only when the batch's
+    /// element vector cannot grow.
+    batch accept(buffer_lease buffer, std::size_t received)
     {
         const auto capacity = buffer.bytes().size();
         const bool truncated = received > capacity;
@@ -100,7 +101,7 @@ public:
         std::size_t malformed = 0;
         std::uint64_t lost = 0;
         bool replies = false;
-        for (const auto& item : out.packets()) {
+        for (const auto& item : out) {
             if (!item) {
                 if (item.error() == condition::malformed)
                     ++malformed;

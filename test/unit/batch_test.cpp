@@ -1,0 +1,125 @@
+#include <nflog/batch.hpp>
+
+#include "support/counting_allocator.hpp"
+#include "support/message_builder.hpp"
+#include "support/packet_builder.hpp"
+
+#include <nflog/detail/buffer_pool.hpp>
+
+#include <gtest/gtest.h>
+
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace {
+
+using namespace nflog;
+using namespace nflog::test;
+using namespace nflog::test::packets;
+
+bytes udp_packet(std::string_view prefix)
+{
+    return packet_message(NFPROTO_IPV4, 41,
+                          concat({header_attribute(ETH_P_IP, NF_INET_LOCAL_OUT), prefix_attribute(prefix),
+                                  payload_attribute(ipv4("127.0.0.1", "127.0.0.1", IPPROTO_UDP, udp(5000, 9)))}));
+}
+
+bytes headerless_packet() { return packet_message(NFPROTO_IPV4, 41, prefix_attribute("broken")); }
+
+class batch_test : public ::testing::Test {
+protected:
+    batch make(const bytes& datagram)
+    {
+        auto lease = pool->acquire();
+        std::memcpy(lease.bytes().data(), datagram.data(), datagram.size());
+        return batch(std::move(lease), datagram.size());
+    }
+
+    std::shared_ptr<detail::buffer_pool> pool = std::make_shared<detail::buffer_pool>(65536);
+};
+
+TEST_F(batch_test, a_default_batch_has_no_elements)
+{
+    const batch nothing;
+    EXPECT_EQ(nothing.begin(), nothing.end());
+    EXPECT_TRUE(nothing.bytes().empty());
+}
+
+TEST_F(batch_test, its_elements_are_the_walk_of_its_datagram)
+{
+    // A packet, a malformed packet, an error answer, a packet, then the end.
+    const auto datagram =
+        concat({udp_packet("first"), headerless_packet(), error_message(EPERM), udp_packet("last"), done_message()});
+    const auto received = make(datagram);
+    std::vector<result<packet_view>> walked(received.packets().begin(), received.packets().end());
+    ASSERT_EQ(static_cast<std::size_t>(received.end() - received.begin()), walked.size());
+    ASSERT_EQ(walked.size(), 4u);
+    const auto* element = received.begin();
+    for (const auto& expected : walked) {
+        ASSERT_EQ(element->has_value(), expected.has_value());
+        if (expected)
+            EXPECT_EQ(element->value().message().data(), expected.value().message().data());
+        else
+            EXPECT_EQ(element->error(), expected.error());
+        ++element;
+    }
+    EXPECT_EQ(received.begin()[0].value().prefix(), "first");
+    EXPECT_EQ(received.begin()[1].error(), errc::missing_packet_header);
+    EXPECT_EQ(received.begin()[2].error(), std::errc::operation_not_permitted);
+    EXPECT_EQ(received.begin()[3].value().prefix(), "last");
+}
+
+TEST_F(batch_test, a_framing_error_is_the_last_element)
+{
+    auto datagram = concat({udp_packet("whole"), udp_packet("cut")});
+    datagram.resize(datagram.size() - 10);
+    const auto received = make(datagram);
+    ASSERT_EQ(received.end() - received.begin(), 2);
+    EXPECT_EQ(received.begin()[0].value().prefix(), "whole");
+    EXPECT_EQ(received.begin()[1].error(), errc::bad_message_length);
+}
+
+TEST_F(batch_test, iterating_again_reads_the_same_elements)
+{
+    const auto received = make(concat({udp_packet("a"), udp_packet("b")}));
+    const auto* first = &*received.begin();
+    std::size_t count = 0;
+    for (int pass = 0; pass < 3; ++pass) {
+        EXPECT_EQ(&*received.begin(), first);
+        for (const auto& item : received)
+            count += item.has_value();
+    }
+    EXPECT_EQ(count, 6u);
+}
+
+TEST_F(batch_test, a_moved_batch_keeps_its_views_valid)
+{
+    auto received = make(concat({udp_packet("moved")}));
+    const auto* data = received.bytes().data();
+    const batch moved = std::move(received);
+    ASSERT_EQ(moved.end() - moved.begin(), 1);
+    EXPECT_EQ(moved.bytes().data(), data);
+    EXPECT_EQ(moved.begin()->value().prefix(), "moved");
+}
+
+TEST_F(batch_test, a_reused_buffer_parses_without_allocating)
+{
+    const auto large = concat({udp_packet("a"), udp_packet("b"), udp_packet("c"), udp_packet("d")});
+    const auto small = concat({udp_packet("e"), udp_packet("f")});
+    // The buffer and its element vector grow to the largest datagram once.
+    make(large);
+    allocation_scope scope;
+    for (int round = 0; round < 100; ++round) {
+        EXPECT_EQ(make(round % 2 == 0 ? small : large).begin()->value().group(), 41);
+    }
+    EXPECT_EQ(scope.count(), 0u);
+    EXPECT_EQ(pool->allocated(), 1u);
+}
+
+} // namespace
