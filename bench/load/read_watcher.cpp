@@ -3,7 +3,9 @@
 // default one co_await per event, with `--drain 1` one co_await and then
 // try_receive until the channel is empty. With `--batches 1` the watcher
 // sends into an nflog::event_batch_channel and the coroutine takes a batch
-// of events per co_await. Events carry no payload, so the
+// of events per co_await; with `--packets 1` into an nflog::packet_channel,
+// and the coroutine reads each received datagram's packets in place, as the
+// socket readers do. Events carry no payload, so the
 // reader times them by the packet mark, where the flood puts the low 32
 // bits of its stamp, and reads the clock once per event (it never sees
 // datagrams).
@@ -38,6 +40,9 @@ namespace net = boost::asio;
 constexpr std::size_t channel_capacity = 4096;
 // The same cushion in events for a channel of batches.
 constexpr std::size_t batch_channel_capacity = channel_capacity / nflog::event_batch::max_size;
+// Datagrams at a flood hold hundreds of events, and each one in the channel
+// holds a receive buffer.
+constexpr std::size_t packet_channel_capacity = 16;
 
 // False when the channel has nothing more to give (cancelled or closed).
 bool take(boost::system::error_code error, const nflog::event& event, reader_tally& tally) noexcept
@@ -82,6 +87,19 @@ net::awaitable<void> consume(nflog::event_channel& channel, reader_tally& tally,
             take(more, next, tally);
         })) {
         }
+    }
+}
+
+net::awaitable<void> consume(nflog::packet_channel& channel, reader_tally& tally, bool)
+{
+    for (;;) {
+        auto [error, received] = co_await channel.async_receive(net::as_tuple(net::use_awaitable));
+        if (error == nflog::errc::kernel_overrun)
+            ++tally.overruns;
+        else if (error)
+            co_return;
+        else
+            take_batch(received, tally);
     }
 }
 
@@ -147,9 +165,12 @@ int main(int argc, char** argv)
         const args options(argc, argv);
         const auto opts = library_options(options);
         const bool batches = options.number("batches", 0) != 0;
-        phased_run run(options, batches ? "nflog-watcher-batch" : "nflog-watcher");
+        const bool packets = options.number("packets", 0) != 0;
+        phased_run run(options, packets ? "nflog-watcher-packets" : batches ? "nflog-watcher-batch" : "nflog-watcher");
         const bool drain = options.number("drain", 0) != 0;
         options.reject_unused();
+        if (packets)
+            return run_watcher<nflog::packet_channel>(opts, run, packet_channel_capacity, drain);
         if (batches)
             return run_watcher<nflog::event_batch_channel>(opts, run, batch_channel_capacity, drain);
         return run_watcher<nflog::event_channel>(opts, run, channel_capacity, drain);

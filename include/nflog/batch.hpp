@@ -3,6 +3,7 @@
 
 #include <nflog/detail/buffer_pool.hpp>
 #include <nflog/packet.hpp>
+#include <nflog/source_id.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +16,10 @@ namespace nflog {
 ///
 /// A batch owns its receive buffer: the `packet_view`s it yields stay valid
 /// exactly as long as the batch, and the buffer is reused only after the batch
-/// is destroyed. Move-only. Iterating yields `result<packet_view>`, the
+/// is destroyed. Copies share the buffer, read-only, like copies of a
+/// `std::shared_ptr<const T>`: the views stay valid as long as any copy,
+/// copying never allocates, and the last copy may be dropped on any thread.
+/// Iterating yields `result<packet_view>`, the
 /// elements of `packet_range` over the datagram: a message that does not
 /// parse is an error element, and iteration goes on.
 ///
@@ -37,8 +41,6 @@ public:
         for (const auto& item : packets())
             elements.push_back(item);
     }
-    batch(batch&&) noexcept = default;
-    batch& operator=(batch&&) noexcept = default;
 
     iterator begin() const noexcept { return buffer_ ? buffer_.packets().data() : nullptr; }
     iterator end() const noexcept { return buffer_ ? begin() + buffer_.packets().size() : nullptr; }
@@ -46,7 +48,10 @@ public:
     packet_range packets() const noexcept { return packet_range(bytes()); }
 
     /// The datagram as received.
-    std::span<const std::byte> bytes() const noexcept { return buffer_.bytes().first(length_); }
+    std::span<const std::byte> bytes() const noexcept
+    {
+        return buffer_ ? buffer_.bytes().first(length_) : std::span<const std::byte>();
+    }
 
     /// Packet messages that parsed / did not parse.
     std::size_t size() const noexcept { return packets_; }
@@ -57,8 +62,12 @@ public:
     std::uint64_t lost_before() const noexcept { return lost_before_; }
     /// The datagram was larger than the receive buffer: its tail is missing.
     bool truncated() const noexcept { return truncated_; }
+    /// Which watcher sent the batch through a channel (see `basic_watcher`);
+    /// 0 for a batch straight from a socket.
+    source_id source() const noexcept { return source_; }
+    void set_source(source_id source) noexcept { source_ = source; }
 
-    // Set by the receiving socket after its single validation pass.
+    // Set by the receiving socket from the elements, when it accounts for them.
     void set_counts(std::size_t packets, std::size_t malformed, std::uint64_t lost_before, bool truncated) noexcept
     {
         packets_ = packets;
@@ -74,6 +83,7 @@ private:
     std::size_t malformed_ = 0;
     std::uint64_t lost_before_ = 0;
     bool truncated_ = false;
+    source_id source_ = 0;
 };
 
 } // namespace nflog

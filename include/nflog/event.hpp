@@ -3,6 +3,7 @@
 
 #include <nflog/inet.hpp>
 #include <nflog/packet.hpp>
+#include <nflog/source_id.hpp>
 
 #include <array>
 #include <chrono>
@@ -25,12 +26,6 @@ enum class timestamp_source : std::uint8_t {
 
 /// "kernel" or "local".
 std::string_view to_string(timestamp_source source) noexcept;
-
-/// Identifies the watcher (socket, namespace) an event came from, so that a
-/// consumer of one channel fed by several of them can tell them apart. The
-/// values are the application's: for example an index into its own table of
-/// namespace names.
-using source_id = std::uint32_t;
 
 /// One logged packet, owned: a fixed-size value type that never touches the
 /// heap, so it can be copied into channels and queues and kept after its

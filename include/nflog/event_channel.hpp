@@ -1,6 +1,7 @@
 #ifndef NFLOG_EVENT_CHANNEL_HPP
 #define NFLOG_EVENT_CHANNEL_HPP
 
+#include <nflog/batch.hpp>
 #include <nflog/detail/config.hpp>
 #include <nflog/detail/recycling_queue.hpp>
 #include <nflog/event.hpp>
@@ -78,10 +79,34 @@ using basic_event_batch_channel =
 
 using event_batch_channel = basic_event_batch_channel<>;
 
+/// The completion signature of a channel of received batches: a watcher
+/// sends either a `batch` with a default error code, or an overrun report
+/// with `errc::kernel_overrun` and an empty batch that carries only its
+/// `source`.
+using packet_signature = void(boost::system::error_code, batch);
+
+/// `net::experimental::channel<void(boost::system::error_code, nflog::batch)>`
+/// with `recycling_channel_traits`: the cheapest channel. A watcher sends
+/// every datagram as the socket received it, marked with its `source`; the
+/// consumer reads its `packet_view`s in place, as from a socket, and makes
+/// events only of what it keeps (`make_event`). Nothing is copied, and a
+/// flood costs one hand-off per datagram (hundreds of events). Malformed
+/// messages are error elements of the batch and a cut datagram says
+/// `truncated()`, as with `basic_socket::async_receive`.
+///
+/// A batch in the channel holds its receive buffer, so the socket's pool
+/// grows by one buffer for each batch a slow consumer leaves waiting:
+/// choose the capacity with the buffer size in mind
+/// (`datagram_capacity(options)`, up to about 130 KiB each).
+template <class Executor = net::any_io_executor>
+using basic_packet_channel = net::experimental::basic_channel<Executor, recycling_channel_traits<>, packet_signature>;
+
+using packet_channel = basic_packet_channel<>;
+
 namespace detail {
 
 /// What a watcher sends into `Channel`: `event` unless the channel's
-/// signature says `event_batch`.
+/// signature says `event_batch` or `batch`.
 template <class Channel>
 struct channel_message {
     using type = event;

@@ -1,8 +1,10 @@
 #ifndef NFLOG_WATCHER_HPP
 #define NFLOG_WATCHER_HPP
 
+#include <nflog/batch.hpp>
 #include <nflog/detail/batch_cursor.hpp>
 #include <nflog/detail/config.hpp>
+#include <nflog/detail/datagram_cursor.hpp>
 #include <nflog/detail/event_cursor.hpp>
 #include <nflog/error.hpp>
 #include <nflog/event.hpp>
@@ -44,15 +46,25 @@ struct watcher_stats {
 
 /// Runs the receive loop of one `nflog::basic_socket` and sends what it
 /// receives into a channel that other watchers (other groups, other
-/// namespaces) may feed as well; `event::source` tells them apart. Two kinds
-/// of channel, told apart by their signature:
+/// namespaces) may feed as well; `source` tells them apart. Three kinds of
+/// channel, told apart by their signature:
 /// - `void(boost::system::error_code, nflog::event)`, typically an
-///   `nflog::event_channel`: one message per event, the simplest to consume;
+///   `nflog::event_channel`: one owned event per message, the simplest to
+///   consume;
 /// - `void(boost::system::error_code, nflog::event_batch)`, typically an
-///   `nflog::event_batch_channel`: the events of one datagram in batches of
-///   up to `event_batch::max_size`, one message each. Every hand-off through
-///   a channel is a trip through the executor; at a flood, batches make the
-///   consumer's cost per event several times smaller.
+///   `nflog::event_batch_channel`: the owned events of one datagram in
+///   batches of up to `event_batch::max_size`, one message each;
+/// - `void(boost::system::error_code, nflog::batch)`, typically an
+///   `nflog::packet_channel`: each received datagram as it is, its
+///   `packet_view`s read in place: no event is made, nothing is copied.
+/// Every hand-off through a channel is a trip through the executor, which
+/// costs more than reading and decoding an event: at a flood, each kind is
+/// several times cheaper per event than the one before
+/// (bench/README.md, "End to end").
+///
+/// In a channel of batches, malformed messages and truncation stay inside
+/// the batch (error elements, `truncated()`), as the socket delivers them;
+/// only overruns are reports. Everything else below holds for all three.
 ///
 /// @par Messages
 /// In the order the kernel delivered them:
@@ -122,9 +134,10 @@ public:
     using channel_type = Channel;
     /// What one channel message carries: `event` or `event_batch`.
     using message_type = detail::channel_message_t<Channel>;
-    static_assert(std::is_same_v<message_type, event> || std::is_same_v<message_type, event_batch>,
-                  "a watcher sends into a channel of void(error_code, nflog::event) or of "
-                  "void(error_code, nflog::event_batch)");
+    static_assert(std::is_same_v<message_type, event> || std::is_same_v<message_type, event_batch> ||
+                      std::is_same_v<message_type, batch>,
+                  "a watcher sends into a channel of void(error_code, nflog::event), "
+                  "void(error_code, nflog::event_batch) or void(error_code, nflog::batch)");
 
     /// Takes over `socket`; `source` goes into every event and report.
     basic_watcher(socket_type socket, channel_type& channel, source_id source = 0)
@@ -208,11 +221,21 @@ public:
     }
 
 private:
-    using cursor_type =
-        std::conditional_t<std::is_same_v<message_type, event_batch>, detail::batch_cursor, detail::event_cursor>;
+    using cursor_type = std::conditional_t<
+        std::is_same_v<message_type, event>, detail::event_cursor,
+        std::conditional_t<std::is_same_v<message_type, event_batch>, detail::batch_cursor, detail::datagram_cursor>>;
 
+    // Events a message delivers, for `stats().events`.
     static std::size_t events_in(const event&) noexcept { return 1; }
-    static std::size_t events_in(const event_batch& batch) noexcept { return batch.size(); }
+    static std::size_t events_in(const event_batch& events) noexcept { return events.size(); }
+    static std::size_t events_in(const batch& datagram) noexcept { return datagram.size(); }
+    // Events and reports a message carries, for `stats().discarded`.
+    static std::size_t carried_by(const event&) noexcept { return 1; }
+    static std::size_t carried_by(const event_batch& events) noexcept { return events.size(); }
+    static std::size_t carried_by(const batch& datagram) noexcept
+    {
+        return detail::datagram_cursor::carried_by(datagram);
+    }
 
     struct impl {
         impl(socket_type&& s, channel_type& c, source_id id) : socket(std::move(s)), channel(c), source(id) {}
@@ -229,7 +252,7 @@ private:
         {
             discarded += cursor.remaining();
             if (has_pending)
-                discarded += pending_error ? 1 : events_in(pending_message);
+                discarded += pending_error ? 1 : carried_by(pending_message);
             cursor.clear();
             has_pending = false;
             pending_message = {};
@@ -377,8 +400,8 @@ private:
             else
                 s.events_sent += events_in(s.pending_message);
             s.has_pending = false;
-            // A batch's events go back to the pool once the consumer is done.
-            if constexpr (std::is_same_v<message_type, event_batch>)
+            // A batch's storage goes back to its pool once the consumer is done.
+            if constexpr (!std::is_same_v<message_type, event>)
                 s.pending_message = {};
         }
 
@@ -401,7 +424,10 @@ private:
 using watcher = basic_watcher<>;
 
 /// The watcher for `net::any_io_executor` and `nflog::event_batch_channel`.
-using batch_watcher = basic_watcher<net::any_io_executor, event_batch_channel>;
+using event_batch_watcher = basic_watcher<net::any_io_executor, event_batch_channel>;
+
+/// The watcher for `net::any_io_executor` and `nflog::packet_channel`.
+using packet_watcher = basic_watcher<net::any_io_executor, packet_channel>;
 
 } // namespace nflog
 

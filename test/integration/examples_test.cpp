@@ -244,8 +244,8 @@ TEST_P(examples, rejects_an_unknown_option_with_usage)
 }
 
 INSTANTIATE_TEST_SUITE_P(single_socket, examples,
-                         ::testing::Values("callback", "coroutine", "use_future", "deferred", "channel", "batch_channel",
-                                           "namespaces"),
+                         ::testing::Values("callback", "coroutine", "use_future", "deferred", "channel", "event_batch_channel",
+                                           "packet_channel", "namespaces"),
                          [](const auto& info) { return std::string(info.param); });
 
 using namespaces_example = example_fixture;

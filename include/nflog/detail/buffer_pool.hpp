@@ -4,7 +4,9 @@
 #include <nflog/packet.hpp>
 #include <nflog/result.hpp>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -20,27 +22,39 @@ class buffer_pool;
 /// datagram to the next, so it stops allocating once it held the most
 /// messages a datagram brought.
 struct receive_buffer {
+    explicit receive_buffer(std::unique_ptr<std::byte[]> storage) noexcept : bytes(std::move(storage)) {}
+
     std::unique_ptr<std::byte[]> bytes;
     std::vector<result<packet_view>> packets;
+    // Leases sharing the buffer; the last one gives it back.
+    std::atomic<std::uint32_t> references{0};
 };
 
-/// Exclusive use of one pool buffer; gives it back when destroyed. Keeps the
-/// pool alive, so a batch may outlive the socket that produced it.
+/// Use of one pool buffer, shared by its copies; the last copy gives it
+/// back. Only the first holder writes (the datagram, then its elements):
+/// copies are made to share what was received, read-only. Keeps the pool
+/// alive, so a batch may outlive the socket that produced it.
 class buffer_lease {
 public:
     buffer_lease() = default;
     buffer_lease(std::shared_ptr<buffer_pool> pool, std::unique_ptr<receive_buffer> data) noexcept
-        : pool_(std::move(pool)), data_(std::move(data))
+        : pool_(std::move(pool)), data_(data.release())
+    {
+        data_->references.store(1, std::memory_order_relaxed);
+    }
+    buffer_lease(const buffer_lease& other) noexcept : pool_(other.pool_), data_(other.data_)
+    {
+        if (data_ != nullptr)
+            data_->references.fetch_add(1, std::memory_order_relaxed);
+    }
+    buffer_lease(buffer_lease&& other) noexcept
+        : pool_(std::move(other.pool_)), data_(std::exchange(other.data_, nullptr))
     {
     }
-    buffer_lease(buffer_lease&&) noexcept = default;
-    buffer_lease& operator=(buffer_lease&& other) noexcept
+    buffer_lease& operator=(buffer_lease other) noexcept
     {
-        if (this != &other) {
-            give_back();
-            pool_ = std::move(other.pool_);
-            data_ = std::move(other.data_);
-        }
+        std::swap(pool_, other.pool_);
+        std::swap(data_, other.data_);
         return *this;
     }
     ~buffer_lease() { give_back(); }
@@ -54,7 +68,7 @@ private:
     void give_back() noexcept;
 
     std::shared_ptr<buffer_pool> pool_;
-    std::unique_ptr<receive_buffer> data_;
+    receive_buffer* data_ = nullptr;
 };
 
 /// Receive buffers of one size, reused. A buffer is only handed out again
@@ -115,8 +129,9 @@ inline std::span<std::byte> buffer_lease::bytes() const noexcept
 
 inline void buffer_lease::give_back() noexcept
 {
-    if (data_)
-        pool_->release(std::move(data_));
+    if (data_ != nullptr && data_->references.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        pool_->release(std::unique_ptr<receive_buffer>(data_));
+    data_ = nullptr;
     pool_.reset();
 }
 

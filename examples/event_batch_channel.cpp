@@ -3,7 +3,7 @@
 // delivered at once. Prints one JSON line per event and the watcher's
 // counters at the end.
 //
-//   batch_channel --netns NAME --group 41 --count 3
+//   event_batch_channel --netns NAME --group 41 --count 3
 
 #include "example_support.hpp"
 
@@ -27,7 +27,7 @@ namespace {
 
 namespace net = boost::asio;
 
-// [snippet:batch-channel-consumer]
+// [snippet:event-batch-channel-consumer]
 net::awaitable<void> consume(nflog::event_batch_channel& channel, std::size_t count)
 {
     while (count > 0) {
@@ -56,14 +56,14 @@ int main(int argc, char** argv)
     net::io_context io;
     auto opened = nflog::socket::open(io, example::options_for(args, args.namespaces.empty() ? "" : args.namespaces[0]));
     if (!opened) {
-        std::fprintf(stderr, "batch_channel: %s\n", opened.error().message().c_str());
+        std::fprintf(stderr, "event_batch_channel: %s\n", opened.error().message().c_str());
         return 1;
     }
 
-    // [snippet:batch-channel-setup]
+    // [snippet:event-batch-channel-setup]
     // The capacity counts batches of up to nflog::event_batch::max_size events.
     nflog::event_batch_channel channel(io, 16);
-    nflog::batch_watcher watcher(std::move(opened).value(), channel);
+    nflog::event_batch_watcher watcher(std::move(opened).value(), channel);
     watcher.async_run(net::detached);
     net::co_spawn(io, consume(channel, args.count), [&](std::exception_ptr) {
         watcher.close();

@@ -1,0 +1,368 @@
+#include <nflog/watcher.hpp>
+
+#include "nflog_fixture.hpp"
+#include "support/counting_allocator.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/experimental/channel_error.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace {
+
+using namespace nflog;
+using namespace nflog::test;
+using namespace std::chrono_literals;
+using boost::system::error_code;
+namespace channel_error = boost::asio::experimental::error;
+
+struct message {
+    error_code error;
+    event_batch batch;
+};
+
+/// Receives everything from a batch channel until it is cancelled or closed.
+class batch_consumer {
+public:
+    explicit batch_consumer(event_batch_channel& channel) : channel_(channel) {}
+
+    void start()
+    {
+        channel_.async_receive(net::bind_cancellation_slot(stop_.slot(), [this](error_code error, event_batch batch) {
+            if (error == channel_error::channel_cancelled || error == channel_error::channel_closed) {
+                ended_with = error;
+                return;
+            }
+            if (error)
+                ++reports[error];
+            else
+                events += batch.size();
+            messages.push_back({error, std::move(batch)});
+            start();
+        }));
+    }
+
+    std::vector<std::uint32_t> sequence_numbers() const
+    {
+        std::vector<std::uint32_t> out;
+        for (const auto& [error, batch] : messages)
+            for (const auto& item : batch)
+                out.push_back(item.seq.value_or(9999));
+        return out;
+    }
+
+    std::vector<message> messages;
+    std::size_t events = 0;
+    std::map<error_code, std::size_t> reports;
+    std::optional<error_code> ended_with;
+
+private:
+    event_batch_channel& channel_;
+    net::cancellation_signal stop_;
+};
+
+std::vector<std::uint32_t> count_from(std::uint32_t first, std::uint32_t count)
+{
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t i = 0; i < count; ++i)
+        out.push_back(first + i);
+    return out;
+}
+
+class event_batch_watcher_test : public nflog_fixture {
+protected:
+    template <class Predicate>
+    bool run_until(Predicate done, std::chrono::seconds limit = 10s)
+    {
+        io.restart();
+        const auto give_up = std::chrono::steady_clock::now() + limit;
+        while (!done() && std::chrono::steady_clock::now() < give_up)
+            io.run_one_for(50ms);
+        return done();
+    }
+
+    void run_until_quiet()
+    {
+        io.restart();
+        for (int round = 0, idle = 0; round < 2000 && idle < 10; ++round)
+            idle = io.run_for(20ms) == 0 ? idle + 1 : 0;
+    }
+
+    event_batch_watcher open_watcher(const options& opts, event_batch_channel& into, source_id source)
+    {
+        auto opened = nflog::socket::open(io, opts);
+        EXPECT_TRUE(opened) << opened.error().message();
+        return event_batch_watcher(std::move(opened).value(), into, source);
+    }
+
+    /// The kernel holds the packets until `count` are queued, then sends them
+    /// in one datagram.
+    options one_datagram_of(std::uint32_t count) const
+    {
+        auto opts = options_for({41});
+        opts.adaptive_batching = false;
+        opts.queue_threshold = count;
+        opts.flush_timeout = 10s;
+        return opts;
+    }
+
+    event_batch_channel channel{io, 16};
+    std::optional<error_code> run_result;
+    auto record_run() { return [this](error_code error) { run_result = error; }; }
+};
+
+TEST_F(event_batch_watcher_test, a_datagram_arrives_in_batches_of_at_most_max_size)
+{
+    constexpr std::uint32_t count = 2 * event_batch::max_size + 22;
+    auto watcher = open_watcher(one_datagram_of(count), channel, 6);
+    watcher.async_run(record_run());
+    batch_consumer reader(channel);
+    reader.start();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, count);
+
+    ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
+    EXPECT_EQ(watcher.stats().socket.datagrams, 1u) << "the kernel was to send one datagram";
+    ASSERT_EQ(reader.messages.size(), 3u);
+    EXPECT_EQ(reader.messages[0].batch.size(), event_batch::max_size);
+    EXPECT_EQ(reader.messages[1].batch.size(), event_batch::max_size);
+    EXPECT_EQ(reader.messages[2].batch.size(), 22u);
+    EXPECT_EQ(reader.sequence_numbers(), count_from(0, count));
+    for (const auto& [error, batch] : reader.messages) {
+        EXPECT_FALSE(error) << error.message();
+        EXPECT_EQ(batch.source(), 6u);
+        for (const auto& item : batch) {
+            EXPECT_EQ(item.source, 6u);
+            EXPECT_EQ(item.group, 41);
+            EXPECT_EQ(item.prefix(), "DENIED udp");
+            EXPECT_EQ(item.action, "blocked_connection");
+            EXPECT_EQ(item.flow.dst.to_string(), "127.0.0.1");
+            EXPECT_EQ(item.flow.dst_port, 9);
+        }
+    }
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    const auto stats = watcher.stats();
+    EXPECT_EQ(stats.events, count);
+    EXPECT_EQ(stats.reports, 0u);
+    EXPECT_EQ(stats.discarded, 0u);
+    EXPECT_EQ(stats.socket.packets, count);
+}
+
+TEST_F(event_batch_watcher_test, at_a_low_rate_every_event_comes_at_once_in_a_batch_of_its_own)
+{
+    event_batch_watcher watcher(open_socket({41, 42}), channel, 1);
+    watcher.async_run(record_run());
+    batch_consumer reader(channel);
+    reader.start();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    namespace_socket tcp(netns->path(), AF_INET, SOCK_STREAM);
+    udp.send_udp("127.0.0.1", 9, 1);
+    ASSERT_TRUE(run_until([&] { return reader.events >= 1; }));
+    tcp.connect_tcp("127.0.0.1", 22);
+    ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
+    ASSERT_EQ(reader.messages.size(), 2u);
+    EXPECT_EQ(reader.messages[0].batch.size(), 1u);
+    EXPECT_EQ(reader.messages[0].batch[0].group, 41);
+    EXPECT_EQ(reader.messages[1].batch.size(), 1u);
+    EXPECT_EQ(reader.messages[1].batch[0].group, 42);
+    EXPECT_EQ(reader.messages[1].batch[0].flow.dst_port, 22);
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+}
+
+// Backpressure, as with a channel of single events: every logged packet is
+// received or counted lost, and every overrun is reported.
+TEST_F(event_batch_watcher_test, a_full_channel_turns_into_counted_kernel_overruns)
+{
+    constexpr std::size_t capacity = 2;
+    constexpr std::size_t flood = 20000;
+    event_batch_channel small(io, capacity);
+    auto opts = options_for({44});
+    opts.receive_buffer_size = 4096;
+    auto watcher = open_watcher(opts, small, 5);
+    watcher.async_run(record_run());
+
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    for (std::size_t sent = 0; sent < flood; sent += 500) {
+        udp.send_udp("127.0.0.1", 11, 500);
+        io.restart();
+        io.poll();
+    }
+    EXPECT_EQ(small.is_open(), true);
+    EXPECT_TRUE(watcher.is_running());
+
+    batch_consumer reader(small);
+    reader.start();
+    run_until_quiet();
+    std::size_t logged = flood;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        udp.send_udp("127.0.0.1", 11, 1);
+        ++logged;
+        if (run_until([&] { return reader.events + watcher.stats().socket.lost >= logged; }, 3s))
+            break;
+    }
+    EXPECT_EQ(netns->rule_packets("udp11"), static_cast<long>(logged));
+
+    const auto stats = watcher.stats();
+    EXPECT_EQ(reader.events + stats.socket.lost, logged);
+    EXPECT_GT(stats.socket.overruns, 0u) << "the flood did not overrun a 4 KiB buffer";
+    EXPECT_EQ(reader.reports[make_error_code(errc::kernel_overrun)], stats.socket.overruns);
+    EXPECT_EQ(reader.reports.size(), 1u) << "only overruns were expected";
+    std::uint64_t lost_before = 0;
+    for (const auto& [error, batch] : reader.messages) {
+        EXPECT_EQ(batch.source(), 5u);
+        if (error) {
+            EXPECT_EQ(error, condition::overrun);
+            EXPECT_TRUE(batch.empty());
+        }
+        else {
+            EXPECT_FALSE(batch.empty());
+        }
+        for (const auto& item : batch)
+            lost_before += item.lost_before;
+    }
+    EXPECT_EQ(lost_before, stats.socket.lost);
+    EXPECT_EQ(stats.events, reader.events);
+    EXPECT_EQ(stats.reports, stats.socket.overruns);
+    EXPECT_EQ(stats.discarded, 0u);
+    EXPECT_FALSE(run_result.has_value());
+}
+
+TEST_F(event_batch_watcher_test, cancel_keeps_what_was_taken_and_the_next_run_resumes)
+{
+    constexpr std::uint32_t count = 2 * event_batch::max_size + 22;
+    event_batch_channel single(io, 1);
+    auto watcher = open_watcher(one_datagram_of(count), single, 0);
+    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, count);
+    // One batch in the channel, the second waiting in the watcher to be
+    // sent, the rest of the datagram behind it.
+    ASSERT_TRUE(run_until([&] { return watcher.stats().events > 0; }));
+    run_until_quiet();
+    EXPECT_EQ(watcher.stats().events, event_batch::max_size);
+
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_EQ(watcher.stats().events, event_batch::max_size);
+
+    batch_consumer reader(single);
+    reader.start();
+    run_result.reset();
+    watcher.async_run(record_run());
+    ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
+    EXPECT_EQ(reader.sequence_numbers(), count_from(0, count));
+    EXPECT_EQ(watcher.stats().socket.lost, 0u);
+    EXPECT_EQ(watcher.stats().events, count);
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+}
+
+TEST_F(event_batch_watcher_test, close_counts_every_event_it_held_as_discarded)
+{
+    constexpr std::uint32_t count = 2 * event_batch::max_size + 22;
+    event_batch_channel single(io, 1);
+    auto watcher = open_watcher(one_datagram_of(count), single, 0);
+    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, count);
+    ASSERT_TRUE(run_until([&] { return watcher.stats().events > 0; }));
+    run_until_quiet();
+
+    watcher.close();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    const auto stats = watcher.stats();
+    EXPECT_EQ(stats.events, event_batch::max_size);
+    EXPECT_EQ(stats.discarded, count - event_batch::max_size) << "the pending batch and the rest of the datagram";
+
+    // The batch in the channel is still whole after its watcher closed.
+    std::size_t drained = 0;
+    while (single.try_receive([&](error_code error, event_batch batch) {
+        EXPECT_FALSE(error);
+        drained += batch.size();
+        EXPECT_EQ(batch.back().seq, event_batch::max_size - 1);
+    })) {
+    }
+    EXPECT_EQ(drained, event_batch::max_size);
+}
+
+TEST_F(event_batch_watcher_test, several_watchers_feed_one_batch_channel)
+{
+    event_batch_watcher denied(open_socket({41}), channel, 1);
+    event_batch_watcher allowed(open_socket({43}), channel, 2);
+    for (auto* watcher : {&denied, &allowed})
+        watcher->async_run([](error_code error) { EXPECT_EQ(error, net::error::operation_aborted); });
+    batch_consumer reader(channel);
+    reader.start();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    udp.send_udp("127.0.0.1", 10, 3);
+    ASSERT_TRUE(run_until([&] { return reader.events >= 5; }));
+    std::map<source_id, std::size_t> per_source;
+    for (const auto& [error, batch] : reader.messages) {
+        EXPECT_FALSE(error);
+        for (const auto& item : batch) {
+            EXPECT_EQ(item.source, batch.source());
+            EXPECT_EQ(item.group, batch.source() == 1 ? 41 : 43);
+            ++per_source[item.source];
+        }
+    }
+    EXPECT_EQ(per_source[1], 2u);
+    EXPECT_EQ(per_source[2], 3u);
+    for (auto* watcher : {&denied, &allowed})
+        watcher->cancel();
+    run_until_quiet();
+}
+
+TEST_F(event_batch_watcher_test, the_batch_path_allocates_nothing_per_event)
+{
+    constexpr std::uint32_t per_datagram = 100;
+    auto watcher = open_watcher(one_datagram_of(per_datagram), channel, 0);
+    watcher.async_run(record_run());
+    std::size_t events = 0;
+    std::size_t batches = 0;
+    // The consumer drops each batch at once, so its block goes back to the pool.
+    std::function<void()> receive = [&] {
+        channel.async_receive([&](error_code error, event_batch batch) {
+            if (error)
+                return;
+            events += batch.size();
+            ++batches;
+            receive();
+        });
+    };
+    receive();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    std::size_t expected = 0;
+    auto one_round = [&] {
+        udp.send_udp("127.0.0.1", 9, per_datagram);
+        expected += per_datagram;
+        io.restart();
+        for (int tries = 0; events < expected && tries < 200; ++tries)
+            io.run_one_for(50ms);
+    };
+    // Warm up: the socket's buffer pool, the watcher's blocks, Asio's handler memory, the channel's ring.
+    for (int i = 0; i < 5; ++i)
+        one_round();
+    allocation_scope scope;
+    for (int i = 0; i < 50; ++i)
+        one_round();
+    EXPECT_EQ(scope.count(), 0u);
+    EXPECT_EQ(events, 55u * per_datagram);
+    EXPECT_EQ(batches, 55u * 2) << "64 + 36 events per datagram";
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+}
+
+} // namespace
