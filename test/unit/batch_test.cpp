@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -120,6 +122,77 @@ TEST_F(batch_test, a_reused_buffer_parses_without_allocating)
     }
     EXPECT_EQ(scope.count(), 0u);
     EXPECT_EQ(pool->allocated(), 1u);
+}
+
+TEST_F(batch_test, copies_share_the_buffer_and_the_last_one_gives_it_back)
+{
+    std::optional<batch> copy;
+    {
+        const auto received = make(concat({udp_packet("shared")}));
+        copy = received;
+        EXPECT_EQ(copy->bytes().data(), received.bytes().data());
+        EXPECT_EQ(copy->begin(), received.begin()) << "a copy reads the same elements";
+    }
+    ASSERT_EQ(copy->end() - copy->begin(), 1);
+    EXPECT_EQ(copy->begin()->value().prefix(), "shared");
+    // Still in use: the next datagram needs a second buffer.
+    make(concat({udp_packet("other")}));
+    EXPECT_EQ(pool->allocated(), 2u);
+    copy.reset();
+    for (int i = 0; i < 3; ++i)
+        make(concat({udp_packet("again")}));
+    EXPECT_EQ(pool->allocated(), 2u);
+}
+
+TEST_F(batch_test, assigning_copies_keeps_the_buffer_alive_exactly_as_long_as_needed)
+{
+    auto first = make(concat({udp_packet("first")}));
+    auto second = make(concat({udp_packet("second")}));
+    second = first;
+    EXPECT_EQ(second.begin()->value().prefix(), "first");
+    const auto& same = second;
+    second = same;
+    EXPECT_EQ(second.begin()->value().prefix(), "first");
+    first = batch{};
+    EXPECT_EQ(first.begin(), first.end());
+    EXPECT_TRUE(first.bytes().empty());
+    EXPECT_EQ(second.begin()->value().prefix(), "first");
+    second = batch{};
+    // Both buffers are free again.
+    const auto a = make(concat({udp_packet("a")}));
+    const auto b = make(concat({udp_packet("b")}));
+    EXPECT_EQ(pool->allocated(), 2u);
+}
+
+TEST_F(batch_test, copies_may_be_dropped_on_other_threads)
+{
+    for (int round = 0; round < 50; ++round) {
+        const auto received = make(concat({udp_packet("threads")}));
+        std::vector<batch> copies(8, received);
+        std::thread first([moved = std::vector<batch>(copies.begin(), copies.begin() + 4)]() mutable { moved.clear(); });
+        std::thread second([moved = std::vector<batch>(copies.begin() + 4, copies.end())]() mutable { moved.clear(); });
+        copies.clear();
+        first.join();
+        second.join();
+    }
+    EXPECT_EQ(pool->allocated(), 1u) << "every buffer came back";
+}
+
+TEST_F(batch_test, a_batch_outlives_its_pool_owner)
+{
+    auto received = make(concat({udp_packet("kept")}));
+    pool.reset();
+    ASSERT_EQ(received.end() - received.begin(), 1);
+    EXPECT_EQ(received.begin()->value().prefix(), "kept");
+}
+
+TEST_F(batch_test, the_source_is_the_watchers_to_set)
+{
+    auto received = make(concat({udp_packet("a")}));
+    EXPECT_EQ(received.source(), 0u);
+    received.set_source(9);
+    const auto copy = received;
+    EXPECT_EQ(copy.source(), 9u);
 }
 
 } // namespace

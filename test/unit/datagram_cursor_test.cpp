@@ -1,0 +1,126 @@
+#include <nflog/detail/datagram_cursor.hpp>
+
+#include "support/datagram_receiver.hpp"
+#include "support/message_builder.hpp"
+#include "support/packet_builder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <chrono>
+
+namespace {
+
+using namespace nflog;
+using namespace nflog::test;
+using namespace nflog::test::packets;
+using namespace std::chrono_literals;
+using boost::system::error_code;
+
+const auto arrival = std::chrono::system_clock::time_point(1'650'000'000s);
+
+bytes udp_packet(std::uint32_t sequence)
+{
+    return packet_message(NFPROTO_IPV4, 41,
+                          concat({header_attribute(ETH_P_IP, NF_INET_LOCAL_OUT), prefix_attribute("DENIED udp"),
+                                  payload_attribute(ipv4("127.0.0.1", "127.0.0.1", IPPROTO_UDP, udp(5000, 9))),
+                                  be32_attribute(NFULA_SEQ, sequence)}));
+}
+
+bytes headerless_packet() { return packet_message(NFPROTO_IPV4, 41, prefix_attribute("broken")); }
+
+TEST(datagram_cursor, an_empty_cursor_yields_nothing)
+{
+    detail::datagram_cursor cursor;
+    error_code error;
+    batch out;
+    EXPECT_FALSE(cursor.next(error, out));
+    EXPECT_EQ(cursor.remaining(), 0u);
+}
+
+TEST(datagram_cursor, yields_the_datagram_once_marked_with_its_source)
+{
+    datagram_receiver socket(65536);
+    detail::datagram_cursor cursor;
+    cursor.reset(socket.receive(concat({udp_packet(0), udp_packet(1), done_message()})), arrival, 4);
+    EXPECT_EQ(cursor.remaining(), 2u);
+    error_code error = make_error_code(errc::kernel_overrun);
+    batch out;
+    ASSERT_TRUE(cursor.next(error, out));
+    EXPECT_FALSE(error);
+    EXPECT_EQ(out.source(), 4u);
+    EXPECT_EQ(out.size(), 2u);
+    EXPECT_EQ(out.begin()[1].value().seq(), 1u);
+    EXPECT_EQ(cursor.remaining(), 0u);
+    EXPECT_FALSE(cursor.next(error, out));
+}
+
+TEST(datagram_cursor, malformed_messages_and_truncation_travel_inside_the_batch)
+{
+    const auto datagram = concat({udp_packet(0), headerless_packet(), udp_packet(1), udp_packet(2)});
+    // Room for everything but half of the last message.
+    datagram_receiver socket(datagram.size() - 20);
+    detail::datagram_cursor cursor;
+    cursor.reset(socket.receive(datagram), arrival, 0);
+    // Two packets, one malformed message, the cut one (a framing error), the truncation.
+    EXPECT_EQ(cursor.remaining(), 5u);
+    error_code error;
+    batch out;
+    ASSERT_TRUE(cursor.next(error, out));
+    EXPECT_FALSE(error);
+    EXPECT_TRUE(out.truncated());
+    EXPECT_EQ(out.size(), 2u);
+    EXPECT_EQ(out.malformed(), 2u);
+    ASSERT_EQ(out.end() - out.begin(), 4);
+    EXPECT_EQ(out.begin()[1].error(), errc::missing_packet_header);
+    EXPECT_EQ(out.begin()[3].error(), errc::bad_message_length);
+}
+
+TEST(datagram_cursor, a_datagram_without_packets_is_not_sent)
+{
+    datagram_receiver socket(65536);
+    detail::datagram_cursor cursor;
+    cursor.reset(socket.receive(concat({noop_message(), done_message()})), arrival, 0);
+    error_code error;
+    batch out;
+    EXPECT_FALSE(cursor.next(error, out));
+    EXPECT_EQ(cursor.remaining(), 0u);
+}
+
+TEST(datagram_cursor, an_error_answer_alone_is_sent_as_an_element)
+{
+    datagram_receiver socket(65536);
+    detail::datagram_cursor cursor;
+    cursor.reset(socket.receive(error_message(EPERM)), arrival, 0);
+    error_code error;
+    batch out;
+    ASSERT_TRUE(cursor.next(error, out));
+    ASSERT_EQ(out.end() - out.begin(), 1);
+    EXPECT_EQ(out.begin()->error(), std::errc::operation_not_permitted);
+}
+
+TEST(datagram_cursor, clear_drops_what_was_not_taken)
+{
+    datagram_receiver socket(65536);
+    detail::datagram_cursor cursor;
+    cursor.reset(socket.receive(udp_packet(0)), arrival, 0);
+    cursor.clear();
+    EXPECT_EQ(cursor.remaining(), 0u);
+    error_code error;
+    batch out;
+    EXPECT_FALSE(cursor.next(error, out));
+}
+
+TEST(datagram_cursor, a_report_is_an_empty_batch_with_its_source)
+{
+    const auto report = detail::datagram_cursor::report(12, arrival);
+    EXPECT_EQ(report.begin(), report.end());
+    EXPECT_EQ(report.source(), 12u);
+    EXPECT_FALSE(report.truncated());
+}
+
+} // namespace
