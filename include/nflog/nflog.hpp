@@ -17,6 +17,7 @@
 #include <nflog/packet.hpp>
 #include <nflog/result.hpp>
 #include <nflog/socket.hpp>
+#include <nflog/source_id.hpp>
 #include <nflog/stats.hpp>
 #include <nflog/watcher.hpp>
 
