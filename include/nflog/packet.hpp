@@ -267,8 +267,15 @@ inline errc packet_view::parse_into(const netlink::message_view& message, packet
         }
         view.attributes_[type] = static_cast<std::uint32_t>(at);
         present |= 1u << type;
-        // `at` is a multiple of 4, so this is `at + align4(length)`.
-        at = (at + length + 3) & ~std::size_t{3};
+        // Most attributes are 4-byte values. For them the next header's place
+        // follows from a predicted branch instead of the length just loaded,
+        // so the CPU can load that header before this length arrives and the
+        // chain of loads is cut. `at` is a multiple of 4, so the general step
+        // is `at + align4(length)`.
+        if (length == attribute_header + 4) [[likely]]
+            at += attribute_header + 4;
+        else
+            at = (at + length + 3) & ~std::size_t{3};
     }
     if (failure == errc{} && length > end - (at - detail::align4(length))) [[unlikely]] {
         failure = errc::bad_attribute_length;
