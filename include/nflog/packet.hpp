@@ -272,7 +272,7 @@ inline errc packet_view::parse_into(const netlink::message_view& message, packet
         // so the CPU can load that header before this length arrives and the
         // chain of loads is cut. `at` is a multiple of 4, so the general step
         // is `at + align4(length)`.
-        if (length == attribute_header + 4) [[likely]]
+        if (length - (attribute_header + 1) < 4) [[likely]]
             at += attribute_header + 4;
         else
             at = (at + length + 3) & ~std::size_t{3};
