@@ -167,21 +167,25 @@ private:
 
 namespace detail {
 
-// The lengths an attribute may have, its header included: from `minimum` to
-// `minimum + spread`. Fixed-size attributes have no spread; the others, type 0
-// and the unknown types (all of which share entry 0) take anything from an
-// empty payload on. Two flat arrays of words, so that the check reads each
-// with one instruction.
-struct attribute_length_rules {
+// What the walk needs per attribute type, indexed by type: the lengths an
+// attribute may have, its header included, from `minimum` to `minimum +
+// spread`, and its presence bit. Fixed-size attributes have no spread; the
+// others, type 0 and the unknown types (all of which share entry 0) take
+// anything from an empty payload on. Flat arrays of words, so that each use is
+// one instruction that reads its operand from memory.
+struct attribute_rules {
     std::array<std::uint32_t, packet_view::max_attribute + 1> minimum{};
     std::array<std::uint32_t, packet_view::max_attribute + 1> spread{};
+    std::array<std::uint32_t, packet_view::max_attribute + 1> bit{};
 };
 
-inline constexpr attribute_length_rules attribute_lengths = [] {
+inline constexpr attribute_rules attribute_table = [] {
     constexpr std::uint32_t header = netlink::attribute_view::header_size;
-    attribute_length_rules out;
+    attribute_rules out;
     out.minimum.fill(header);
     out.spread.fill(0xffff - header);
+    for (std::size_t type = 0; type < out.bit.size(); ++type)
+        out.bit[type] = 1u << type;
     const auto fixed = [&](int type, std::size_t payload) {
         out.minimum[static_cast<std::size_t>(type)] = header + static_cast<std::uint32_t>(payload);
         out.spread[static_cast<std::size_t>(type)] = 0;
@@ -248,7 +252,9 @@ inline errc packet_view::parse_into(const netlink::message_view& message, packet
     // after an unpadded last attribute, which is accepted, and at most 64 KiB
     // past it after one that runs past the end.
     std::size_t at = attributes_start;
-    std::size_t length = 0;
+    // 32 bits, like the rules it is checked against: the check then takes
+    // its operands straight from the table.
+    std::uint32_t length = 0;
     errc failure{};
     // The message holds at least nfgenmsg, so this does not wrap.
     const std::size_t last_header = end - attribute_header;
@@ -260,13 +266,13 @@ inline errc packet_view::parse_into(const netlink::message_view& message, packet
         const unsigned type = raw <= max_attribute ? raw : 0u;
         // One range test for fixed and free sizes alike: a branch on "is this
         // type fixed" would change direction from one attribute to the next.
-        if (length - detail::attribute_lengths.minimum[type] > detail::attribute_lengths.spread[type]) [[unlikely]] {
+        if (length - detail::attribute_table.minimum[type] > detail::attribute_table.spread[type]) [[unlikely]] {
             failure = length < attribute_header || length > end - at ? errc::bad_attribute_length
                                                                      : errc::bad_attribute_size;
             break;
         }
         view.attributes_[type] = static_cast<std::uint32_t>(at);
-        present |= 1u << type;
+        present |= detail::attribute_table.bit[type];
         // Most attributes are 4-byte values. For them the next header's place
         // follows from a predicted branch instead of the length just loaded,
         // so the CPU can load that header before this length arrives and the
