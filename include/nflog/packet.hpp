@@ -321,6 +321,11 @@ inline std::uint8_t packet_view::hook() const noexcept
 
 inline std::optional<std::chrono::system_clock::time_point> packet_view::timestamp() const noexcept
 {
+    // A branch, not a select as in the other getters: built from a selected
+    // value and flag, the optional went through the stack in two stores and
+    // came back in one wider load, which the CPU cannot forward.
+    if (!present(NFULA_TIMESTAMP))
+        return std::nullopt;
     const auto* at = payload_of(NFULA_TIMESTAMP);
     // A hostile timestamp must not overflow the clock's representation:
     // saturate at what system_clock can hold (year 2262 for nanoseconds).
@@ -328,10 +333,9 @@ inline std::optional<std::chrono::system_clock::time_point> packet_view::timesta
     const auto seconds = std::min(detail::load_be<std::uint64_t>(at), max_seconds);
     const auto micros = std::min(detail::load_be<std::uint64_t>(at + 8), std::uint64_t{999'999});
     using std::chrono::duration_cast;
-    const std::chrono::system_clock::time_point time(
+    return std::chrono::system_clock::time_point(
         duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(static_cast<std::int64_t>(seconds)) +
                                                            std::chrono::microseconds(static_cast<std::int64_t>(micros))));
-    return present(NFULA_TIMESTAMP) ? std::optional(time) : std::nullopt;
 }
 
 inline std::span<const std::byte> packet_view::hwaddr() const noexcept
