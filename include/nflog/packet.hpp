@@ -221,9 +221,10 @@ inline result<packet_view> packet_view::parse(const netlink::message_view& messa
 }
 
 // One flat loop over the attribute headers. Each header's place depends on
-// the length in the one before, so that chain of loads sets the pace; the
-// work per attribute stays off it, and the kernel's messages never take its
-// branches.
+// the length in the one before; that chain of loads would set the pace, so
+// the common lengths step by a predicted branch instead (see the end of the
+// loop). The work per attribute stays off the chain, and the kernel's
+// messages never take its error branches.
 inline errc packet_view::parse_into(const netlink::message_view& message, packet_view& view) noexcept
 {
     if (message.type() != packet_message_type)
