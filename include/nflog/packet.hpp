@@ -167,21 +167,25 @@ private:
 
 namespace detail {
 
-// The lengths an attribute may have, its header included: from `minimum` to
-// `minimum + spread`. Fixed-size attributes have no spread; the others, type 0
-// and the unknown types (all of which share entry 0) take anything from an
-// empty payload on. Two flat arrays of words, so that the check reads each
-// with one instruction.
-struct attribute_length_rules {
+// What the walk needs per attribute type, indexed by type: the lengths an
+// attribute may have, its header included, from `minimum` to `minimum +
+// spread`, and its presence bit. Fixed-size attributes have no spread; the
+// others, type 0 and the unknown types (all of which share entry 0) take
+// anything from an empty payload on. Flat arrays of words, so that each use is
+// one instruction that reads its operand from memory.
+struct attribute_rules {
     std::array<std::uint32_t, packet_view::max_attribute + 1> minimum{};
     std::array<std::uint32_t, packet_view::max_attribute + 1> spread{};
+    std::array<std::uint32_t, packet_view::max_attribute + 1> bit{};
 };
 
-inline constexpr attribute_length_rules attribute_lengths = [] {
+inline constexpr attribute_rules attribute_table = [] {
     constexpr std::uint32_t header = netlink::attribute_view::header_size;
-    attribute_length_rules out;
+    attribute_rules out;
     out.minimum.fill(header);
     out.spread.fill(0xffff - header);
+    for (std::size_t type = 0; type < out.bit.size(); ++type)
+        out.bit[type] = 1u << type;
     const auto fixed = [&](int type, std::size_t payload) {
         out.minimum[static_cast<std::size_t>(type)] = header + static_cast<std::uint32_t>(payload);
         out.spread[static_cast<std::size_t>(type)] = 0;
@@ -217,9 +221,10 @@ inline result<packet_view> packet_view::parse(const netlink::message_view& messa
 }
 
 // One flat loop over the attribute headers. Each header's place depends on
-// the length in the one before, so that chain of loads sets the pace; the
-// work per attribute stays off it, and the kernel's messages never take its
-// branches.
+// the length in the one before; that chain of loads would set the pace, so
+// the common lengths step by a predicted branch instead (see the end of the
+// loop). The work per attribute stays off the chain, and the kernel's
+// messages never take its error branches.
 inline errc packet_view::parse_into(const netlink::message_view& message, packet_view& view) noexcept
 {
     if (message.type() != packet_message_type)
@@ -248,7 +253,9 @@ inline errc packet_view::parse_into(const netlink::message_view& message, packet
     // after an unpadded last attribute, which is accepted, and at most 64 KiB
     // past it after one that runs past the end.
     std::size_t at = attributes_start;
-    std::size_t length = 0;
+    // 32 bits, like the rules it is checked against: the check then takes
+    // its operands straight from the table.
+    std::uint32_t length = 0;
     errc failure{};
     // The message holds at least nfgenmsg, so this does not wrap.
     const std::size_t last_header = end - attribute_header;
@@ -260,15 +267,22 @@ inline errc packet_view::parse_into(const netlink::message_view& message, packet
         const unsigned type = raw <= max_attribute ? raw : 0u;
         // One range test for fixed and free sizes alike: a branch on "is this
         // type fixed" would change direction from one attribute to the next.
-        if (length - detail::attribute_lengths.minimum[type] > detail::attribute_lengths.spread[type]) [[unlikely]] {
+        if (length - detail::attribute_table.minimum[type] > detail::attribute_table.spread[type]) [[unlikely]] {
             failure = length < attribute_header || length > end - at ? errc::bad_attribute_length
                                                                      : errc::bad_attribute_size;
             break;
         }
         view.attributes_[type] = static_cast<std::uint32_t>(at);
-        present |= 1u << type;
-        // `at` is a multiple of 4, so this is `at + align4(length)`.
-        at = (at + length + 3) & ~std::size_t{3};
+        present |= detail::attribute_table.bit[type];
+        // Most attributes are 4-byte values. For them the next header's place
+        // follows from a predicted branch instead of the length just loaded,
+        // so the CPU can load that header before this length arrives and the
+        // chain of loads is cut. `at` is a multiple of 4, so the general step
+        // is `at + align4(length)`.
+        if (length - (attribute_header + 1) < 4) [[likely]]
+            at += attribute_header + 4;
+        else
+            at = (at + length + 3) & ~std::size_t{3};
     }
     if (failure == errc{} && length > end - (at - detail::align4(length))) [[unlikely]] {
         failure = errc::bad_attribute_length;
@@ -308,6 +322,11 @@ inline std::uint8_t packet_view::hook() const noexcept
 
 inline std::optional<std::chrono::system_clock::time_point> packet_view::timestamp() const noexcept
 {
+    // A branch, not a select as in the other getters: built from a selected
+    // value and flag, the optional went through the stack in two stores and
+    // came back in one wider load, which the CPU cannot forward.
+    if (!present(NFULA_TIMESTAMP))
+        return std::nullopt;
     const auto* at = payload_of(NFULA_TIMESTAMP);
     // A hostile timestamp must not overflow the clock's representation:
     // saturate at what system_clock can hold (year 2262 for nanoseconds).
@@ -315,10 +334,9 @@ inline std::optional<std::chrono::system_clock::time_point> packet_view::timesta
     const auto seconds = std::min(detail::load_be<std::uint64_t>(at), max_seconds);
     const auto micros = std::min(detail::load_be<std::uint64_t>(at + 8), std::uint64_t{999'999});
     using std::chrono::duration_cast;
-    const std::chrono::system_clock::time_point time(
+    return std::chrono::system_clock::time_point(
         duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(static_cast<std::int64_t>(seconds)) +
                                                            std::chrono::microseconds(static_cast<std::int64_t>(micros))));
-    return present(NFULA_TIMESTAMP) ? std::optional(time) : std::nullopt;
 }
 
 inline std::span<const std::byte> packet_view::hwaddr() const noexcept
