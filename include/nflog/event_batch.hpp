@@ -48,17 +48,30 @@ public:
         : block_(std::exchange(other.block_, nullptr)), source_(other.source_)
     {
     }
-    event_batch& operator=(event_batch other) noexcept
+    // Two assignments rather than one taking its argument by value: clang 14
+    // leaves such an argument undestroyed after `batch = {}`, and its block
+    // would never go back to the pool.
+    event_batch& operator=(const event_batch& other) noexcept
     {
-        std::swap(block_, other.block_);
-        source_ = other.source_;
+        if (this != &other) {
+            if (other.block_ != nullptr)
+                detail::event_block_pool::add_reference(other.block_);
+            release();
+            block_ = other.block_;
+            source_ = other.source_;
+        }
         return *this;
     }
-    ~event_batch()
+    event_batch& operator=(event_batch&& other) noexcept
     {
-        if (block_ != nullptr)
-            detail::event_block_pool::drop_reference(block_);
+        if (this != &other) {
+            release();
+            block_ = std::exchange(other.block_, nullptr);
+            source_ = other.source_;
+        }
+        return *this;
     }
+    ~event_batch() { release(); }
 
     /// The watcher the events came from (see `basic_watcher`).
     source_id source() const noexcept { return source_; }
@@ -78,6 +91,11 @@ public:
 
 private:
     friend class detail::event_batch_writer;
+    void release() noexcept
+    {
+        if (block_ != nullptr)
+            detail::event_block_pool::drop_reference(std::exchange(block_, nullptr));
+    }
     event_batch(detail::event_block* block, source_id source) noexcept : block_(block), source_(source) {}
 
     detail::event_block* block_ = nullptr;

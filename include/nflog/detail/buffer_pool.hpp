@@ -51,10 +51,24 @@ public:
         : pool_(std::move(other.pool_)), data_(std::exchange(other.data_, nullptr))
     {
     }
-    buffer_lease& operator=(buffer_lease other) noexcept
+    // Two assignments rather than one taking its argument by value: clang 14
+    // leaves such an argument undestroyed after `lease = {}`, and a lease
+    // that is never destroyed never gives its buffer back.
+    buffer_lease& operator=(const buffer_lease& other) noexcept
     {
-        std::swap(pool_, other.pool_);
-        std::swap(data_, other.data_);
+        if (this != &other) {
+            buffer_lease copy(other);
+            swap(copy);
+        }
+        return *this;
+    }
+    buffer_lease& operator=(buffer_lease&& other) noexcept
+    {
+        if (this != &other) {
+            give_back();
+            pool_ = std::move(other.pool_);
+            data_ = std::exchange(other.data_, nullptr);
+        }
         return *this;
     }
     ~buffer_lease() { give_back(); }
@@ -66,6 +80,11 @@ public:
 
 private:
     void give_back() noexcept;
+    void swap(buffer_lease& other) noexcept
+    {
+        std::swap(pool_, other.pool_);
+        std::swap(data_, other.data_);
+    }
 
     std::shared_ptr<buffer_pool> pool_;
     receive_buffer* data_ = nullptr;
