@@ -137,6 +137,18 @@ def fmt(value, digits=3):
     return f"{value:.{digits}g}"
 
 
+def cpu_model():
+    """The processor the runs happened on: the report is written right after them."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown processor"
+
+
 def readme_section(summary, runs, overload, load_range):
     readers = ordered_readers(summary)
     table = {(s["offered"], s["reader"]): s for s in summary}
@@ -180,7 +192,7 @@ def readme_section(summary, runs, overload, load_range):
         "- `recv-q256`: a hand-written `recv` loop that walks the datagram with libmnl and reads",
         "  the same fields, with qthresh 256, nlbufsiz 64 KiB and a 10 ms timer: a floor.",
         "",
-        f"Machine: 2 cores shared with other work; load average during the runs {load_range}",
+        f"Machine: {cpu_model()}, 2 cores shared with other work; load average during the runs {load_range}",
         "(1-minute, min-max). Rates are offered rates; `flood-x1`/`flood-x2` are one or two",
         "senders as fast as the kernel takes packets.",
         "",
