@@ -1,6 +1,6 @@
 #include <nflog/watcher.hpp>
 
-#include "nflog_fixture.hpp"
+#include "watcher_fixture.hpp"
 #include "support/counting_allocator.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -23,99 +23,26 @@ using namespace std::chrono_literals;
 using boost::system::error_code;
 namespace channel_error = boost::asio::experimental::error;
 
-struct message {
-    error_code error;
-    event_batch batch;
-};
+using batch_consumer = channel_consumer<event_batch_channel, event_batch>;
 
-/// Receives everything from a batch channel until it is cancelled or closed.
-class batch_consumer {
-public:
-    explicit batch_consumer(event_batch_channel& channel) : channel_(channel) {}
-
-    void start()
-    {
-        channel_.async_receive(net::bind_cancellation_slot(stop_.slot(), [this](error_code error, event_batch batch) {
-            if (error == channel_error::channel_cancelled || error == channel_error::channel_closed) {
-                ended_with = error;
-                return;
-            }
-            if (error)
-                ++reports[error];
-            else
-                events += batch.size();
-            messages.push_back({error, std::move(batch)});
-            start();
-        }));
-    }
-
-    std::vector<std::uint32_t> sequence_numbers() const
-    {
-        std::vector<std::uint32_t> out;
-        for (const auto& [error, batch] : messages)
-            for (const auto& item : batch)
-                out.push_back(item.seq.value_or(9999));
-        return out;
-    }
-
-    std::vector<message> messages;
-    std::size_t events = 0;
-    std::map<error_code, std::size_t> reports;
-    std::optional<error_code> ended_with;
-
-private:
-    event_batch_channel& channel_;
-    net::cancellation_signal stop_;
-};
-
-std::vector<std::uint32_t> count_from(std::uint32_t first, std::uint32_t count)
+/// The sequence numbers of every event the consumer received, in order.
+std::vector<std::uint32_t> sequence_numbers(const batch_consumer& reader)
 {
     std::vector<std::uint32_t> out;
-    for (std::uint32_t i = 0; i < count; ++i)
-        out.push_back(first + i);
+    for (const auto& [error, events] : reader.messages)
+        for (const auto& item : events)
+            out.push_back(item.seq.value_or(9999));
     return out;
 }
 
-class event_batch_watcher_test : public nflog_fixture {
+class event_batch_watcher_test : public watcher_fixture {
 protected:
-    template <class Predicate>
-    bool run_until(Predicate done, std::chrono::seconds limit = 10s)
-    {
-        io.restart();
-        const auto give_up = std::chrono::steady_clock::now() + limit;
-        while (!done() && std::chrono::steady_clock::now() < give_up)
-            io.run_one_for(50ms);
-        return done();
-    }
-
-    void run_until_quiet()
-    {
-        io.restart();
-        for (int round = 0, idle = 0; round < 2000 && idle < 10; ++round)
-            idle = io.run_for(20ms) == 0 ? idle + 1 : 0;
-    }
-
     event_batch_watcher open_watcher(const options& opts, event_batch_channel& into, source_id source)
     {
-        auto opened = nflog::socket::open(io, opts);
-        EXPECT_TRUE(opened) << opened.error().message();
-        return event_batch_watcher(std::move(opened).value(), into, source);
-    }
-
-    /// The kernel holds the packets until `count` are queued, then sends them
-    /// in one datagram.
-    options one_datagram_of(std::uint32_t count) const
-    {
-        auto opts = options_for({41});
-        opts.adaptive_batching = false;
-        opts.queue_threshold = count;
-        opts.flush_timeout = 10s;
-        return opts;
+        return event_batch_watcher(open_with(opts), into, source);
     }
 
     event_batch_channel channel{io, 16};
-    std::optional<error_code> run_result;
-    auto record_run() { return [this](error_code error) { run_result = error; }; }
 };
 
 TEST_F(event_batch_watcher_test, a_datagram_arrives_in_batches_of_at_most_max_size)
@@ -131,10 +58,10 @@ TEST_F(event_batch_watcher_test, a_datagram_arrives_in_batches_of_at_most_max_si
     ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
     EXPECT_EQ(watcher.stats().socket.datagrams, 1u) << "the kernel was to send one datagram";
     ASSERT_EQ(reader.messages.size(), 3u);
-    EXPECT_EQ(reader.messages[0].batch.size(), event_batch::max_size);
-    EXPECT_EQ(reader.messages[1].batch.size(), event_batch::max_size);
-    EXPECT_EQ(reader.messages[2].batch.size(), 22u);
-    EXPECT_EQ(reader.sequence_numbers(), count_from(0, count));
+    EXPECT_EQ(reader.messages[0].value.size(), event_batch::max_size);
+    EXPECT_EQ(reader.messages[1].value.size(), event_batch::max_size);
+    EXPECT_EQ(reader.messages[2].value.size(), 22u);
+    EXPECT_EQ(sequence_numbers(reader), count_from(0, count));
     for (const auto& [error, batch] : reader.messages) {
         EXPECT_FALSE(error) << error.message();
         EXPECT_EQ(batch.source(), 6u);
@@ -170,11 +97,11 @@ TEST_F(event_batch_watcher_test, at_a_low_rate_every_event_comes_at_once_in_a_ba
     tcp.connect_tcp("127.0.0.1", 22);
     ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
     ASSERT_EQ(reader.messages.size(), 2u);
-    EXPECT_EQ(reader.messages[0].batch.size(), 1u);
-    EXPECT_EQ(reader.messages[0].batch[0].group, 41);
-    EXPECT_EQ(reader.messages[1].batch.size(), 1u);
-    EXPECT_EQ(reader.messages[1].batch[0].group, 42);
-    EXPECT_EQ(reader.messages[1].batch[0].flow.dst_port, 22);
+    EXPECT_EQ(reader.messages[0].value.size(), 1u);
+    EXPECT_EQ(reader.messages[0].value[0].group, 41);
+    EXPECT_EQ(reader.messages[1].value.size(), 1u);
+    EXPECT_EQ(reader.messages[1].value[0].group, 42);
+    EXPECT_EQ(reader.messages[1].value[0].flow.dst_port, 22);
     watcher.cancel();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
 }
@@ -261,7 +188,7 @@ TEST_F(event_batch_watcher_test, cancel_keeps_what_was_taken_and_the_next_run_re
     run_result.reset();
     watcher.async_run(record_run());
     ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
-    EXPECT_EQ(reader.sequence_numbers(), count_from(0, count));
+    EXPECT_EQ(sequence_numbers(reader), count_from(0, count));
     EXPECT_EQ(watcher.stats().socket.lost, 0u);
     EXPECT_EQ(watcher.stats().events, count);
     watcher.cancel();

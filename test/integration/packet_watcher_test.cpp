@@ -1,6 +1,6 @@
 #include <nflog/watcher.hpp>
 
-#include "nflog_fixture.hpp"
+#include "watcher_fixture.hpp"
 #include "support/counting_allocator.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -24,100 +24,26 @@ using namespace std::chrono_literals;
 using boost::system::error_code;
 namespace channel_error = boost::asio::experimental::error;
 
-struct message {
-    error_code error;
-    batch received;
-};
+using packet_consumer = channel_consumer<packet_channel, batch>;
 
-/// Receives everything from a packet channel until it is cancelled or closed,
-/// keeping every batch (and so its buffer).
-class packet_consumer {
-public:
-    explicit packet_consumer(packet_channel& channel) : channel_(channel) {}
-
-    void start()
-    {
-        channel_.async_receive(net::bind_cancellation_slot(stop_.slot(), [this](error_code error, batch received) {
-            if (error == channel_error::channel_cancelled || error == channel_error::channel_closed) {
-                ended_with = error;
-                return;
-            }
-            if (error)
-                ++reports[error];
-            else
-                events += received.size();
-            messages.push_back({error, std::move(received)});
-            start();
-        }));
-    }
-
-    std::vector<std::uint32_t> sequence_numbers() const
-    {
-        std::vector<std::uint32_t> out;
-        for (const auto& [error, received] : messages)
-            for (const auto& item : received)
-                out.push_back(item ? item.value().seq().value_or(9999) : 8888);
-        return out;
-    }
-
-    std::vector<message> messages;
-    std::size_t events = 0;
-    std::map<error_code, std::size_t> reports;
-    std::optional<error_code> ended_with;
-
-private:
-    packet_channel& channel_;
-    net::cancellation_signal stop_;
-};
-
-std::vector<std::uint32_t> count_from(std::uint32_t first, std::uint32_t count)
+/// The sequence numbers of every packet the consumer received, in order.
+std::vector<std::uint32_t> sequence_numbers(const packet_consumer& reader)
 {
     std::vector<std::uint32_t> out;
-    for (std::uint32_t i = 0; i < count; ++i)
-        out.push_back(first + i);
+    for (const auto& [error, received] : reader.messages)
+        for (const auto& item : received)
+            out.push_back(item ? item.value().seq().value_or(9999) : 8888);
     return out;
 }
 
-class packet_watcher_test : public nflog_fixture {
+class packet_watcher_test : public watcher_fixture {
 protected:
-    template <class Predicate>
-    bool run_until(Predicate done, std::chrono::seconds limit = 10s)
-    {
-        io.restart();
-        const auto give_up = std::chrono::steady_clock::now() + limit;
-        while (!done() && std::chrono::steady_clock::now() < give_up)
-            io.run_one_for(50ms);
-        return done();
-    }
-
-    void run_until_quiet()
-    {
-        io.restart();
-        for (int round = 0, idle = 0; round < 2000 && idle < 10; ++round)
-            idle = io.run_for(20ms) == 0 ? idle + 1 : 0;
-    }
-
     packet_watcher open_watcher(const options& opts, packet_channel& into, source_id source)
     {
-        auto opened = nflog::socket::open(io, opts);
-        EXPECT_TRUE(opened) << opened.error().message();
-        return packet_watcher(std::move(opened).value(), into, source);
-    }
-
-    /// The kernel holds the packets until `count` are queued, then sends them
-    /// in one datagram.
-    options one_datagram_of(std::uint32_t count) const
-    {
-        auto opts = options_for({41});
-        opts.adaptive_batching = false;
-        opts.queue_threshold = count;
-        opts.flush_timeout = 10s;
-        return opts;
+        return packet_watcher(open_with(opts), into, source);
     }
 
     packet_channel channel{io, 8};
-    std::optional<error_code> run_result;
-    auto record_run() { return [this](error_code error) { run_result = error; }; }
 };
 
 TEST_F(packet_watcher_test, a_datagram_arrives_whole_with_its_source)
@@ -138,7 +64,7 @@ TEST_F(packet_watcher_test, a_datagram_arrives_whole_with_its_source)
     EXPECT_EQ(received.size(), count);
     EXPECT_EQ(received.malformed(), 0u);
     EXPECT_FALSE(received.truncated());
-    EXPECT_EQ(reader.sequence_numbers(), count_from(0, count));
+    EXPECT_EQ(sequence_numbers(reader), count_from(0, count));
     for (const auto& item : received) {
         ASSERT_TRUE(item) << item.error().message();
         EXPECT_EQ(item.value().group(), 41);
@@ -230,7 +156,7 @@ TEST_F(packet_watcher_test, cancel_keeps_what_was_taken_and_the_next_run_resumes
     run_result.reset();
     watcher.async_run(record_run());
     ASSERT_TRUE(run_until([&] { return reader.events >= 5; }));
-    EXPECT_EQ(reader.sequence_numbers(), count_from(0, 5));
+    EXPECT_EQ(sequence_numbers(reader), count_from(0, 5));
     EXPECT_EQ(watcher.stats().events, 5u);
     EXPECT_EQ(watcher.stats().socket.lost, 0u);
     watcher.cancel();

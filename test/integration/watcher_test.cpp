@@ -1,6 +1,6 @@
 #include <nflog/watcher.hpp>
 
-#include "nflog_fixture.hpp"
+#include "watcher_fixture.hpp"
 #include "support/counting_allocator.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -23,75 +23,11 @@ using namespace std::chrono_literals;
 using boost::system::error_code;
 namespace channel_error = boost::asio::experimental::error;
 
-struct message {
-    error_code error;
-    event value;
-};
+using consumer = channel_consumer<event_channel, event>;
 
-/// Receives everything from a channel, one message at a time, until the
-/// channel is cancelled or closed.
-class consumer {
-public:
-    explicit consumer(event_channel& channel) : channel_(channel) {}
-
-    void start()
-    {
-        channel_.async_receive(net::bind_cancellation_slot(stop_.slot(), [this](error_code error, event value) {
-            if (error == channel_error::channel_cancelled || error == channel_error::channel_closed) {
-                ended_with = error;
-                return;
-            }
-            if (error)
-                ++reports[error];
-            else
-                ++events;
-            messages.push_back({error, value});
-            start();
-        }));
-    }
-    void stop() { stop_.emit(net::cancellation_type::terminal); }
-
-    std::vector<message> messages;
-    std::size_t events = 0;
-    std::map<error_code, std::size_t> reports;
-    std::optional<error_code> ended_with;
-
-private:
-    event_channel& channel_;
-    net::cancellation_signal stop_;
-};
-
-class watcher_test : public nflog_fixture {
+class watcher_test : public watcher_fixture {
 protected:
-    /// Runs the io_context until `done()` holds or the bounded wait ends.
-    template <class Predicate>
-    bool run_until(Predicate done, std::chrono::seconds limit = 10s)
-    {
-        io.restart();
-        const auto give_up = std::chrono::steady_clock::now() + limit;
-        while (!done() && std::chrono::steady_clock::now() < give_up)
-            io.run_one_for(50ms);
-        return done();
-    }
-
-    /// Runs the io_context until nothing happened for a while.
-    void run_until_quiet()
-    {
-        io.restart();
-        for (int round = 0, idle = 0; round < 2000 && idle < 10; ++round)
-            idle = io.run_for(20ms) == 0 ? idle + 1 : 0;
-    }
-
-    nflog::socket open_with(const options& opts)
-    {
-        auto opened = nflog::socket::open(io, opts);
-        EXPECT_TRUE(opened) << opened.error().message();
-        return std::move(opened).value();
-    }
-
     event_channel channel{io, 16};
-    std::optional<error_code> run_result;
-    auto record_run() { return [this](error_code error) { run_result = error; }; }
 };
 
 TEST_F(watcher_test, delivers_events_with_their_source_and_fields)

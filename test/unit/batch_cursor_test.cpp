@@ -2,14 +2,10 @@
 
 #include "support/counting_allocator.hpp"
 #include "support/datagram_receiver.hpp"
+#include "support/logged_udp.hpp"
 #include "support/message_builder.hpp"
-#include "support/packet_builder.hpp"
 
 #include <gtest/gtest.h>
-
-#include <linux/if_ether.h>
-#include <linux/netfilter.h>
-#include <netinet/in.h>
 
 #include <chrono>
 #include <string>
@@ -19,32 +15,10 @@ namespace {
 
 using namespace nflog;
 using namespace nflog::test;
-using namespace nflog::test::packets;
 using namespace std::chrono_literals;
 using boost::system::error_code;
 
 const auto arrival = std::chrono::system_clock::time_point(1'650'000'000s);
-
-bytes udp_packet(std::uint32_t sequence)
-{
-    return packet_message(NFPROTO_IPV4, 41,
-                          concat({header_attribute(ETH_P_IP, NF_INET_LOCAL_OUT), prefix_attribute("DENIED udp"),
-                                  payload_attribute(ipv4("127.0.0.1", "127.0.0.1", IPPROTO_UDP, udp(5000, 9))),
-                                  be32_attribute(NFULA_SEQ, sequence)}));
-}
-
-bytes udp_packets(std::uint32_t first, std::uint32_t count)
-{
-    bytes out;
-    for (std::uint32_t i = 0; i < count; ++i) {
-        const auto one = udp_packet(first + i);
-        out.insert(out.end(), one.begin(), one.end());
-    }
-    return out;
-}
-
-/// A packet message without its packet header attribute: it does not parse.
-bytes headerless_packet() { return packet_message(NFPROTO_IPV4, 41, prefix_attribute("broken")); }
 
 struct message {
     error_code error;
@@ -89,7 +63,7 @@ TEST(batch_cursor, the_events_of_a_datagram_come_in_one_batch)
 {
     datagram_receiver socket(1 << 20);
     detail::batch_cursor cursor;
-    cursor.reset(socket.receive(concat({udp_packets(0, 5), done_message()})), arrival, 3);
+    cursor.reset(socket.receive(concat({logged_udps(0, 5), done_message()})), arrival, 3);
     EXPECT_EQ(cursor.remaining(), 5u);
     const auto messages = drain(cursor);
     ASSERT_EQ(messages.size(), 1u);
@@ -110,7 +84,7 @@ TEST(batch_cursor, a_long_datagram_is_split_at_max_size)
     datagram_receiver socket(1 << 20);
     detail::batch_cursor cursor;
     const std::uint32_t count = 2 * event_batch::max_size + 3;
-    cursor.reset(socket.receive(udp_packets(0, count)), arrival, 0);
+    cursor.reset(socket.receive(logged_udps(0, count)), arrival, 0);
     const auto messages = drain(cursor);
     ASSERT_EQ(messages.size(), 3u);
     EXPECT_EQ(sequence_numbers(messages[0].batch), count_from(0, event_batch::max_size));
@@ -125,7 +99,7 @@ TEST(batch_cursor, a_malformed_message_ends_the_batch_before_it_and_is_reported_
     datagram_receiver socket(1 << 20);
     detail::batch_cursor cursor;
     cursor.reset(
-        socket.receive(concat({udp_packets(0, 2), headerless_packet(), headerless_packet(), udp_packets(2, 3)})),
+        socket.receive(concat({logged_udps(0, 2), headerless_packet(), headerless_packet(), logged_udps(2, 3)})),
         arrival, 8);
     EXPECT_EQ(cursor.remaining(), 7u);
     const auto messages = drain(cursor);
@@ -143,9 +117,9 @@ TEST(batch_cursor, a_malformed_message_ends_the_batch_before_it_and_is_reported_
 
 TEST(batch_cursor, a_truncated_datagram_ends_with_a_truncation_report)
 {
-    const auto datagram = udp_packets(0, 3);
+    const auto datagram = logged_udps(0, 3);
     // Room for two messages and half of the third.
-    datagram_receiver socket(2 * udp_packet(0).size() + 20);
+    datagram_receiver socket(2 * logged_udp(0).size() + 20);
     detail::batch_cursor cursor;
     cursor.reset(socket.receive(datagram), arrival, 2);
     const auto messages = drain(cursor);
@@ -162,10 +136,10 @@ TEST(batch_cursor, the_loss_before_a_datagram_goes_on_its_first_event_only)
 {
     datagram_receiver socket(1 << 20);
     detail::batch_cursor cursor;
-    cursor.reset(socket.receive(udp_packet(0)), arrival, 0);
+    cursor.reset(socket.receive(logged_udp(0)), arrival, 0);
     ASSERT_EQ(drain(cursor).size(), 1u);
     // Sequence numbers 1..4 never arrived.
-    cursor.reset(socket.receive(udp_packets(5, 2)), arrival, 0);
+    cursor.reset(socket.receive(logged_udps(5, 2)), arrival, 0);
     const auto messages = drain(cursor);
     ASSERT_EQ(messages.size(), 1u);
     ASSERT_EQ(messages[0].batch.size(), 2u);
@@ -177,7 +151,7 @@ TEST(batch_cursor, remaining_counts_events_and_reports_not_taken)
 {
     datagram_receiver socket(1 << 20);
     detail::batch_cursor cursor;
-    cursor.reset(socket.receive(concat({udp_packets(0, 2), headerless_packet(), udp_packets(2, 1)})), arrival, 0);
+    cursor.reset(socket.receive(concat({logged_udps(0, 2), headerless_packet(), logged_udps(2, 1)})), arrival, 0);
     error_code error;
     event_batch batch;
     ASSERT_TRUE(cursor.next(error, batch));
@@ -200,7 +174,7 @@ TEST(batch_cursor, the_steady_state_allocates_nothing)
 {
     datagram_receiver socket(1 << 20);
     detail::batch_cursor cursor;
-    const auto datagram = udp_packets(0, 100);
+    const auto datagram = logged_udps(0, 100);
     const auto one_round = [&] {
         cursor.reset(socket.receive(datagram), arrival, 0);
         error_code error;

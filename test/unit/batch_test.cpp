@@ -1,16 +1,12 @@
 #include <nflog/batch.hpp>
 
 #include "support/counting_allocator.hpp"
+#include "support/logged_udp.hpp"
 #include "support/message_builder.hpp"
-#include "support/packet_builder.hpp"
 
 #include <nflog/detail/buffer_pool.hpp>
 
 #include <gtest/gtest.h>
-
-#include <linux/if_ether.h>
-#include <linux/netfilter.h>
-#include <netinet/in.h>
 
 #include <cerrno>
 #include <cstring>
@@ -23,16 +19,6 @@ namespace {
 
 using namespace nflog;
 using namespace nflog::test;
-using namespace nflog::test::packets;
-
-bytes udp_packet(std::string_view prefix)
-{
-    return packet_message(NFPROTO_IPV4, 41,
-                          concat({header_attribute(ETH_P_IP, NF_INET_LOCAL_OUT), prefix_attribute(prefix),
-                                  payload_attribute(ipv4("127.0.0.1", "127.0.0.1", IPPROTO_UDP, udp(5000, 9)))}));
-}
-
-bytes headerless_packet() { return packet_message(NFPROTO_IPV4, 41, prefix_attribute("broken")); }
 
 class batch_test : public ::testing::Test {
 protected:
@@ -57,7 +43,7 @@ TEST_F(batch_test, its_elements_are_the_walk_of_its_datagram)
 {
     // A packet, a malformed packet, an error answer, a packet, then the end.
     const auto datagram =
-        concat({udp_packet("first"), headerless_packet(), error_message(EPERM), udp_packet("last"), done_message()});
+        concat({logged_udp(0, "first"), headerless_packet(), error_message(EPERM), logged_udp(0, "last"), done_message()});
     const auto received = make(datagram);
     std::vector<result<packet_view>> walked(received.packets().begin(), received.packets().end());
     ASSERT_EQ(static_cast<std::size_t>(received.end() - received.begin()), walked.size());
@@ -79,7 +65,7 @@ TEST_F(batch_test, its_elements_are_the_walk_of_its_datagram)
 
 TEST_F(batch_test, a_framing_error_is_the_last_element)
 {
-    auto datagram = concat({udp_packet("whole"), udp_packet("cut")});
+    auto datagram = concat({logged_udp(0, "whole"), logged_udp(0, "cut")});
     datagram.resize(datagram.size() - 10);
     const auto received = make(datagram);
     ASSERT_EQ(received.end() - received.begin(), 2);
@@ -89,7 +75,7 @@ TEST_F(batch_test, a_framing_error_is_the_last_element)
 
 TEST_F(batch_test, iterating_again_reads_the_same_elements)
 {
-    const auto received = make(concat({udp_packet("a"), udp_packet("b")}));
+    const auto received = make(concat({logged_udp(0, "a"), logged_udp(0, "b")}));
     const auto* first = &*received.begin();
     std::size_t count = 0;
     for (int pass = 0; pass < 3; ++pass) {
@@ -102,7 +88,7 @@ TEST_F(batch_test, iterating_again_reads_the_same_elements)
 
 TEST_F(batch_test, a_moved_batch_keeps_its_views_valid)
 {
-    auto received = make(concat({udp_packet("moved")}));
+    auto received = make(concat({logged_udp(0, "moved")}));
     const auto* data = received.bytes().data();
     const batch moved = std::move(received);
     ASSERT_EQ(moved.end() - moved.begin(), 1);
@@ -112,8 +98,8 @@ TEST_F(batch_test, a_moved_batch_keeps_its_views_valid)
 
 TEST_F(batch_test, a_reused_buffer_parses_without_allocating)
 {
-    const auto large = concat({udp_packet("a"), udp_packet("b"), udp_packet("c"), udp_packet("d")});
-    const auto small = concat({udp_packet("e"), udp_packet("f")});
+    const auto large = concat({logged_udp(0, "a"), logged_udp(0, "b"), logged_udp(0, "c"), logged_udp(0, "d")});
+    const auto small = concat({logged_udp(0, "e"), logged_udp(0, "f")});
     // The buffer and its element vector grow to the largest datagram once.
     make(large);
     allocation_scope scope;
@@ -128,7 +114,7 @@ TEST_F(batch_test, copies_share_the_buffer_and_the_last_one_gives_it_back)
 {
     std::optional<batch> copy;
     {
-        const auto received = make(concat({udp_packet("shared")}));
+        const auto received = make(concat({logged_udp(0, "shared")}));
         copy = received;
         EXPECT_EQ(copy->bytes().data(), received.bytes().data());
         EXPECT_EQ(copy->begin(), received.begin()) << "a copy reads the same elements";
@@ -136,18 +122,18 @@ TEST_F(batch_test, copies_share_the_buffer_and_the_last_one_gives_it_back)
     ASSERT_EQ(copy->end() - copy->begin(), 1);
     EXPECT_EQ(copy->begin()->value().prefix(), "shared");
     // Still in use: the next datagram needs a second buffer.
-    make(concat({udp_packet("other")}));
+    make(concat({logged_udp(0, "other")}));
     EXPECT_EQ(pool->allocated(), 2u);
     copy.reset();
     for (int i = 0; i < 3; ++i)
-        make(concat({udp_packet("again")}));
+        make(concat({logged_udp(0, "again")}));
     EXPECT_EQ(pool->allocated(), 2u);
 }
 
 TEST_F(batch_test, assigning_copies_keeps_the_buffer_alive_exactly_as_long_as_needed)
 {
-    auto first = make(concat({udp_packet("first")}));
-    auto second = make(concat({udp_packet("second")}));
+    auto first = make(concat({logged_udp(0, "first")}));
+    auto second = make(concat({logged_udp(0, "second")}));
     second = first;
     EXPECT_EQ(second.begin()->value().prefix(), "first");
     const auto& same = second;
@@ -159,15 +145,15 @@ TEST_F(batch_test, assigning_copies_keeps_the_buffer_alive_exactly_as_long_as_ne
     EXPECT_EQ(second.begin()->value().prefix(), "first");
     second = batch{};
     // Both buffers are free again.
-    const auto a = make(concat({udp_packet("a")}));
-    const auto b = make(concat({udp_packet("b")}));
+    const auto a = make(concat({logged_udp(0, "a")}));
+    const auto b = make(concat({logged_udp(0, "b")}));
     EXPECT_EQ(pool->allocated(), 2u);
 }
 
 TEST_F(batch_test, copies_may_be_dropped_on_other_threads)
 {
     for (int round = 0; round < 50; ++round) {
-        const auto received = make(concat({udp_packet("threads")}));
+        const auto received = make(concat({logged_udp(0, "threads")}));
         std::vector<batch> copies(8, received);
         std::thread first([moved = std::vector<batch>(copies.begin(), copies.begin() + 4)]() mutable { moved.clear(); });
         std::thread second([moved = std::vector<batch>(copies.begin() + 4, copies.end())]() mutable { moved.clear(); });
@@ -180,7 +166,7 @@ TEST_F(batch_test, copies_may_be_dropped_on_other_threads)
 
 TEST_F(batch_test, a_batch_outlives_its_pool_owner)
 {
-    auto received = make(concat({udp_packet("kept")}));
+    auto received = make(concat({logged_udp(0, "kept")}));
     pool.reset();
     ASSERT_EQ(received.end() - received.begin(), 1);
     EXPECT_EQ(received.begin()->value().prefix(), "kept");
@@ -188,7 +174,7 @@ TEST_F(batch_test, a_batch_outlives_its_pool_owner)
 
 TEST_F(batch_test, the_source_is_the_watchers_to_set)
 {
-    auto received = make(concat({udp_packet("a")}));
+    auto received = make(concat({logged_udp(0, "a")}));
     EXPECT_EQ(received.source(), 0u);
     received.set_source(9);
     const auto copy = received;

@@ -1,14 +1,10 @@
 #include <nflog/detail/datagram_cursor.hpp>
 
 #include "support/datagram_receiver.hpp"
+#include "support/logged_udp.hpp"
 #include "support/message_builder.hpp"
-#include "support/packet_builder.hpp"
 
 #include <gtest/gtest.h>
-
-#include <linux/if_ether.h>
-#include <linux/netfilter.h>
-#include <netinet/in.h>
 
 #include <cerrno>
 #include <chrono>
@@ -17,21 +13,10 @@ namespace {
 
 using namespace nflog;
 using namespace nflog::test;
-using namespace nflog::test::packets;
 using namespace std::chrono_literals;
 using boost::system::error_code;
 
 const auto arrival = std::chrono::system_clock::time_point(1'650'000'000s);
-
-bytes udp_packet(std::uint32_t sequence)
-{
-    return packet_message(NFPROTO_IPV4, 41,
-                          concat({header_attribute(ETH_P_IP, NF_INET_LOCAL_OUT), prefix_attribute("DENIED udp"),
-                                  payload_attribute(ipv4("127.0.0.1", "127.0.0.1", IPPROTO_UDP, udp(5000, 9))),
-                                  be32_attribute(NFULA_SEQ, sequence)}));
-}
-
-bytes headerless_packet() { return packet_message(NFPROTO_IPV4, 41, prefix_attribute("broken")); }
 
 TEST(datagram_cursor, an_empty_cursor_yields_nothing)
 {
@@ -46,7 +31,7 @@ TEST(datagram_cursor, yields_the_datagram_once_marked_with_its_source)
 {
     datagram_receiver socket(65536);
     detail::datagram_cursor cursor;
-    cursor.reset(socket.receive(concat({udp_packet(0), udp_packet(1), done_message()})), arrival, 4);
+    cursor.reset(socket.receive(concat({logged_udp(0), logged_udp(1), done_message()})), arrival, 4);
     EXPECT_EQ(cursor.remaining(), 2u);
     error_code error = make_error_code(errc::kernel_overrun);
     batch out;
@@ -61,7 +46,7 @@ TEST(datagram_cursor, yields_the_datagram_once_marked_with_its_source)
 
 TEST(datagram_cursor, malformed_messages_and_truncation_travel_inside_the_batch)
 {
-    const auto datagram = concat({udp_packet(0), headerless_packet(), udp_packet(1), udp_packet(2)});
+    const auto datagram = concat({logged_udp(0), headerless_packet(), logged_udp(1), logged_udp(2)});
     // Room for everything but half of the last message.
     datagram_receiver socket(datagram.size() - 20);
     detail::datagram_cursor cursor;
@@ -107,7 +92,7 @@ TEST(datagram_cursor, clear_drops_what_was_not_taken)
 {
     datagram_receiver socket(65536);
     detail::datagram_cursor cursor;
-    cursor.reset(socket.receive(udp_packet(0)), arrival, 0);
+    cursor.reset(socket.receive(logged_udp(0)), arrival, 0);
     cursor.clear();
     EXPECT_EQ(cursor.remaining(), 0u);
     error_code error;

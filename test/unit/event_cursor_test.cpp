@@ -1,6 +1,7 @@
 #include <nflog/detail/event_cursor.hpp>
 
 #include "support/datagram_receiver.hpp"
+#include "support/logged_udp.hpp"
 #include "support/message_builder.hpp"
 #include "support/packet_builder.hpp"
 
@@ -24,20 +25,6 @@ using namespace std::chrono_literals;
 using boost::system::error_code;
 
 const auto arrival = std::chrono::system_clock::time_point(1'650'000'000s);
-
-bytes udp_packet(std::uint16_t group, std::uint32_t sequence, std::string_view prefix)
-{
-    return packet_message(NFPROTO_IPV4, group,
-                          concat({header_attribute(ETH_P_IP, NF_INET_LOCAL_OUT), prefix_attribute(prefix),
-                                  payload_attribute(ipv4("127.0.0.1", "127.0.0.1", IPPROTO_UDP, udp(5000, 9))),
-                                  be32_attribute(NFULA_SEQ, sequence)}));
-}
-
-/// A packet message without its packet header attribute: it does not parse.
-bytes headerless_packet(std::uint16_t group)
-{
-    return packet_message(NFPROTO_IPV4, group, prefix_attribute("broken"));
-}
 
 struct message {
     error_code error;
@@ -66,7 +53,7 @@ TEST(event_cursor, yields_one_event_per_packet_in_order)
 {
     datagram_receiver socket(65536);
     detail::event_cursor cursor;
-    cursor.reset(socket.receive(concat({udp_packet(41, 0, "DENIED a"), udp_packet(41, 1, "DENIED b"), done_message()})),
+    cursor.reset(socket.receive(concat({logged_udp(0, "DENIED a"), logged_udp(1, "DENIED b"), done_message()})),
                  arrival, 3);
     EXPECT_EQ(cursor.remaining(), 2u);
     const auto messages = drain(cursor);
@@ -89,7 +76,7 @@ TEST(event_cursor, a_malformed_message_is_reported_in_its_place)
 {
     datagram_receiver socket(65536);
     detail::event_cursor cursor;
-    cursor.reset(socket.receive(concat({udp_packet(41, 0, "first"), headerless_packet(41), udp_packet(41, 1, "last")})),
+    cursor.reset(socket.receive(concat({logged_udp(0, "first"), headerless_packet(41), logged_udp(1, "last")})),
                  arrival, 8);
     EXPECT_EQ(cursor.remaining(), 3u);
     const auto messages = drain(cursor);
@@ -110,10 +97,10 @@ TEST(event_cursor, the_loss_before_a_batch_goes_on_its_first_event_only)
 {
     datagram_receiver socket(65536);
     detail::event_cursor cursor;
-    cursor.reset(socket.receive(udp_packet(41, 0, "a")), arrival, 0);
+    cursor.reset(socket.receive(logged_udp(0, "a")), arrival, 0);
     ASSERT_EQ(drain(cursor).size(), 1u);
     // Sequence numbers 1..4 never arrived.
-    cursor.reset(socket.receive(concat({udp_packet(41, 5, "b"), udp_packet(41, 6, "c")})), arrival, 0);
+    cursor.reset(socket.receive(concat({logged_udp(5, "b"), logged_udp(6, "c")})), arrival, 0);
     const auto messages = drain(cursor);
     ASSERT_EQ(messages.size(), 2u);
     EXPECT_EQ(messages[0].value.lost_before, 4u);
@@ -122,9 +109,9 @@ TEST(event_cursor, the_loss_before_a_batch_goes_on_its_first_event_only)
 
 TEST(event_cursor, a_truncated_datagram_ends_with_a_truncation_report)
 {
-    const auto datagram = concat({udp_packet(41, 0, "whole"), udp_packet(41, 1, "cut")});
+    const auto datagram = concat({logged_udp(0, "whole"), logged_udp(1, "cut")});
     // Room for the first message and half of the second.
-    datagram_receiver socket(udp_packet(41, 0, "whole").size() + 20);
+    datagram_receiver socket(logged_udp(0, "whole").size() + 20);
     detail::event_cursor cursor;
     cursor.reset(socket.receive(datagram), arrival, 2);
     EXPECT_EQ(cursor.remaining(), 3u);
@@ -142,7 +129,7 @@ TEST(event_cursor, clear_drops_what_was_not_taken)
 {
     datagram_receiver socket(65536);
     detail::event_cursor cursor;
-    cursor.reset(socket.receive(concat({udp_packet(41, 0, "a"), udp_packet(41, 1, "b")})), arrival, 0);
+    cursor.reset(socket.receive(concat({logged_udp(0, "a"), logged_udp(1, "b")})), arrival, 0);
     error_code error;
     event value;
     ASSERT_TRUE(cursor.next(error, value));

@@ -1,0 +1,125 @@
+#ifndef NFLOG_TEST_INTEGRATION_WATCHER_FIXTURE_HPP
+#define NFLOG_TEST_INTEGRATION_WATCHER_FIXTURE_HPP
+
+#include "nflog_fixture.hpp"
+
+#include <nflog/watcher.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/experimental/channel_error.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace nflog::test {
+
+/// Events one channel message delivers, whatever the channel carries.
+inline std::size_t events_in(const event&) { return 1; }
+inline std::size_t events_in(const event_batch& events) { return events.size(); }
+inline std::size_t events_in(const batch& datagram) { return datagram.size(); }
+
+/// Receives everything from a channel of `void(error_code, Message)`, one
+/// message at a time, until the channel is cancelled or closed; keeps every
+/// message (a batch keeps its storage).
+template <class Channel, class Message>
+class channel_consumer {
+public:
+    struct message {
+        boost::system::error_code error;
+        Message value;
+    };
+
+    explicit channel_consumer(Channel& channel) : channel_(channel) {}
+
+    void start()
+    {
+        channel_.async_receive(
+            net::bind_cancellation_slot(stop_.slot(), [this](boost::system::error_code error, Message value) {
+                namespace channel_error = net::experimental::error;
+                if (error == channel_error::channel_cancelled || error == channel_error::channel_closed) {
+                    ended_with = error;
+                    return;
+                }
+                if (error)
+                    ++reports[error];
+                else
+                    events += events_in(value);
+                messages.push_back({error, std::move(value)});
+                start();
+            }));
+    }
+    void stop() { stop_.emit(net::cancellation_type::terminal); }
+
+    std::vector<message> messages;
+    std::size_t events = 0;
+    std::map<boost::system::error_code, std::size_t> reports;
+    std::optional<boost::system::error_code> ended_with;
+
+private:
+    Channel& channel_;
+    net::cancellation_signal stop_;
+};
+
+/// `count` numbers from `first` on: the sequence numbers a run should show.
+inline std::vector<std::uint32_t> count_from(std::uint32_t first, std::uint32_t count)
+{
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t i = 0; i < count; ++i)
+        out.push_back(first + i);
+    return out;
+}
+
+/// The namespace of `nflog_fixture`, with what the watcher tests run.
+class watcher_fixture : public nflog_fixture {
+protected:
+    /// Runs the io_context until `done()` holds or the bounded wait ends.
+    template <class Predicate>
+    bool run_until(Predicate done, std::chrono::seconds limit = std::chrono::seconds(10))
+    {
+        io.restart();
+        const auto give_up = std::chrono::steady_clock::now() + limit;
+        while (!done() && std::chrono::steady_clock::now() < give_up)
+            io.run_one_for(std::chrono::milliseconds(50));
+        return done();
+    }
+
+    /// Runs the io_context until nothing happened for a while.
+    void run_until_quiet()
+    {
+        io.restart();
+        for (int round = 0, idle = 0; round < 2000 && idle < 10; ++round)
+            idle = io.run_for(std::chrono::milliseconds(20)) == 0 ? idle + 1 : 0;
+    }
+
+    nflog::socket open_with(const options& opts)
+    {
+        auto opened = nflog::socket::open(io, opts);
+        EXPECT_TRUE(opened) << opened.error().message();
+        return std::move(opened).value();
+    }
+
+    /// Group 41 held by the kernel until `count` packets are queued, then
+    /// sent in one datagram.
+    options one_datagram_of(std::uint32_t count) const
+    {
+        auto opts = options_for({41});
+        opts.adaptive_batching = false;
+        opts.queue_threshold = count;
+        opts.flush_timeout = std::chrono::seconds(10);
+        return opts;
+    }
+
+    std::optional<boost::system::error_code> run_result;
+    auto record_run()
+    {
+        return [this](boost::system::error_code error) { run_result = error; };
+    }
+};
+
+} // namespace nflog::test
+
+#endif
