@@ -132,7 +132,7 @@ public:
     using executor_type = Executor;
     using socket_type = basic_socket<Executor>;
     using channel_type = Channel;
-    /// What one channel message carries: `event` or `event_batch`.
+    /// What one channel message carries: `event`, `event_batch` or `batch`.
     using message_type = detail::channel_message_t<Channel>;
     static_assert(std::is_same_v<message_type, event> || std::is_same_v<message_type, event_batch> ||
                       std::is_same_v<message_type, batch>,
