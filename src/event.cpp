@@ -33,6 +33,20 @@ bool event::set_hwaddr(std::span<const std::byte> address) noexcept
 void event::assign(const packet_view& packet, const inet::flow& decoded,
                    std::chrono::system_clock::time_point received_at, source_id from) noexcept
 {
+    flow = decoded;
+    assign_packet(packet, received_at, from);
+}
+
+void event::assign(const packet_view& packet, std::chrono::system_clock::time_point received_at,
+                   source_id from) noexcept
+{
+    flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
+    assign_packet(packet, received_at, from);
+}
+
+void event::assign_packet(const packet_view& packet, std::chrono::system_clock::time_point received_at,
+                          source_id from) noexcept
+{
     source = from;
     group = packet.group();
     family = packet.family();
@@ -51,7 +65,6 @@ void event::assign(const packet_view& packet, const inet::flow& decoded,
     // in a forged prefix still names the action.
     action = action_from_prefix(text);
     set_prefix(text);
-    flow = decoded;
     mark = packet.mark();
     indev = packet.indev();
     outdev = packet.outdev();
@@ -66,14 +79,6 @@ void event::assign(const packet_view& packet, const inet::flow& decoded,
     set_hwaddr(packet.hwaddr());
     payload_length = static_cast<std::uint32_t>(packet.payload().size());
     lost_before = 0;
-}
-
-void event::assign(const packet_view& packet, std::chrono::system_clock::time_point received_at,
-                   source_id from) noexcept
-{
-    // Decoded straight into the member: no flow is copied.
-    flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
-    assign(packet, flow, received_at, from);
 }
 
 event make_event(const packet_view& packet, const inet::flow& flow, std::chrono::system_clock::time_point received_at,

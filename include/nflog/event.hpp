@@ -98,6 +98,10 @@ public:
                 source_id source = 0) noexcept;
 
 private:
+    // Everything `assign` sets but the flow.
+    void assign_packet(const packet_view& packet, std::chrono::system_clock::time_point received_at,
+                       source_id from) noexcept;
+
     std::array<char, max_prefix_length + 1> prefix_{};
     std::uint8_t prefix_length_ = 0;
     std::array<std::byte, max_hwaddr_length> hwaddr_{};

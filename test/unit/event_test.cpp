@@ -134,6 +134,52 @@ TEST(event, attributes_the_kernel_did_not_send_stay_empty)
     EXPECT_EQ(made.action, "nflog");
 }
 
+TEST(event, assign_replaces_everything_an_earlier_packet_left)
+{
+    const auto full = every_attribute();
+    auto reused = make_event(parse_first(full), received_at, 3);
+    reused.lost_before = 12;
+    const auto sparse = output_hook_packet("x");
+    const auto later = received_at + 5s;
+    reused.assign(parse_first(sparse), later, 4);
+
+    const auto fresh = make_event(parse_first(sparse), later, 4);
+    EXPECT_EQ(reused.source, 4u);
+    EXPECT_EQ(reused.group, fresh.group);
+    EXPECT_EQ(reused.hook, fresh.hook);
+    EXPECT_EQ(reused.timestamp, later);
+    EXPECT_EQ(reused.time_source, timestamp_source::local);
+    EXPECT_EQ(reused.prefix(), "x");
+    EXPECT_EQ(reused.action, "nflog");
+    EXPECT_EQ(reused.flow.dst, fresh.flow.dst);
+    EXPECT_EQ(reused.flow.dst_port, 443);
+    EXPECT_FALSE(reused.mark);
+    EXPECT_FALSE(reused.indev);
+    EXPECT_EQ(reused.outdev, 1u);
+    EXPECT_FALSE(reused.physindev);
+    EXPECT_FALSE(reused.physoutdev);
+    EXPECT_FALSE(reused.uid);
+    EXPECT_FALSE(reused.gid);
+    EXPECT_FALSE(reused.seq);
+    EXPECT_FALSE(reused.seq_global);
+    EXPECT_FALSE(reused.vlan_proto);
+    EXPECT_FALSE(reused.vlan_tci);
+    EXPECT_TRUE(reused.hwaddr().empty());
+    EXPECT_EQ(reused.payload_length, fresh.payload_length);
+    EXPECT_EQ(reused.lost_before, 0u);
+}
+
+TEST(event, assign_with_a_flow_keeps_that_flow)
+{
+    const auto datagram = output_hook_packet("DENIED");
+    inet::flow given;
+    given.dst_port = 1234;
+    event reused = make_event(parse_first(every_attribute()), received_at);
+    reused.assign(parse_first(datagram), given, received_at);
+    EXPECT_EQ(reused.flow.dst_port, 1234);
+    EXPECT_EQ(reused.action, "blocked_connection");
+}
+
 TEST(event, without_a_kernel_timestamp_the_receive_time_is_used_and_flagged)
 {
     const auto datagram = output_hook_packet("DENIED tcp");
