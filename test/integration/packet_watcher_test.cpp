@@ -94,23 +94,13 @@ TEST_F(packet_watcher_test, a_full_channel_turns_into_counted_kernel_overruns)
     watcher.async_run(record_run());
 
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    for (std::size_t sent = 0; sent < flood; sent += 500) {
-        udp.send_udp("127.0.0.1", 11, 500);
-        io.restart();
-        io.poll();
-    }
+    send_flood(udp, flood);
     EXPECT_TRUE(watcher.is_running());
 
     packet_consumer reader(small);
     reader.start();
     run_until_quiet();
-    std::size_t logged = flood;
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        udp.send_udp("127.0.0.1", 11, 1);
-        ++logged;
-        if (run_until([&] { return reader.events + watcher.stats().socket.lost >= logged; }, 3s))
-            break;
-    }
+    const auto logged = reveal_the_last_gap(udp, flood, [&] { return reader.events + watcher.stats().socket.lost; });
     EXPECT_EQ(netns->rule_packets("udp11"), static_cast<long>(logged));
 
     const auto stats = watcher.stats();
@@ -211,11 +201,8 @@ TEST_F(packet_watcher_test, the_packet_path_allocates_nothing_per_event)
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
     std::size_t expected = 0;
     auto one_round = [&] {
-        udp.send_udp("127.0.0.1", 9, per_datagram);
         expected += per_datagram;
-        io.restart();
-        for (int tries = 0; events < expected && tries < 200; ++tries)
-            io.run_one_for(50ms);
+        send_and_wait(udp, per_datagram, expected, [&] { return events; });
     };
     for (int i = 0; i < 5; ++i)
         one_round();

@@ -113,6 +113,46 @@ protected:
         return opts;
     }
 
+    /// Sends `count` packets to the flood rule (udp port 11, group 44) in
+    /// chunks, running what is ready between them but never waiting: a
+    /// consumer that does not read lets the channel, then the socket fill.
+    void send_flood(const namespace_socket& udp, std::size_t count)
+    {
+        for (std::size_t sent = 0; sent < count; sent += 500) {
+            udp.send_udp("127.0.0.1", 11, 500);
+            io.restart();
+            io.poll();
+        }
+    }
+
+    /// After a flood of `logged` packets: a later packet reveals the gap of
+    /// the batches dropped last; should the socket still be congested when
+    /// it arrives, it is dropped too and the next one reveals both. Sends up
+    /// to five, until `accounted()` (received + counted lost) covers every
+    /// packet logged, and returns how many were logged in all.
+    template <class Accounted>
+    std::size_t reveal_the_last_gap(const namespace_socket& udp, std::size_t logged, Accounted accounted)
+    {
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            udp.send_udp("127.0.0.1", 11, 1);
+            ++logged;
+            if (run_until([&] { return accounted() >= logged; }, std::chrono::seconds(3)))
+                break;
+        }
+        return logged;
+    }
+
+    /// Sends `count` packets to udp port 9 (group 41) and runs the loop until
+    /// `received()` reaches `expected` or a bounded wait ends.
+    template <class Received>
+    void send_and_wait(const namespace_socket& udp, std::size_t count, std::size_t expected, Received received)
+    {
+        udp.send_udp("127.0.0.1", 9, count);
+        io.restart();
+        for (int tries = 0; received() < expected && tries < 200; ++tries)
+            io.run_one_for(std::chrono::milliseconds(50));
+    }
+
     std::optional<boost::system::error_code> run_result;
     auto record_run()
     {

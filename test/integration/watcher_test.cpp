@@ -143,11 +143,7 @@ TEST_F(watcher_test, a_full_channel_turns_into_counted_kernel_overruns)
     watcher.async_run(record_run());
 
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    for (std::size_t sent = 0; sent < flood; sent += 500) {
-        udp.send_udp("127.0.0.1", 11, 500);
-        io.restart();
-        io.poll();
-    }
+    send_flood(udp, flood);
     // The channel holds its capacity (an overrun report may be among them);
     // the next message waits in the watcher.
     EXPECT_EQ(watcher.stats().events + watcher.stats().reports, capacity);
@@ -156,16 +152,7 @@ TEST_F(watcher_test, a_full_channel_turns_into_counted_kernel_overruns)
     consumer reader(small);
     reader.start();
     run_until_quiet();
-    // A later packet reveals the gap of the batches dropped last; should the
-    // socket still be congested when it arrives, it is dropped too and the
-    // next one reveals both.
-    std::size_t logged = flood;
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        udp.send_udp("127.0.0.1", 11, 1);
-        ++logged;
-        if (run_until([&] { return reader.events + watcher.stats().socket.lost >= logged; }, 3s))
-            break;
-    }
+    const auto logged = reveal_the_last_gap(udp, flood, [&] { return reader.events + watcher.stats().socket.lost; });
     EXPECT_EQ(netns->rule_packets("udp11"), static_cast<long>(logged));
 
     const auto stats = watcher.stats();
@@ -333,11 +320,8 @@ TEST_F(watcher_test, the_event_path_allocates_nothing_per_event)
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
     std::size_t expected = 0;
     auto one_round = [&] {
-        udp.send_udp("127.0.0.1", 9, 1);
-        ++expected;
-        io.restart();
-        for (int tries = 0; reader.events < expected && tries < 200; ++tries)
-            io.run_one_for(50ms);
+        expected += 1;
+        send_and_wait(udp, 1, expected, [&] { return reader.events; });
     };
     // Warm up: the socket's buffer pool, Asio's handler memory, the channel's ring.
     for (int i = 0; i < 20; ++i)
