@@ -28,7 +28,6 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <string>
 
 namespace {
 

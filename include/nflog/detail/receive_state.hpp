@@ -85,10 +85,10 @@ public:
     }
 
     /// Turns `received` bytes (the datagram's real length, as MSG_TRUNC
-    /// reports it) in `buffer` into a batch, which parses it, and counts the
-    /// packets, the malformed messages and the sequence gaps of its elements,
-    /// and feeds the batching controllers. Throws only when the batch's
-    /// element vector cannot grow.
+    /// reports it) in `buffer` into a batch (which parses the datagram once),
+    /// counts the batch's packets, malformed messages and sequence gaps, and
+    /// feeds the batching controllers. Throws only when the batch's element
+    /// vector cannot grow.
     batch accept(buffer_lease buffer, std::size_t received)
     {
         const auto capacity = buffer.bytes().size();
