@@ -50,21 +50,21 @@ errc packet_view::parse_vlans(packet_view& view, std::size_t stop) noexcept
     return errc{};
 }
 
-void packet_range::iterator::stop(errc failure) noexcept
+void detail::packet_walk::stop(result<packet_view>& element, errc failure) noexcept
 {
-    current_ = make_error_code(failure);
+    element = make_error_code(failure);
     rest_ = {};
 }
 
-bool packet_range::iterator::yield_error(const netlink::message_view& message) noexcept
+bool detail::packet_walk::yield_error(result<packet_view>& element, const netlink::message_view& message) noexcept
 {
     const auto reply = netlink::parse_error(message);
     if (!reply) {
-        current_ = reply.error();
+        element = reply.error();
         return true;
     }
     if (reply.assume_value().error != 0) {
-        current_ = boost::system::error_code(reply.assume_value().error, boost::system::generic_category());
+        element = boost::system::error_code(reply.assume_value().error, boost::system::generic_category());
         return true;
     }
     return false;

@@ -13,7 +13,7 @@ phased_run::phased_run(const args& options, std::string label)
 void phased_run::start()
 {
     control_.listen();
-    cpu_start_ = process_cpu_ns();
+    cpu_start_ = process_cpu();
 }
 
 bool phased_run::check(const note_function& note)
@@ -24,7 +24,7 @@ bool phased_run::check(const note_function& note)
         return true;
     if (verdict == run_control::verdict::stop && tally.received == 0 && tally.overruns == 0)
         return false;
-    const auto cpu = process_cpu_ns();
+    const auto cpu = process_cpu();
     std::string text = control_.reason();
     if (note)
         text += " " + note(tally, before_);

@@ -40,7 +40,7 @@ private:
     run_control control_;
     std::string label_;
     totals before_;
-    std::uint64_t cpu_start_ = 0;
+    cpu_time cpu_start_;
 };
 
 } // namespace nflog::load

@@ -72,12 +72,23 @@ struct reader_tally {
     }
 };
 
-/// Reader CPU time (user + system, every thread of the process) in ns.
-std::uint64_t process_cpu_ns() noexcept;
+/// Reader CPU time of every thread of the process, in ns: the kernel's part
+/// (receive copies, wake-ups) is kept apart, as the readers differ in both.
+struct cpu_time {
+    std::uint64_t total_ns = 0;
+    std::uint64_t system_ns = 0;
+
+    friend cpu_time operator-(const cpu_time& end, const cpu_time& start) noexcept
+    {
+        return {end.total_ns - start.total_ns, end.system_ns - start.system_ns};
+    }
+};
+
+cpu_time process_cpu() noexcept;
 
 /// Prints the one CSV line the benchmark script collects:
-/// reader,received,lost,overruns,datagrams,foreign,cpu_ns,span_ns,p50_ns,p99_ns,max_ns,note
-void print_result(const std::string& reader, const reader_tally& tally, std::uint64_t cpu_ns, const std::string& note);
+/// reader,received,lost,overruns,datagrams,foreign,cpu_ns,sys_ns,span_ns,p50_ns,p99_ns,max_ns,note
+void print_result(const std::string& reader, const reader_tally& tally, const cpu_time& cpu, const std::string& note);
 
 } // namespace nflog::load
 

@@ -66,6 +66,7 @@ def summarise(runs):
             # still kept up if it had everything soon after they stopped.
             "events_per_s": median([number(r, "received") / number(r, "sender_ns") * 1e9 for r in rows if number(r, "sender_ns")]),
             "cpu_ns_per_event": median([per_event(r, "cpu_ns") for r in rows]),
+            "sys_ns_per_event": median([per_event(r, "sys_ns") for r in rows if r.get("sys_ns")]),
             "events_per_datagram": median([number(r, "received") / number(r, "datagrams") for r in rows if number(r, "datagrams")]),
             "p50_us": median([number(r, "p50_ns") / 1e3 for r in rows]),
             "p99_us": median([number(r, "p99_ns") / 1e3 for r in rows]),
@@ -199,6 +200,7 @@ def readme_section(summary, runs, overload, load_range):
     ]
     for title, key, unit in [("Events per second received", "events_per_s", ""),
                              ("Reader CPU per event (ns)", "cpu_ns_per_event", ""),
+                             ("Of that, in the kernel (ns): receive copies, polling, wake-ups", "sys_ns_per_event", ""),
                              ("Latency p50 / p99 / max from send to event in hand (us)", None, ""),
                              ("Loss (events the rule logged and the reader never had)", "lost", "")]:
         lines += [f"### {title}", ""]
@@ -356,6 +358,7 @@ def main():
         write_readme(args.readme, readme_section(summary, runs, overload, load_range))
     for s in sorted(summary, key=lambda s: (OFFERS.index(s["offered"]) if s["offered"] in OFFERS else 99, s["reader"])):
         print(f"{s['offered']:>9} {s['reader']:<18} {fmt(s['events_per_s']):>10}/s cpu {fmt(s['cpu_ns_per_event']):>7} ns/ev "
+              f"(sys {fmt(s['sys_ns_per_event']):>7}) {fmt(s['events_per_datagram']):>5} ev/dg "
               f"p50 {fmt(s['p50_us']):>7} p99 {fmt(s['p99_us']):>7} max {fmt(s['max_us']):>7} us lost {s['lost']}")
     return 0
 

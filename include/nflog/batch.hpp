@@ -34,16 +34,36 @@ public:
 
     batch() = default;
     /// Parses the first `length` bytes of `buffer`.
-    batch(detail::buffer_lease buffer, std::size_t length) : buffer_(std::move(buffer)), length_(length)
+    batch(detail::buffer_lease buffer, std::size_t length) : batch(std::move(buffer), length, [](const value_type&) {})
     {
-        auto& elements = buffer_.packets();
-        elements.clear();
-        for (const auto& item : packets())
-            elements.push_back(item);
+    }
+    /// Parses the first `length` bytes of `buffer` and shows each element to
+    /// `inspect` as soon as it is parsed, while its bytes are still in the
+    /// nearest cache: the socket accounts for a datagram in the same pass.
+    /// The element may move once `inspect` returns (the vector can grow).
+    /// Throws only when the element vector cannot grow.
+    template <class Inspect>
+    batch(detail::buffer_lease buffer, std::size_t length, Inspect&& inspect)
+        : buffer_(std::move(buffer)), length_(length)
+    {
+        if (!buffer_)
+            return;
+        auto& data = buffer_.data();
+        auto& slots = data.elements;
+        detail::packet_walk walk(bytes());
+        std::size_t count = 0;
+        for (;; ++count) {
+            if (count == slots.size())
+                slots.emplace_back(packet_view{});
+            if (!walk.next(slots[count]))
+                break;
+            inspect(std::as_const(slots[count]));
+        }
+        data.element_count = count;
     }
 
-    iterator begin() const noexcept { return buffer_ ? buffer_.packets().data() : nullptr; }
-    iterator end() const noexcept { return buffer_ ? begin() + buffer_.packets().size() : nullptr; }
+    iterator begin() const noexcept { return buffer_ ? buffer_.data().elements.data() : nullptr; }
+    iterator end() const noexcept { return buffer_ ? begin() + buffer_.data().element_count : nullptr; }
     /// The datagram walked anew, without the elements kept by the batch.
     packet_range packets() const noexcept { return packet_range(bytes()); }
 

@@ -22,6 +22,7 @@
 namespace nflog {
 
 namespace detail {
+class packet_walk;
 // What a default packet_view points at: zeros for the netlink header and
 // nfgenmsg that every parsed message has, so its getters read in bounds too.
 inline constexpr std::array<std::byte, netlink::message_view::header_size + 4> no_message{};
@@ -104,7 +105,7 @@ public:
     std::span<const std::byte> message() const noexcept { return {base_, message_length_}; }
 
 private:
-    friend class packet_range;
+    friend class detail::packet_walk;
 
     // Offset 0 holds the netlink header and nfgenmsg, 20 readable bytes that
     // are never an attribute. A getter reads there when its attribute is
@@ -121,8 +122,8 @@ private:
     static constexpr unsigned vlan_tci_bit = max_attribute + 2;
     static_assert(vlan_tci_bit < 32);
 
-    // Fills `view` in place and returns errc{} on success: a range refills
-    // the one view it holds instead of building and copying one per message.
+    // Fills `view` in place and returns errc{} on success: the walk refills
+    // the slot it is given instead of building and copying a view per message.
     static errc parse_into(const netlink::message_view& message, packet_view& view) noexcept;
     // Validates every NFULA_VLAN nest among the attributes before `stop`, in
     // order, and keeps the members of the last one. Out of line: the kernel
@@ -363,6 +364,40 @@ inline std::optional<std::uint16_t> packet_view::vlan_tci() const noexcept
     return present(vlan_tci_bit) ? std::optional(value) : std::nullopt;
 }
 
+namespace detail {
+
+/// The framing walk over one datagram's packet messages, writing each
+/// element into a slot its caller owns: `packet_range` keeps one slot and
+/// refills it, a `batch` parses straight into the vector it keeps, so no
+/// parsed view is ever copied.
+class packet_walk {
+public:
+    packet_walk() = default;
+    explicit packet_walk(std::span<const std::byte> datagram) noexcept : rest_(datagram) {}
+
+    /// Writes the next element into `element`, or returns false at the end.
+    /// A slot that holds a view is refilled in place; a slot's old contents
+    /// never show through.
+    bool next(result<packet_view>& element) noexcept;
+
+    /// The bytes after the last element written.
+    std::span<const std::byte> rest() const noexcept { return rest_; }
+
+private:
+    // The rare outcomes, out of line so that the inlined walk stays small:
+    // a framing error ends the walk after one error element; an
+    // NLMSG_ERROR becomes an element unless it is an acknowledgement.
+    void stop(result<packet_view>& element, errc failure) noexcept;
+    static bool yield_error(result<packet_view>& element, const netlink::message_view& message) noexcept;
+
+    // The walk reads the netlink framing itself (with message_range's
+    // rules), because a nested message iterator and its result cost more
+    // per packet than the parse.
+    std::span<const std::byte> rest_;
+};
+
+} // namespace detail
+
 /// Forward range over the NFLOG packets of one netlink datagram.
 ///
 /// Elements are `result<packet_view>`: a packet message that fails to parse is
@@ -395,23 +430,16 @@ public:
         }
         friend bool operator==(const iterator& a, const iterator& b) noexcept
         {
-            return a.at_end_ == b.at_end_ && a.rest_.data() == b.rest_.data() && a.rest_.size() == b.rest_.size();
+            return a.at_end_ == b.at_end_ && a.walk_.rest().data() == b.walk_.rest().data() &&
+                   a.walk_.rest().size() == b.walk_.rest().size();
         }
 
     private:
         friend class packet_range;
-        explicit iterator(std::span<const std::byte> datagram) noexcept : rest_(datagram), at_end_(false) { settle(); }
-        void settle() noexcept;
-        // The rare outcomes, out of line so that the inlined walk stays small:
-        // a framing error ends the walk after one error element; an
-        // NLMSG_ERROR becomes an element unless it is an acknowledgement.
-        void stop(errc failure) noexcept;
-        bool yield_error(const netlink::message_view& message) noexcept;
+        explicit iterator(std::span<const std::byte> datagram) noexcept : walk_(datagram), at_end_(false) { settle(); }
+        void settle() noexcept { at_end_ = !walk_.next(current_); }
 
-        // The bytes after the current element: the iterator walks the netlink
-        // framing itself (with message_range's rules), because a nested
-        // message iterator and its result cost more per packet than the parse.
-        std::span<const std::byte> rest_;
+        detail::packet_walk walk_;
         bool at_end_ = true;
         value_type current_{packet_view{}};
     };
@@ -428,18 +456,18 @@ private:
 
 // In the header with the parse, so that the parse inlines into the walk and
 // the compiler may inline both into the caller's loop.
-inline void packet_range::iterator::settle() noexcept
+inline bool detail::packet_walk::next(result<packet_view>& element) noexcept
 {
     constexpr std::size_t header_size = netlink::message_view::header_size;
     while (!rest_.empty()) {
         if (rest_.size() < header_size) [[unlikely]] {
-            stop(errc::short_message);
-            return;
+            stop(element, errc::short_message);
+            return true;
         }
         const auto length = detail::load<std::uint32_t>(rest_.data());
         if (length < header_size || length > rest_.size()) [[unlikely]] {
-            stop(errc::bad_message_length);
-            return;
+            stop(element, errc::bad_message_length);
+            return true;
         }
         const netlink::message_view message(rest_.first(length));
         const auto type = message.type();
@@ -448,17 +476,17 @@ inline void packet_range::iterator::settle() noexcept
         // An unpadded last message is accepted.
         rest_ = rest_.subspan(std::min<std::size_t>(detail::align4(length), rest_.size()));
         if (type == packet_message_type) [[likely]] {
-            if (!current_.has_value()) [[unlikely]]
-                current_ = packet_view{};
-            if (const auto failure = packet_view::parse_into(message, current_.assume_value()); failure != errc{})
-                [[unlikely]] current_ = make_error_code(failure);
-            return;
+            if (!element.has_value()) [[unlikely]]
+                element = packet_view{};
+            if (const auto failure = packet_view::parse_into(message, element.assume_value()); failure != errc{})
+                [[unlikely]] element = make_error_code(failure);
+            return true;
         }
-        if (type == NLMSG_ERROR && yield_error(message))
-            return;
+        if (type == NLMSG_ERROR && yield_error(element, message))
+            return true;
     }
-    at_end_ = true;
     rest_ = {};
+    return false;
 }
 
 } // namespace nflog

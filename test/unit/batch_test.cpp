@@ -110,6 +110,39 @@ TEST_F(batch_test, a_reused_buffer_parses_without_allocating)
     EXPECT_EQ(pool->allocated(), 1u);
 }
 
+TEST_F(batch_test, a_reused_buffer_shows_only_the_new_datagrams_elements)
+{
+    // Slots left by a longer datagram, one of them an error, are refilled
+    // or left behind, never shown.
+    make(concat({headerless_packet(), logged_udp(0, "old 2"), logged_udp(0, "old 3")}));
+    const auto received = make(concat({logged_udp(0, "new"), headerless_packet()}));
+    ASSERT_EQ(pool->allocated(), 1u);
+    ASSERT_EQ(received.end() - received.begin(), 2);
+    EXPECT_EQ(received.begin()[0].value().prefix(), "new");
+    EXPECT_EQ(received.begin()[1].error(), errc::missing_packet_header);
+
+    const auto empty = make(done_message());
+    EXPECT_EQ(empty.begin(), empty.end());
+}
+
+TEST_F(batch_test, each_element_is_shown_to_the_inspector_in_order_as_it_is_parsed)
+{
+    const auto datagram = concat({logged_udp(0, "one"), headerless_packet(), logged_udp(0, "two"), done_message()});
+    auto lease = pool->acquire();
+    std::memcpy(lease.bytes().data(), datagram.data(), datagram.size());
+    // Copies: a slot may move while the vector grows.
+    std::vector<result<packet_view>> shown;
+    const batch received(std::move(lease), datagram.size(),
+                         [&](const result<packet_view>& element) { shown.push_back(element); });
+    ASSERT_EQ(shown.size(), 3u);
+    ASSERT_EQ(received.end() - received.begin(), 3);
+    EXPECT_EQ(shown[0].value().message().data(), received.begin()[0].value().message().data());
+    EXPECT_EQ(shown[0].value().prefix(), "one");
+    EXPECT_EQ(shown[1].error(), errc::missing_packet_header);
+    EXPECT_EQ(shown[2].value().message().data(), received.begin()[2].value().message().data());
+    EXPECT_EQ(shown[2].value().prefix(), "two");
+}
+
 TEST_F(batch_test, copies_share_the_buffer_and_the_last_one_gives_it_back)
 {
     std::optional<batch> copy;

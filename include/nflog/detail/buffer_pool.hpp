@@ -18,14 +18,16 @@ namespace nflog::detail {
 class buffer_pool;
 
 /// One receive buffer and the parse of the datagram it holds: the elements
-/// of its batch, made once. The element vector keeps its capacity from one
-/// datagram to the next, so it stops allocating once it held the most
-/// messages a datagram brought.
+/// of its batch, made once. The first `element_count` elements are the
+/// current datagram's; the slots after them are kept from earlier datagrams,
+/// so that a parse refills slots instead of making them, and the vector
+/// stops allocating once it held the most messages a datagram brought.
 struct receive_buffer {
     explicit receive_buffer(std::unique_ptr<std::byte[]> storage) noexcept : bytes(std::move(storage)) {}
 
     std::unique_ptr<std::byte[]> bytes;
-    std::vector<result<packet_view>> packets;
+    std::vector<result<packet_view>> elements;
+    std::size_t element_count = 0;
     // Leases sharing the buffer; the last one gives it back.
     std::atomic<std::uint32_t> references{0};
 };
@@ -76,7 +78,7 @@ public:
 
     std::span<std::byte> bytes() const noexcept;
     /// Where the batch of this buffer keeps its parsed elements.
-    std::vector<result<packet_view>>& packets() const noexcept { return data_->packets; }
+    receive_buffer& data() const noexcept { return *data_; }
     explicit operator bool() const noexcept { return data_ != nullptr; }
 
 private:

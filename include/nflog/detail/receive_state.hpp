@@ -86,36 +86,32 @@ public:
 
     /// Turns `received` bytes (the datagram's real length, as MSG_TRUNC
     /// reports it) in `buffer` into a batch (which parses the datagram once),
-    /// counts the batch's packets, malformed messages and sequence gaps, and
-    /// feeds the batching controllers. Throws only when the batch's element
-    /// vector cannot grow.
+    /// counts the batch's packets, malformed messages and sequence gaps as
+    /// the parse goes, and feeds the batching controllers. Throws only when
+    /// the batch's element vector cannot grow.
     batch accept(buffer_lease buffer, std::size_t received)
     {
         const auto capacity = buffer.bytes().size();
         const bool truncated = received > capacity;
-        batch out(std::move(buffer), std::min(received, capacity));
-        ++counters_.datagrams;
-        if (truncated)
-            ++counters_.truncated;
         std::size_t packets = 0;
         std::size_t malformed = 0;
         std::uint64_t lost = 0;
         bool replies = false;
-        for (const auto& item : out) {
-            if (!item) {
-                if (item.error() == condition::malformed)
-                    ++malformed;
-                else
-                    replies = true;
-                continue;
+        group_run run;
+        batch out(std::move(buffer), std::min(received, capacity), [&](const result<packet_view>& item) {
+            if (item.has_value()) [[likely]] {
+                ++packets;
+                lost += account(item.assume_value(), run);
             }
-            ++packets;
-            const auto slot = slot_of(item.value().group());
-            const auto gap = sequence_gap(item.value(), slot);
-            lost += gap;
-            if (adaptive_ && slot < slots_.size())
-                slots_[slot].window_events += 1 + gap;
-        }
+            else if (item.assume_error() == condition::malformed)
+                ++malformed;
+            else
+                replies = true;
+        });
+        end_run(run);
+        ++counters_.datagrams;
+        if (truncated)
+            ++counters_.truncated;
         counters_.packets += packets;
         counters_.malformed += malformed;
         counters_.lost += lost;
@@ -204,15 +200,49 @@ private:
         return static_cast<std::size_t>(std::find(groups_.begin(), groups_.end(), group) - groups_.begin());
     }
 
+    // The packets of one group in a row, as the kernel batches them: their
+    // group's expectations are kept here, in registers, while the run lasts.
+    struct group_run {
+        std::size_t slot = no_slot;
+        std::uint16_t group = 0;
+        std::uint32_t expected_sequence = 0;
+        std::uint64_t events = 0;
+    };
+    static constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
+
+    // Counts one parsed packet and returns the events lost right before it.
+    std::uint64_t account(const packet_view& packet, group_run& run) noexcept
+    {
+        if (run.slot == no_slot || packet.group() != run.group) [[unlikely]] {
+            end_run(run);
+            run.group = packet.group();
+            run.slot = slot_of(run.group);
+            run.expected_sequence = run.slot < groups_.size() ? next_sequence_[run.slot] : 0;
+        }
+        if (run.slot >= groups_.size()) [[unlikely]]
+            return 0;
+        const auto gap = sequence_gap(packet.seq(), run.expected_sequence);
+        run.events += 1 + gap;
+        return gap;
+    }
+
+    void end_run(group_run& run) noexcept
+    {
+        if (run.slot < groups_.size()) {
+            next_sequence_[run.slot] = run.expected_sequence;
+            if (adaptive_)
+                slots_[run.slot].window_events += run.events;
+        }
+        run.events = 0;
+    }
+
     // Instance sequence numbers start at 0 when the group is bound and
     // advance by one per logged packet, so every skipped value is one event
     // the kernel logged and could not deliver.
-    std::uint64_t sequence_gap(const packet_view& packet, std::size_t slot) noexcept
+    static std::uint64_t sequence_gap(std::optional<std::uint32_t> sequence, std::uint32_t& expected) noexcept
     {
-        const auto sequence = packet.seq();
-        if (!sequence || slot >= groups_.size())
+        if (!sequence)
             return 0;
-        auto& expected = next_sequence_[slot];
         const std::uint32_t gap = *sequence - expected;
         expected = *sequence + 1;
         // A "negative" gap is a reordering or a rebind, never a loss.
