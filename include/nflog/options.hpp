@@ -43,7 +43,7 @@ enum class copy_mode : std::uint8_t {
 /// batching_rate)^4 events, rounded down to a power of two, at most what
 /// fills in `batching_delay` and at most `queue_threshold`, with `nlbufsiz`
 /// (at most the option's value) sized to hold it: 1 below about 60k
-/// events/s, 8 at 100k, 128 at 200k, 1024 from about 330k (a rate must
+/// events/s, 8 at 100k, 128 at 200k, 2048 from about 390k (a rate must
 /// pass a level's edge by 15 % to change it, so jitter does not make the
 /// batches flap). Batches grow within milliseconds of a rising rate and
 /// shrink once it has stayed low for 50 ms; right after a flood stops, the
@@ -80,13 +80,13 @@ struct options {
 
     /// Kernel batch buffer (`NFULA_CFG_NLBUFSIZ`): a page .. max_nlbufsiz.
     /// With `adaptive_batching`, the largest the socket will choose.
-    std::uint32_t nlbufsiz = 65536;
+    std::uint32_t nlbufsiz = max_nlbufsiz;
     /// Longest time the kernel holds a partial batch (`NFULA_CFG_TIMEOUT`,
     /// in units of 10 ms; rounded up; 0 = at the next jiffy).
     std::chrono::milliseconds flush_timeout{10};
     /// Messages per batch before the kernel flushes (`NFULA_CFG_QTHRESH`), >= 1.
     /// With `adaptive_batching`, the largest the socket will choose.
-    std::uint32_t queue_threshold = 1024;
+    std::uint32_t queue_threshold = 2048;
 
     /// Retune each group's batching to its event rate (see "Batching" above).
     bool adaptive_batching = true;

@@ -78,17 +78,19 @@ TEST(batching_controller, rare_events_keep_one_event_per_datagram)
 TEST(batching_controller, the_level_grows_with_the_fourth_power_of_the_rate)
 {
     const batching_controller reference(defaults());
-    // (rate / 50k)^4, at most rate * 8 ms, rounded down to a power of two, at most 1024.
+    // (rate / 50k)^4, at most rate * 8 ms, rounded down to a power of two, at most 2048.
     EXPECT_EQ(reference.level(50'000), 1u);
     EXPECT_EQ(reference.level(60'000), 2u);
     EXPECT_EQ(reference.level(100'000), 16u);
     EXPECT_EQ(reference.level(200'000), 256u);
     EXPECT_EQ(reference.level(300'000), 1024u);
-    EXPECT_EQ(reference.level(5'000'000), 1024u);
+    EXPECT_EQ(reference.level(350'000), 2048u);
+    EXPECT_EQ(reference.level(5'000'000), 2048u);
     // A steady rate settles where rate / 1.15 (the margin) puts it.
     const std::vector<std::pair<double, std::uint32_t>> expected = {
         {70'000, 2},    {100'000, 8},   {130'000, 16},  {150'000, 32},
-        {200'000, 128}, {250'000, 256}, {300'000, 512}, {350'000, 1024}, {2'000'000, 1024}};
+        {200'000, 128}, {250'000, 256}, {300'000, 512}, {350'000, 1024}, {400'000, 2048},
+        {2'000'000, 2048}};
     for (const auto& [rate, level] : expected) {
         batching_controller controller(defaults());
         feed(controller, 0, 500 * ms, rate);

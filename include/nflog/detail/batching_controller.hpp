@@ -21,9 +21,9 @@ struct batching_target {
 
 /// The bounds and pace of a `batching_controller`.
 struct batching_limits {
-    std::uint32_t max_queue_threshold = 1024;
+    std::uint32_t max_queue_threshold = 2048;
     std::uint32_t min_nlbufsiz = 4096;
-    std::uint32_t max_nlbufsiz = 65536;
+    std::uint32_t max_nlbufsiz = 131072;
     /// Below this many events per second every event has its own datagram;
     /// above it a batch holds (rate / batching_rate)^4 events.
     double batching_rate = 50'000;
@@ -67,8 +67,8 @@ struct batching_limits {
 /// first arrival after that span (or earlier, to grow, after
 /// `early_events`). The level for r is (r / batching_rate)^4, at most
 /// r * delay, rounded down to a power of two, between 1 and the ceiling:
-/// with the defaults 1 up to 59k events/s, 16 at 100k, 256 at 200k, 1024
-/// from about 290k. Growth needs r to pass a level's edge by
+/// with the defaults 1 up to 59k events/s, 16 at 100k, 256 at 200k, 2048
+/// from about 340k. Growth needs r to pass a level's edge by
 /// `rate_margin` and is immediate; shrinking needs r below the edge by the
 /// same margin for `shrink_after_ns`, and from `steady_level` on a drop to
 /// a quarter of the level. The steep curve keeps every event on its own
