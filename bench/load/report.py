@@ -203,7 +203,9 @@ def readme_section(summary, runs, overload, load_range):
     for title, key, unit in [("Events per second received", "events_per_s", ""),
                              ("Reader CPU per event (ns)", "cpu_ns_per_event", ""),
                              ("Latency p50 / p99 / max from send to event in hand (us)", None, ""),
-                             ("Loss (events the rule logged and the reader never had)", "lost", "")]:
+                             ("Loss (events the rule logged and the reader never had)", "lost", ""),
+                             ("Overruns (receives that failed with ENOBUFS: the kernel dropped a batch), all runs",
+                              "overruns", "")]:
         lines += [f"### {title}", ""]
         lines.append("| reader | " + " | ".join(OFFERS) + " |")
         lines.append("|---" * (len(OFFERS) + 1) + "|")
@@ -217,6 +219,8 @@ def readme_section(summary, runs, overload, load_range):
                     cells.append(f"{fmt(s['p50_us'])} / {fmt(s['p99_us'])} / {fmt(s['max_us'])}")
                 elif key == "lost":
                     cells.append(f"{s['lost']:,} of {s['logged']:,}" if s["lost"] else "0")
+                elif key == "overruns":
+                    cells.append(f"{s['overruns']:,}")
                 else:
                     cells.append(fmt(s[key]))
             lines.append(f"| {reader} | " + " | ".join(cells) + " |")
