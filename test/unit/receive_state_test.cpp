@@ -49,6 +49,26 @@ TEST(receive_state, counts_packets_and_sequence_gaps_per_group)
     EXPECT_EQ(state.counters().malformed, 0u);
 }
 
+TEST(receive_state, groups_that_alternate_within_one_datagram_keep_their_own_sequences)
+{
+    // The kernel batches per group, but a datagram that mixes them, with an
+    // unbound group and a packet without a sequence number among them, is
+    // still accounted for exactly.
+    detail::receive_state state(4096, {7, 8}, {});
+    const auto no_sequence = packet_message(2, 7, attribute(NFULA_PACKET_HDR, packet_header(0x0800, 3)));
+    auto mixed = accept(state, concat({packet_with_seq(7, 0), packet_with_seq(8, 2), packet_with_seq(7, 3),
+                                       packet_with_seq(99, 50), no_sequence, packet_with_seq(7, 4)}));
+    EXPECT_EQ(mixed.size(), 6u);
+    // 8 skipped 0..1, 7 skipped 1..2; group 99 is not this socket's.
+    EXPECT_EQ(mixed.lost_before(), 4u);
+
+    // Each group's expectation carries over to the next datagram.
+    EXPECT_EQ(accept(state, concat({packet_with_seq(8, 3), packet_with_seq(7, 5)})).lost_before(), 0u);
+    EXPECT_EQ(accept(state, packet_with_seq(8, 6)).lost_before(), 2u);
+    EXPECT_EQ(state.counters().lost, 6u);
+    EXPECT_EQ(state.counters().packets, 9u);
+}
+
 TEST(receive_state, a_sequence_going_back_is_not_a_loss)
 {
     detail::receive_state state(4096, {7}, {});
