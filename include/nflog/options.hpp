@@ -55,10 +55,10 @@ enum class copy_mode : std::uint8_t {
 /// and keeps p99 latency in the tens of microseconds at 1k-10k events/s;
 /// at a flood the adaptive default reads about 600 to 1300 events per
 /// datagram at 70 to 100 ns per event (a fifth to two fifths of
-/// libnetfilter_log with its defaults) and loses nothing with the default receive buffer,
-/// where qthresh 1 falls behind the senders. A fixed qthresh of 32 with a
-/// 10 ms timer costs four times as much at a flood and makes rare events
-/// wait 4-16 ms.
+/// libnetfilter_log with its defaults) and loses nothing with the default
+/// receive buffer, where qthresh 1 falls behind the senders. A fixed
+/// qthresh of 32 with a 10 ms timer costs four times as much at a flood and
+/// makes rare events wait 4-16 ms.
 ///
 /// With `adaptive_batching = false`, `queue_threshold` and `nlbufsiz` are
 /// sent once at bind and kept: choose them yourself (1 for the lowest
