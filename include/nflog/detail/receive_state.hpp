@@ -201,7 +201,8 @@ private:
     }
 
     // The packets of one group in a row, as the kernel batches them: their
-    // group's expectations are kept here, in registers, while the run lasts.
+    // group's expectations are kept in this local record while the run
+    // lasts, and go back to the per-group tables when it ends.
     struct group_run {
         std::size_t slot = no_slot;
         std::uint16_t group = 0;
