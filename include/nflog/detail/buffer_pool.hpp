@@ -77,7 +77,8 @@ public:
     ~buffer_lease() { give_back(); }
 
     std::span<std::byte> bytes() const noexcept;
-    /// Where the batch of this buffer keeps its parsed elements.
+    /// The buffer with its parse: the batch made from it writes the
+    /// elements and their count once, before any copy of the lease exists.
     receive_buffer& data() const noexcept { return *data_; }
     explicit operator bool() const noexcept { return data_ != nullptr; }
 
