@@ -2,6 +2,7 @@
 #define NFLOG_BATCH_HPP
 
 #include <nflog/detail/buffer_pool.hpp>
+#include <nflog/detail/packet_layout.hpp>
 #include <nflog/packet.hpp>
 #include <nflog/source_id.hpp>
 
@@ -34,32 +35,23 @@ public:
 
     batch() = default;
     /// Parses the first `length` bytes of `buffer`.
-    batch(detail::buffer_lease buffer, std::size_t length) : batch(std::move(buffer), length, [](const value_type&) {})
+    batch(detail::buffer_lease buffer, std::size_t length) : buffer_(std::move(buffer)), length_(length)
     {
+        detail::packet_layout layout;
+        const auto ignore = [](const value_type&) {};
+        parse(layout, ignore);
     }
     /// Parses the first `length` bytes of `buffer` and shows each element to
     /// `inspect` as soon as it is parsed, while its bytes are still in the
     /// nearest cache: the socket accounts for a datagram in the same pass.
-    /// The element may move once `inspect` returns (the vector can grow).
-    /// Throws only when the element vector cannot grow.
+    /// `layout` is what the datagrams before this one left behind (see
+    /// `detail::packet_layout`). The element may move once `inspect` returns
+    /// (the vector can grow). Throws only when the element vector cannot grow.
     template <class Inspect>
-    batch(detail::buffer_lease buffer, std::size_t length, Inspect&& inspect)
+    batch(detail::buffer_lease buffer, std::size_t length, detail::packet_layout& layout, Inspect&& inspect)
         : buffer_(std::move(buffer)), length_(length)
     {
-        if (!buffer_)
-            return;
-        auto& data = buffer_.data();
-        auto& slots = data.elements;
-        detail::packet_walk walk(bytes());
-        std::size_t count = 0;
-        for (;; ++count) {
-            if (count == slots.size())
-                slots.emplace_back(packet_view{});
-            if (!walk.next(slots[count]))
-                break;
-            inspect(std::as_const(slots[count]));
-        }
-        data.element_count = count;
+        parse(layout, inspect);
     }
 
     iterator begin() const noexcept { return buffer_ ? buffer_.data().elements.data() : nullptr; }
@@ -97,6 +89,26 @@ public:
     }
 
 private:
+    template <class Inspect>
+    void parse(detail::packet_layout& layout, Inspect&& inspect)
+    {
+        if (!buffer_)
+            return;
+        auto& data = buffer_.data();
+        auto& slots = data.elements;
+        detail::packet_walk walk(bytes());
+        layout.start_datagram();
+        std::size_t count = 0;
+        for (;; ++count) {
+            if (count == slots.size())
+                slots.emplace_back(packet_view{});
+            if (!walk.next(slots[count], layout))
+                break;
+            inspect(std::as_const(slots[count]));
+        }
+        data.element_count = count;
+    }
+
     detail::buffer_lease buffer_;
     std::size_t length_ = 0;
     std::size_t packets_ = 0;

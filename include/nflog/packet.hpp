@@ -23,6 +23,7 @@ namespace nflog {
 
 namespace detail {
 class packet_walk;
+class packet_layout;
 // What a default packet_view points at: zeros for the netlink header and
 // nfgenmsg that every parsed message has, so its getters read in bounds too.
 inline constexpr std::array<std::byte, netlink::message_view::header_size + 4> no_message{};
@@ -106,6 +107,7 @@ public:
 
 private:
     friend class detail::packet_walk;
+    friend class detail::packet_layout;
 
     // Offset 0 holds the netlink header and nfgenmsg, 20 readable bytes that
     // are never an attribute. A getter reads there when its attribute is
@@ -378,12 +380,28 @@ public:
     /// Writes the next element into `element`, or returns false at the end.
     /// A slot that holds a view is refilled in place; a slot's old contents
     /// never show through.
-    bool next(result<packet_view>& element) noexcept;
+    bool next(result<packet_view>& element) noexcept
+    {
+        parse_each_message in_full;
+        return next(element, in_full);
+    }
+    /// The same, with `layout` offered each packet message first (see
+    /// `packet_layout`): `layout.reuse(message, view)` fills the view when it
+    /// can, else the message is parsed and a view that parsed is given to
+    /// `layout.remember(view)`.
+    template <class Layout>
+    bool next(result<packet_view>& element, Layout& layout) noexcept;
 
     /// The bytes after the last element written.
     std::span<const std::byte> rest() const noexcept { return rest_; }
 
 private:
+    // The layout of a walk that parses every message in full.
+    struct parse_each_message {
+        static bool reuse(const netlink::message_view&, packet_view&) noexcept { return false; }
+        static void remember(const packet_view&) noexcept {}
+    };
+
     // The rare outcomes, out of line so that the inlined walk stays small:
     // a framing error ends the walk after one error element; an
     // NLMSG_ERROR becomes an element unless it is an acknowledgement.
@@ -456,7 +474,8 @@ private:
 
 // In the header with the parse, so that the parse inlines into the walk and
 // the compiler may inline both into the caller's loop.
-inline bool detail::packet_walk::next(result<packet_view>& element) noexcept
+template <class Layout>
+bool detail::packet_walk::next(result<packet_view>& element, Layout& layout) noexcept
 {
     constexpr std::size_t header_size = netlink::message_view::header_size;
     while (!rest_.empty()) {
@@ -478,8 +497,13 @@ inline bool detail::packet_walk::next(result<packet_view>& element) noexcept
         if (type == packet_message_type) [[likely]] {
             if (!element.has_value()) [[unlikely]]
                 element = packet_view{};
-            if (const auto failure = packet_view::parse_into(message, element.assume_value()); failure != errc{})
-                [[unlikely]] element = make_error_code(failure);
+            auto& view = element.assume_value();
+            if (layout.reuse(message, view))
+                return true;
+            if (const auto failure = packet_view::parse_into(message, view); failure != errc{}) [[unlikely]]
+                element = make_error_code(failure);
+            else
+                layout.remember(view);
             return true;
         }
         if (type == NLMSG_ERROR && yield_error(element, message))

@@ -132,7 +132,8 @@ TEST_F(batch_test, each_element_is_shown_to_the_inspector_in_order_as_it_is_pars
     std::memcpy(lease.bytes().data(), datagram.data(), datagram.size());
     // Copies: a slot may move while the vector grows.
     std::vector<result<packet_view>> shown;
-    const batch received(std::move(lease), datagram.size(),
+    detail::packet_layout layout;
+    const batch received(std::move(lease), datagram.size(), layout,
                          [&](const result<packet_view>& element) { shown.push_back(element); });
     ASSERT_EQ(shown.size(), 3u);
     ASSERT_EQ(received.end() - received.begin(), 3);

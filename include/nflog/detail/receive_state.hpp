@@ -98,7 +98,7 @@ public:
         std::uint64_t lost = 0;
         bool replies = false;
         group_run run;
-        batch out(std::move(buffer), std::min(received, capacity), [&](const result<packet_view>& item) {
+        batch out(std::move(buffer), std::min(received, capacity), layout_, [&](const result<packet_view>& item) {
             if (item.has_value()) [[likely]] {
                 ++packets;
                 lost += account(item.assume_value(), run);
@@ -309,6 +309,9 @@ private:
     std::vector<group_slot> slots_;
     std::size_t pending_ = 0;
     bool adaptive_ = false;
+    // Lives with the socket, so that a rule's messages reuse it also when
+    // each has a datagram of its own.
+    packet_layout layout_;
 };
 
 } // namespace nflog::detail

@@ -1,0 +1,153 @@
+#ifndef NFLOG_DETAIL_PACKET_LAYOUT_HPP
+#define NFLOG_DETAIL_PACKET_LAYOUT_HPP
+
+#include <nflog/detail/bytes.hpp>
+#include <nflog/packet.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace nflog::detail {
+
+// The attribute layout of the last packet message parsed in full, for the
+// messages after it: a socket keeps one across its datagrams.
+//
+// The kernel builds every message of one rule alike: under a flood a
+// datagram holds hundreds of messages whose attribute headers are equal but
+// for the length of the last attribute (the payload, whose copy length
+// follows the packet). When every header of a message but the last equals
+// the one remembered at the same place, the full walk would visit the same
+// places, see the same lengths and types and pass the same checks: the
+// remembered table of offsets is the message's table. Only the last
+// attribute needs its own checks, those of the walk's last step.
+//
+// Comparing headers at known places is a set of independent loads, where the
+// full walk must find each header from the length in the one before and
+// check it against the rules of its type. Messages that do not match are
+// parsed in full, so the views are the same either way; when most messages
+// do not match (rules of different shapes firing in turn), the layout stops
+// trying for the rest of the datagram and costs one test per message.
+// Not thread-safe, like the socket that keeps it.
+class packet_layout {
+public:
+    // Longer layouts are not remembered: the kernel sends at most about a
+    // dozen attributes per packet.
+    static constexpr std::size_t max_attributes = 16;
+
+    // Gives every datagram a fresh chance: the rules that fire change.
+    void start_datagram() noexcept { reused_ = missed_ = 0; }
+
+    // Fills `view` from the remembered layout when `message` (a packet
+    // message by its type) has it, with the same result as a full parse.
+    bool reuse(const netlink::message_view& message, packet_view& view) noexcept
+    {
+        if (!worth_trying())
+            return false;
+        if (fill(message.bytes(), view)) [[likely]] {
+            ++reused_;
+            return true;
+        }
+        ++missed_;
+        return false;
+    }
+
+    // Learns the layout of `view`, which a full parse accepted, unless the
+    // remembered one keeps failing.
+    void remember(const packet_view& view) noexcept
+    {
+        if (worth_trying())
+            learn(view);
+    }
+
+private:
+    static constexpr std::size_t attribute_header = netlink::attribute_view::header_size;
+    // Beyond every message's end: no layout is known yet, or the last one
+    // could not be kept.
+    static constexpr std::uint32_t nothing_known = std::numeric_limits<std::uint32_t>::max() - attribute_header;
+
+    // Misses up to twice the reuses (and a first few) keep the layout in use:
+    // a run of one rule's messages pays back a mismatch within a few messages.
+    bool worth_trying() const noexcept { return missed_ <= 2 * reused_ + 2; }
+
+    bool fill(std::span<const std::byte> bytes, packet_view& view) const noexcept
+    {
+        const std::byte* base = bytes.data();
+        const std::size_t end = bytes.size();
+        // Every remembered header lies before the last one, so this one test
+        // keeps all the loads below in bounds.
+        if (end < std::size_t{last_offset_} + attribute_header)
+            return false;
+        std::uint32_t differ = 0;
+        for (std::size_t i = 0; i < leading_; ++i)
+            differ |= load<std::uint32_t>(base + offsets_[i]) ^ headers_[i];
+        const std::uint32_t last_length = load<std::uint16_t>(base + last_offset_);
+        differ |= load<std::uint16_t>(base + last_offset_ + 2) ^ last_type_;
+        if (differ != 0)
+            return false;
+        // The last step of the full walk: the rule of the type, in bounds,
+        // and nothing after it but padding.
+        const std::size_t room = end - last_offset_;
+        if (last_length - last_minimum_ > last_spread_ || last_length > room || align4(last_length) < room)
+            return false;
+        constexpr std::size_t netlink_header = netlink::message_view::header_size;
+        view.base_ = base;
+        view.message_length_ = static_cast<std::uint32_t>(end);
+        view.family_ = load<std::uint8_t>(base + netlink_header);
+        view.group_ = load_be<std::uint16_t>(base + netlink_header + 2);
+        view.present_ = present_;
+        view.vlan_proto_offset_ = view.vlan_tci_offset_ = packet_view::absent;
+        view.attributes_ = attributes_;
+        return true;
+    }
+
+    void learn(const packet_view& view) noexcept
+    {
+        last_offset_ = nothing_known;
+        // The members of a VLAN nest are not in the table, and nests of the
+        // same length may hold them at other places.
+        if ((view.present_ & 1u << NFULA_VLAN) != 0)
+            return;
+        const std::byte* base = view.base_;
+        const std::size_t end = view.message_length_;
+        std::size_t count = 0;
+        // The parse accepted the message: every header is in bounds and its
+        // length at least a header.
+        for (std::size_t at = packet_view::attributes_start; at + attribute_header <= end;
+             at += align4(load<std::uint16_t>(base + at))) {
+            if (count == max_attributes)
+                return;
+            offsets_[count] = static_cast<std::uint32_t>(at);
+            headers_[count] = load<std::uint32_t>(base + at);
+            ++count;
+        }
+        // A parsed message has at least its packet header.
+        leading_ = count - 1;
+        last_type_ = headers_[leading_] >> 16;
+        const unsigned type = last_type_ & NLA_TYPE_MASK;
+        const unsigned rule = type <= packet_view::max_attribute ? type : 0u;
+        last_minimum_ = attribute_table.minimum[rule];
+        last_spread_ = attribute_table.spread[rule];
+        present_ = view.present_;
+        attributes_ = view.attributes_;
+        last_offset_ = offsets_[leading_];
+    }
+
+    std::uint32_t last_offset_ = nothing_known;
+    std::uint32_t last_type_ = 0;
+    std::uint32_t last_minimum_ = 0;
+    std::uint32_t last_spread_ = 0;
+    std::size_t leading_ = 0;
+    std::uint32_t present_ = 0;
+    std::size_t reused_ = 0;
+    std::size_t missed_ = 0;
+    // The headers before the last one, as 32-bit words, and where they stand.
+    std::array<std::uint32_t, max_attributes> offsets_{};
+    std::array<std::uint32_t, max_attributes> headers_{};
+    std::array<std::uint32_t, packet_view::max_attribute + 1> attributes_{};
+};
+
+} // namespace nflog::detail
+
+#endif
