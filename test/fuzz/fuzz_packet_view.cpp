@@ -2,8 +2,11 @@
 // Walks it with packet_range, calls every getter of every packet, reads every
 // byte of every span, and checks what packet.hpp promises: spans inside their
 // message, values equal to the raw attribute bytes, the last occurrence of a
-// type wins, and the range yields exactly what a message walk predicts.
+// type wins, and the range yields exactly what a message walk predicts. Then
+// walks it as a socket does, with a remembered attribute layout, and checks
+// that this yields exactly what packet_range yields.
 
+#include <nflog/detail/packet_layout.hpp>
 #include <nflog/packet.hpp>
 
 #include <array>
@@ -183,11 +186,54 @@ void check_range(std::span<const std::byte> datagram)
     require(element == packets.end(), "no element beyond what the messages predict");
 }
 
+bool same_element(const result<packet_view>& a, const result<packet_view>& b)
+{
+    if (a.has_value() != b.has_value())
+        return false;
+    if (!a)
+        return a.error() == b.error();
+    const auto& x = a.value();
+    const auto& y = b.value();
+    const auto same_span = [](std::span<const std::byte> p, std::span<const std::byte> q) {
+        return p.data() == q.data() && p.size() == q.size();
+    };
+    if (!same_span(x.message(), y.message()) || x.group() != y.group() || x.family() != y.family() ||
+        x.vlan_proto() != y.vlan_proto() || x.vlan_tci() != y.vlan_tci())
+        return false;
+    for (std::uint16_t type = 0; type <= packet_view::max_attribute + 2; ++type)
+        if (x.has(type) != y.has(type) || !same_span(x.bytes(type), y.bytes(type)))
+            return false;
+    return true;
+}
+
+// The socket's walk keeps one layout across datagrams: walking the input
+// twice lets its first messages meet a layout learned from its last.
+void check_layout_walk(std::span<const std::byte> datagram)
+{
+    detail::packet_layout layout;
+    for (int pass = 0; pass < 2; ++pass) {
+        const packet_range packets(datagram);
+        auto expected = packets.begin();
+        detail::packet_walk walk(datagram);
+        result<packet_view> element{packet_view{}};
+        layout.start_datagram();
+        while (walk.next(element, layout)) {
+            require(expected != packets.end(), "the layout walk yields no more elements than packet_range");
+            require(same_element(element, *expected), "the layout walk yields what packet_range yields");
+            if (element)
+                check_packet(element.value(), datagram);
+            ++expected;
+        }
+        require(expected == packets.end(), "the layout walk yields every element of packet_range");
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     const auto datagram = std::as_bytes(std::span(data, size));
     check_range(datagram);
+    check_layout_walk(datagram);
     return 0;
 }
