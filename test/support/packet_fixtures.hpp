@@ -121,6 +121,19 @@ inline std::vector<fixture> packet_fixtures()
     // Batches.
     add("batch", concat({packet(every_attribute(), 1), packet_with(attribute(NFULA_MARK, be<std::uint32_t>(1))), packet(every_attribute(), 2),
                          done_message()}));
+    {
+        // A flood: one rule's messages, alike but for their values and the
+        // payload's length, which a socket's remembered layout takes.
+        bytes flood;
+        for (std::uint32_t i = 0; i < 4; ++i) {
+            auto syn = tcp_syn();
+            syn.resize(syn.size() - 4 * i);
+            flood = concat({flood, packet(concat({header_attribute(NF_INET_LOCAL_OUT), attribute(NFULA_PREFIX, nul_terminated("flood")),
+                                                  attribute(NFULA_MARK, be<std::uint32_t>(i)), attribute(NFULA_SEQ, be<std::uint32_t>(i)),
+                                                  attribute(NFULA_PAYLOAD, syn)}))});
+        }
+        add("flood", concat({flood, done_message()}));
+    }
     add("batch-control", concat({packet_with(bytes{}), noop_message(), error_message(0), error_message(EPERM), packet(every_attribute()), done_message()}));
     add("after-done", concat({packet_with(bytes{}), done_message(), packet(every_attribute())}));
     {
