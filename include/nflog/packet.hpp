@@ -474,8 +474,10 @@ private:
 
 // In the header with the parse, so that the parse inlines into the walk and
 // the compiler may inline both into the caller's loop.
+// Declared inline although a template: GCC then weighs inlining it with the
+// larger budget of functions declared inline.
 template <class Layout>
-bool detail::packet_walk::next(result<packet_view>& element, Layout& layout) noexcept
+inline bool detail::packet_walk::next(result<packet_view>& element, Layout& layout) noexcept
 {
     constexpr std::size_t header_size = netlink::message_view::header_size;
     while (!rest_.empty()) {
