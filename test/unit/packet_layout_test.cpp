@@ -2,6 +2,7 @@
 
 #include "support/message_builder.hpp"
 #include "support/packet_builder.hpp"
+#include "support/pcap_reader.hpp"
 
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
@@ -287,6 +288,28 @@ TEST(packet_layout, a_flood_datagram_walks_as_in_full_and_reuses_all_but_the_fir
     // Kept across datagrams, as a socket keeps it.
     EXPECT_EQ(walk_with(flood_message(50), layout), walk_in_full(flood_message(50)));
     EXPECT_EQ(layout.reuses, 50u);
+}
+
+TEST(packet_layout, recorded_kernel_datagrams_walk_exactly_as_in_full)
+{
+    // What a real kernel sent, in capture order and then in reverse, through
+    // one layout as a socket keeps it: rules, hooks and copy modes in turn.
+    constexpr std::size_t cooked_header = 16;
+    const auto capture = read_pcap(std::string(NFLOG_TEST_DATA_DIR) + "/nflog-netlink.pcap");
+    ASSERT_GE(capture.records.size(), 20u);
+    counting_layout layout;
+    std::size_t packets = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (std::size_t n = 0; n < capture.records.size(); ++n) {
+            const auto& record = capture.records[pass == 0 ? n : capture.records.size() - 1 - n];
+            const auto datagram = std::span<const std::byte>(record.data).subspan(cooked_header);
+            const auto full = walk_in_full(datagram);
+            EXPECT_EQ(walk_with(datagram, layout), full) << "record " << n << " pass " << pass;
+            packets += full.size();
+        }
+    }
+    EXPECT_GE(packets, 40u);
+    EXPECT_GT(layout.reuses, 0u) << "alike messages follow each other in the capture";
 }
 
 TEST(packet_layout, mutated_floods_walk_exactly_as_in_full)
