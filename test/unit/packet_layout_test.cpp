@@ -99,7 +99,9 @@ std::string describe(const packet_view& view)
 
 std::string describe(const result<packet_view>& element)
 {
-    return element ? describe(element.value()) : "error " + element.error().message();
+    if (element)
+        return describe(element.value());
+    return std::string("error ") + element.error().category().name() + ':' + std::to_string(element.error().value());
 }
 
 // A layout that counts what it was asked and how it answered.
