@@ -158,6 +158,8 @@ TEST(packet_layout, nothing_is_reused_before_a_message_was_remembered)
     const auto message = flood_message(1);
     packet_view view;
     EXPECT_FALSE(layout.reuse(view_of(message), view));
+    layout.remember(packet_view{});
+    EXPECT_FALSE(layout.reuse(view_of(message), view)) << "a default view has no layout";
 }
 
 TEST(packet_layout, every_header_before_the_last_must_be_the_same)
@@ -246,11 +248,13 @@ TEST(packet_layout, vlan_nests_and_long_layouts_are_not_remembered)
     packet_view view;
     EXPECT_FALSE(with_vlan.reuse(view_of(tagged), view));
 
-    bytes many = header_attribute(ETH_P_IP, 0);
-    for (std::size_t i = 1; i < detail::packet_layout::max_attributes; ++i)
-        many = concat({many, be32_attribute(NFULA_MARK, static_cast<std::uint32_t>(i))});
-    const auto at_limit = packet_message(NFPROTO_IPV4, 7, many);
-    const auto past_limit = packet_message(NFPROTO_IPV4, 7, concat({many, be32_attribute(NFULA_MARK, 99)}));
+    // The headers before the payload's end 256 bytes after the nfgenmsg, or 4 more.
+    const auto with_prefix = [](std::size_t length) {
+        return packet_message(NFPROTO_IPV4, 7, concat({header_attribute(ETH_P_IP, 0), attribute(NFULA_PREFIX, bytes(length)),
+                                                       payload_attribute(bytes(20))}));
+    };
+    const auto at_limit = with_prefix(240);
+    const auto past_limit = with_prefix(241);
     detail::packet_layout layout;
     layout.remember(parsed(past_limit));
     EXPECT_FALSE(layout.reuse(view_of(past_limit), view));

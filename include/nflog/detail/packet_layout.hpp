@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace nflog::detail {
@@ -23,18 +24,19 @@ namespace nflog::detail {
 // remembered table of offsets is the message's table. Only the last
 // attribute needs its own checks, those of the walk's last step.
 //
-// Comparing headers at known places is a set of independent loads, where the
-// full walk must find each header from the length in the one before and
-// check it against the rules of its type. Messages that do not match are
+// The headers are compared 16 bytes at a time with the values between them
+// masked out: loads that do not depend on each other, where the full walk
+// must find each header from the length in the one before and check it
+// against the rules of its type. Messages that do not match are
 // parsed in full, so the views are the same either way; when most messages
 // do not match (rules of different shapes firing in turn), the layout stops
 // trying for the rest of the datagram and costs one test per message.
 // Not thread-safe, like the socket that keeps it.
 class packet_layout {
 public:
-    // Longer layouts are not remembered: the kernel sends at most about a
-    // dozen attributes per packet.
-    static constexpr std::size_t max_attributes = 16;
+    // Layouts whose headers span more are not remembered: the kernel's
+    // attributes before the payload take about 150 bytes at most.
+    static constexpr std::size_t max_region = 256;
 
     // Gives every datagram a fresh chance: the rules that fire change.
     void start_datagram() noexcept { reused_ = missed_ = 0; }
@@ -62,6 +64,9 @@ public:
     }
 
 private:
+    // Sixteen bytes that the compiler keeps in one vector register where it can.
+    using chunk = std::uint8_t __attribute__((vector_size(16)));
+    static constexpr std::size_t max_chunks = max_region / sizeof(chunk);
     static constexpr std::size_t attribute_header = netlink::attribute_view::header_size;
     // Beyond every message's end: no layout is known yet, or the last one
     // could not be kept.
@@ -75,17 +80,24 @@ private:
     {
         const std::byte* base = bytes.data();
         const std::size_t end = bytes.size();
-        // Every remembered header lies before the last one, so this one test
-        // keeps all the loads below in bounds.
+        // The compared bytes end with the last header and start inside the
+        // netlink header, so this one test keeps every load below in bounds.
         if (end < std::size_t{last_offset_} + attribute_header)
             return false;
-        std::uint32_t differ = 0;
-        for (std::size_t i = 0; i < leading_; ++i)
-            differ |= load<std::uint32_t>(base + offsets_[i]) ^ headers_[i];
-        const std::uint32_t last_length = load<std::uint16_t>(base + last_offset_);
-        differ |= load<std::uint16_t>(base + last_offset_ + 2) ^ last_type_;
-        if (differ != 0)
+        // The headers, masked out of the bytes before the last header's end,
+        // 16 at a time.
+        chunk differ{};
+        const std::byte* region = base + region_start_;
+        for (std::size_t i = 0; i < chunks_; ++i) {
+            chunk bytes_here;
+            std::memcpy(&bytes_here, region + i * sizeof(chunk), sizeof(chunk));
+            differ |= (bytes_here ^ pattern_[i]) & mask_[i];
+        }
+        std::uint64_t halves[2];
+        std::memcpy(halves, &differ, sizeof halves);
+        if ((halves[0] | halves[1]) != 0)
             return false;
+        const std::uint32_t last_length = load<std::uint16_t>(base + last_offset_);
         // The last step of the full walk: the rule of the type, in bounds,
         // and nothing after it but padding.
         const std::size_t room = end - last_offset_;
@@ -109,42 +121,59 @@ private:
         // same length may hold them at other places.
         if ((view.present_ & 1u << NFULA_VLAN) != 0)
             return;
+        // Only a parsed view has attributes to remember; a default one has none.
+        if (!view.has(NFULA_PACKET_HDR))
+            return;
         const std::byte* base = view.base_;
         const std::size_t end = view.message_length_;
-        std::size_t count = 0;
         // The parse accepted the message: every header is in bounds and its
         // length at least a header.
-        for (std::size_t at = packet_view::attributes_start; at + attribute_header <= end;
-             at += align4(load<std::uint16_t>(base + at))) {
-            if (count == max_attributes)
-                return;
-            offsets_[count] = static_cast<std::uint32_t>(at);
-            headers_[count] = load<std::uint32_t>(base + at);
-            ++count;
+        std::size_t last = packet_view::attributes_start;
+        for (std::size_t at = last; at + attribute_header <= end; at += align4(load<std::uint16_t>(base + at)))
+            last = at;
+        const std::size_t region_end = last + attribute_header;
+        const std::size_t chunks = (region_end - packet_view::attributes_start + sizeof(chunk) - 1) / sizeof(chunk);
+        if (chunks > max_chunks)
+            return;
+        // Ends at the last header's end; starts at most 15 bytes before the
+        // attributes, inside the netlink header, which the mask leaves out.
+        const std::size_t start = region_end - chunks * sizeof(chunk);
+        std::array<std::byte, max_chunks * sizeof(chunk)> pattern{};
+        std::array<std::byte, max_chunks * sizeof(chunk)> mask{};
+        for (std::size_t at = packet_view::attributes_start; at < last; at += align4(load<std::uint16_t>(base + at))) {
+            std::memcpy(pattern.data() + (at - start), base + at, attribute_header);
+            std::memset(mask.data() + (at - start), 0xff, attribute_header);
         }
-        // A parsed message has at least its packet header.
-        leading_ = count - 1;
-        last_type_ = headers_[leading_] >> 16;
+        // Of the last header only the type: the length may change.
+        std::memcpy(pattern.data() + (last + 2 - start), base + last + 2, 2);
+        std::memset(mask.data() + (last + 2 - start), 0xff, 2);
+        std::memcpy(pattern_.data(), pattern.data(), chunks * sizeof(chunk));
+        std::memcpy(mask_.data(), mask.data(), chunks * sizeof(chunk));
+        chunks_ = chunks;
+        region_start_ = static_cast<std::uint32_t>(start);
+        last_type_ = load<std::uint16_t>(base + last + 2);
         const unsigned type = last_type_ & NLA_TYPE_MASK;
         const unsigned rule = type <= packet_view::max_attribute ? type : 0u;
         last_minimum_ = attribute_table.minimum[rule];
         last_spread_ = attribute_table.spread[rule];
         present_ = view.present_;
         attributes_ = view.attributes_;
-        last_offset_ = offsets_[leading_];
+        last_offset_ = static_cast<std::uint32_t>(last);
     }
 
     std::uint32_t last_offset_ = nothing_known;
+    std::uint32_t region_start_ = 0;
     std::uint32_t last_type_ = 0;
     std::uint32_t last_minimum_ = 0;
     std::uint32_t last_spread_ = 0;
-    std::size_t leading_ = 0;
     std::uint32_t present_ = 0;
+    std::size_t chunks_ = 0;
     std::size_t reused_ = 0;
     std::size_t missed_ = 0;
-    // The headers before the last one, as 32-bit words, and where they stand.
-    std::array<std::uint32_t, max_attributes> offsets_{};
-    std::array<std::uint32_t, max_attributes> headers_{};
+    // The header bytes of the remembered message and a mask of where they
+    // are, from `region_start_` to the end of the last header.
+    std::array<chunk, max_chunks> pattern_{};
+    std::array<chunk, max_chunks> mask_{};
     std::array<std::uint32_t, packet_view::max_attribute + 1> attributes_{};
 };
 
