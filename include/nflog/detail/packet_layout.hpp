@@ -138,17 +138,18 @@ private:
         // Ends at the last header's end; starts at most 15 bytes before the
         // attributes, inside the netlink header, which the mask leaves out.
         const std::size_t start = region_end - chunks * sizeof(chunk);
-        std::array<std::byte, max_chunks * sizeof(chunk)> pattern{};
-        std::array<std::byte, max_chunks * sizeof(chunk)> mask{};
+        // Written byte by byte, through the vectors' object representation.
+        auto* pattern = reinterpret_cast<std::byte*>(pattern_.data());
+        auto* mask = reinterpret_cast<std::byte*>(mask_.data());
+        std::memset(pattern, 0, chunks * sizeof(chunk));
+        std::memset(mask, 0, chunks * sizeof(chunk));
         for (std::size_t at = packet_view::attributes_start; at < last; at += align4(load<std::uint16_t>(base + at))) {
-            std::memcpy(pattern.data() + (at - start), base + at, attribute_header);
-            std::memset(mask.data() + (at - start), 0xff, attribute_header);
+            std::memcpy(pattern + (at - start), base + at, attribute_header);
+            std::memset(mask + (at - start), 0xff, attribute_header);
         }
         // Of the last header only the type: the length may change.
-        std::memcpy(pattern.data() + (last + 2 - start), base + last + 2, 2);
-        std::memset(mask.data() + (last + 2 - start), 0xff, 2);
-        std::memcpy(pattern_.data(), pattern.data(), chunks * sizeof(chunk));
-        std::memcpy(mask_.data(), mask.data(), chunks * sizeof(chunk));
+        std::memcpy(pattern + (last + 2 - start), base + last + 2, 2);
+        std::memset(mask + (last + 2 - start), 0xff, 2);
         chunks_ = chunks;
         region_start_ = static_cast<std::uint32_t>(start);
         last_type_ = load<std::uint16_t>(base + last + 2);
