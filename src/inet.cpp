@@ -52,16 +52,11 @@ public:
     std::uint8_t u8(std::size_t offset) const noexcept { return std::to_integer<std::uint8_t>(copy_[offset]); }
     std::uint16_t u16(std::size_t offset) const noexcept { return detail::load_be<std::uint16_t>(copy_.data() + offset); }
 
-    boost::asio::ip::address_v4 v4(std::size_t offset) const noexcept
+    // Only after a bounds check of the caller's.
+    address v4(std::size_t offset) const noexcept { return address::v4(std::span<const std::byte, 4>(copy_.data() + offset, 4)); }
+    address v6(std::size_t offset) const noexcept
     {
-        return boost::asio::ip::address_v4(detail::load_be<std::uint32_t>(copy_.data() + offset));
-    }
-
-    boost::asio::ip::address_v6 v6(std::size_t offset) const noexcept
-    {
-        boost::asio::ip::address_v6::bytes_type bytes;
-        std::memcpy(bytes.data(), copy_.data() + offset, bytes.size());
-        return boost::asio::ip::address_v6(bytes);
+        return address::v6(std::span<const std::byte, 16>(copy_.data() + offset, 16));
     }
 
 private:
@@ -411,8 +406,8 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
             return false;
         out.l3 = l3_protocol::ipv4;
         out.protocol = protocol;
-        out.src = boost::asio::ip::address_v4(detail::load_be<std::uint32_t>(bytes + 12));
-        out.dst = boost::asio::ip::address_v4(detail::load_be<std::uint32_t>(bytes + 16));
+        out.src = address::v4(std::span<const std::byte, 4>(bytes + 12, 4));
+        out.dst = address::v4(std::span<const std::byte, 4>(bytes + 16, 4));
         out.fragment = (fragment_field & 0x3fff) != 0;
         out.later_fragment = later_fragment;
         return true;

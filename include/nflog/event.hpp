@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 namespace nflog {
 
@@ -107,6 +108,9 @@ private:
     std::array<std::byte, max_hwaddr_length> hwaddr_{};
     std::uint8_t hwaddr_length_ = 0;
 };
+
+// Channels, batches and queues move events as plain bytes.
+static_assert(std::is_trivially_copyable_v<event>);
 
 /// Copies everything `packet` says into an event. `flow` is
 /// `inet::decode(packet.payload(), packet.hw_protocol(), packet.family())`,

@@ -1,13 +1,14 @@
 #ifndef NFLOG_INET_HPP
 #define NFLOG_INET_HPP
 
-#include <boost/asio/ip/address.hpp>
+#include <nflog/inet_address.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 namespace nflog::inet {
 
@@ -60,8 +61,8 @@ inline constexpr std::size_t max_ipv6_extension_headers = 8;
 /// default-constructed (the unspecified address 0.0.0.0).
 struct flow {
     l3_protocol l3 = l3_protocol::none;
-    boost::asio::ip::address src;      ///< ARP: sender protocol address
-    boost::asio::ip::address dst;      ///< ARP: target protocol address
+    address src;      ///< ARP: sender protocol address
+    address dst;      ///< ARP: target protocol address
     /// The upper-layer protocol number: IPv4's protocol field as sent; for IPv6
     /// the first header that is not hop-by-hop, routing, fragment, destination
     /// options or AH, which is what the kernel's own walk (and so `meta l4proto`)
@@ -82,6 +83,8 @@ struct flow {
     bool family_mismatch = false;  ///< the decoded L3 disagrees with the message's family
     decode_error error = decode_error::none; ///< the first problem met, in header order
 };
+
+static_assert(std::is_trivially_copyable_v<flow>);
 
 /// Decodes the payload of an NFLOG packet, which starts at the L3 header.
 ///

@@ -9,6 +9,7 @@
 #include <nflog/event_batch.hpp>
 #include <nflog/event_channel.hpp>
 #include <nflog/inet.hpp>
+#include <nflog/inet_address.hpp>
 #include <nflog/netlink/attribute.hpp>
 #include <nflog/netlink/message.hpp>
 #include <nflog/netlink/protocol.hpp>

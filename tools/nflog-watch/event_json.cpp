@@ -55,16 +55,10 @@ std::string_view l3_name(inet::l3_protocol protocol) noexcept
 using address_buffer = std::array<char, INET6_ADDRSTRLEN>;
 
 // address::to_string() builds a std::string; inet_ntop writes into our buffer.
-std::string_view format_address(const boost::asio::ip::address& address, address_buffer& buffer) noexcept
+std::string_view format_address(const inet::address& address, address_buffer& buffer) noexcept
 {
-    const char* text = nullptr;
-    if (address.is_v4()) {
-        const auto bytes = address.to_v4().to_bytes();
-        text = ::inet_ntop(AF_INET, bytes.data(), buffer.data(), buffer.size());
-    } else {
-        const auto bytes = address.to_v6().to_bytes();
-        text = ::inet_ntop(AF_INET6, bytes.data(), buffer.data(), buffer.size());
-    }
+    const char* text = ::inet_ntop(address.is_v4() ? AF_INET : AF_INET6, address.bytes().data(), buffer.data(),
+                                   static_cast<socklen_t>(buffer.size()));
     return text ? std::string_view{text} : std::string_view{};
 }
 
@@ -88,7 +82,7 @@ std::string_view format_hwaddr(std::span<const std::byte> address, hwaddr_buffer
 // The decoder leaves addresses it could not read unspecified; a real
 // unspecified address (DHCP discover, ARP probe) is only trusted when nothing
 // stopped the decode.
-bool address_was_read(const boost::asio::ip::address& address, const inet::flow& flow) noexcept
+bool address_was_read(const inet::address& address, const inet::flow& flow) noexcept
 {
     if (flow.l3 == inet::l3_protocol::none)
         return false;

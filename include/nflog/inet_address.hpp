@@ -1,0 +1,128 @@
+#ifndef NFLOG_INET_ADDRESS_HPP
+#define NFLOG_INET_ADDRESS_HPP
+
+#include <boost/asio/ip/address.hpp>
+
+#include <algorithm>
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <type_traits>
+
+namespace nflog::inet {
+
+/// An IPv4 or IPv6 address as a decoded packet carries it: the bytes in
+/// network order and which version they are.
+///
+/// Reads like `boost::asio::ip::address` (`is_v4`, `to_v4`, `to_string`,
+/// `operator<<`, comparisons) and converts to it implicitly, so it can be
+/// handed to any Asio interface. Unlike Asio's address it is trivially
+/// copyable, which keeps `flow` and `event` trivially copyable: channels,
+/// batches and queues copy them as plain bytes. A default address is the
+/// unspecified IPv4 address 0.0.0.0, like Asio's.
+class address {
+public:
+    address() = default;
+    address(const boost::asio::ip::address_v4& v4) noexcept
+    {
+        const auto in = v4.to_bytes();
+        std::copy(in.begin(), in.end(), bytes_.begin());
+    }
+    address(const boost::asio::ip::address_v6& v6) noexcept : v6_(true) { bytes_ = v6.to_bytes(); }
+    /// Explicit, so that comparing with an Asio address has one meaning:
+    /// Asio's own, after this address converts.
+    explicit address(const boost::asio::ip::address& any) noexcept
+        : address(any.is_v4() ? address(any.to_v4()) : address(any.to_v6()))
+    {
+    }
+
+    /// From the 4 bytes of an IPv4 header field, in network order.
+    static address v4(std::span<const std::byte, 4> network_order) noexcept
+    {
+        address out;
+        std::memcpy(out.bytes_.data(), network_order.data(), 4);
+        return out;
+    }
+    /// From the 16 bytes of an IPv6 header field, in network order.
+    static address v6(std::span<const std::byte, 16> network_order) noexcept
+    {
+        address out;
+        std::memcpy(out.bytes_.data(), network_order.data(), 16);
+        out.v6_ = true;
+        return out;
+    }
+
+    bool is_v4() const noexcept { return !v6_; }
+    bool is_v6() const noexcept { return v6_; }
+    /// 0.0.0.0 or ::.
+    bool is_unspecified() const noexcept
+    {
+        return std::all_of(bytes_.begin(), bytes_.end(), [](std::uint8_t byte) { return byte == 0; });
+    }
+
+    /// The address bytes in network order: 4 for IPv4, 16 for IPv6.
+    std::span<const std::uint8_t> bytes() const noexcept { return {bytes_.data(), v6_ ? 16u : 4u}; }
+
+    /// Throws `boost::asio::ip::bad_address_cast` for the other version, as Asio does.
+    boost::asio::ip::address_v4 to_v4() const
+    {
+        if (v6_)
+            boost::asio::detail::throw_exception(boost::asio::ip::bad_address_cast());
+        return boost::asio::ip::address_v4({bytes_[0], bytes_[1], bytes_[2], bytes_[3]});
+    }
+    boost::asio::ip::address_v6 to_v6() const
+    {
+        if (!v6_)
+            boost::asio::detail::throw_exception(boost::asio::ip::bad_address_cast());
+        return boost::asio::ip::address_v6(bytes_);
+    }
+    boost::asio::ip::address to_asio() const
+    {
+        return v6_ ? boost::asio::ip::address(to_v6()) : boost::asio::ip::address(to_v4());
+    }
+    operator boost::asio::ip::address() const { return to_asio(); }
+
+    /// Dotted decimal or RFC 5952 text, as Asio writes it.
+    std::string to_string() const { return to_asio().to_string(); }
+
+    friend bool operator==(const address&, const address&) noexcept = default;
+    /// IPv4 before IPv6, then by the bytes: Asio's order.
+    friend std::strong_ordering operator<=>(const address& a, const address& b) noexcept
+    {
+        if (a.v6_ != b.v6_)
+            return a.v6_ ? std::strong_ordering::greater : std::strong_ordering::less;
+        return a.bytes_ <=> b.bytes_;
+    }
+
+    friend std::ostream& operator<<(std::ostream& out, const address& value) { return out << value.to_asio(); }
+
+private:
+    // Unused bytes stay zero, so comparing every byte compares addresses.
+    std::array<std::uint8_t, 16> bytes_{};
+    bool v6_ = false;
+};
+
+static_assert(std::is_trivially_copyable_v<address>);
+
+} // namespace nflog::inet
+
+template <>
+struct std::hash<nflog::inet::address> {
+    std::size_t operator()(const nflog::inet::address& value) const noexcept
+    {
+        // FNV-1a over the version and the bytes: addresses that differ in
+        // any byte spread over the whole range.
+        std::uint64_t hash = 0xcbf29ce484222325u ^ static_cast<std::uint64_t>(value.is_v6());
+        for (const auto byte : value.bytes())
+            hash = (hash ^ byte) * 0x100000001b3u;
+        return static_cast<std::size_t>(hash);
+    }
+};
+
+#endif
