@@ -112,17 +112,20 @@ net::awaitable<void> one_await_per_batch(nflog::event_batch_channel& channel, st
     }
 }
 
-template <class Consume>
-void run_events(benchmark::State& state, Consume consume)
+// Runs `consume` against a producer that sends `message` `sends` times, once
+// per benchmark iteration, on a fresh io_context; the events a run carries
+// are `events_per_run` either way.
+template <class Channel, class Message, class Consume>
+void run_through(benchmark::State& state, std::size_t capacity, const Message& message, std::int64_t sends,
+                 Consume consume)
 {
     const bool with_reactor = state.range(0) != 0;
-    const auto message = sample_event();
     std::uint64_t sum = 0;
     for (auto _ : state) {
         context run(with_reactor);
-        nflog::event_channel channel(run.io, event_capacity);
+        Channel channel(run.io, capacity);
         net::co_spawn(run.io, consume(channel, events_per_run, sum), net::detached);
-        net::post(run.io, producer<nflog::event_channel, nflog::event>{channel, message, events_per_run});
+        net::post(run.io, producer<Channel, Message>{channel, message, sends});
         run.io.run();
     }
     benchmark::DoNotOptimize(sum);
@@ -131,12 +134,18 @@ void run_events(benchmark::State& state, Consume consume)
                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-void event_channel_await_each(benchmark::State& state) { run_events(state, one_await_per_event); }
-void event_channel_await_then_drain(benchmark::State& state) { run_events(state, await_then_drain); }
+void event_channel_await_each(benchmark::State& state)
+{
+    run_through<nflog::event_channel>(state, event_capacity, sample_event(), events_per_run, one_await_per_event);
+}
+
+void event_channel_await_then_drain(benchmark::State& state)
+{
+    run_through<nflog::event_channel>(state, event_capacity, sample_event(), events_per_run, await_then_drain);
+}
 
 void event_batch_channel_await_each(benchmark::State& state)
 {
-    const bool with_reactor = state.range(0) != 0;
     nflog::detail::event_batch_writer writer;
     const auto message = sample_event();
     while (!writer.full()) {
@@ -146,18 +155,7 @@ void event_batch_channel_await_each(benchmark::State& state)
     // Every send copies it: the copies share the one block, as a consumer's do.
     const auto full = writer.finish(0);
     const auto batches = events_per_run / static_cast<std::int64_t>(nflog::event_batch::max_size);
-    std::uint64_t sum = 0;
-    for (auto _ : state) {
-        context run(with_reactor);
-        nflog::event_batch_channel channel(run.io, batch_capacity);
-        net::co_spawn(run.io, one_await_per_batch(channel, events_per_run, sum), net::detached);
-        net::post(run.io, producer<nflog::event_batch_channel, nflog::event_batch>{channel, full, batches});
-        run.io.run();
-    }
-    benchmark::DoNotOptimize(sum);
-    state.SetItemsProcessed(state.iterations() * events_per_run);
-    state.counters["ns/event"] = benchmark::Counter(static_cast<double>(state.iterations() * events_per_run),
-                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    run_through<nflog::event_batch_channel>(state, batch_capacity, full, batches, one_await_per_batch);
 }
 
 } // namespace
