@@ -53,7 +53,10 @@ public:
     std::uint16_t u16(std::size_t offset) const noexcept { return detail::load_be<std::uint16_t>(copy_.data() + offset); }
 
     // Only after a bounds check of the caller's.
-    address v4(std::size_t offset) const noexcept { return address::v4(std::span<const std::byte, 4>(copy_.data() + offset, 4)); }
+    address v4(std::size_t offset) const noexcept
+    {
+        return address::v4(std::span<const std::byte, 4>(copy_.data() + offset, 4));
+    }
     address v6(std::size_t offset) const noexcept
     {
         return address::v6(std::span<const std::byte, 16>(copy_.data() + offset, 16));

@@ -116,9 +116,8 @@ template <>
 struct std::hash<nflog::inet::address> {
     std::size_t operator()(const nflog::inet::address& value) const noexcept
     {
-        // FNV-1a over the version and the bytes: addresses that differ in
-        // any byte spread over the whole range.
-        std::uint64_t hash = 0xcbf29ce484222325u ^ static_cast<std::uint64_t>(value.is_v6());
+        // FNV-1a over the 4 or 16 bytes: every byte moves every bit.
+        std::uint64_t hash = 0xcbf29ce484222325u;
         for (const auto byte : value.bytes())
             hash = (hash ^ byte) * 0x100000001b3u;
         return static_cast<std::size_t>(hash);
