@@ -52,13 +52,8 @@ inline void add_destination(tally& out, const inet::flow& flow) noexcept
         ++out.ports;
         out.port_sum += flow.dst_port.value();
     }
-    if (flow.dst.is_v4()) {
-        const auto bytes = flow.dst.to_v4().to_bytes();
-        out.address_digest += address_digest(bytes.data(), bytes.size());
-    } else {
-        const auto bytes = flow.dst.to_v6().to_bytes();
-        out.address_digest += address_digest(bytes.data(), bytes.size());
-    }
+    const auto destination = flow.dst.bytes();
+    out.address_digest += address_digest(destination.data(), destination.size());
 }
 
 /// The rest of the flow, read so that the full decoders pay for all of it.
@@ -67,7 +62,7 @@ inline void add_flow_rest(tally& out, const inet::flow& flow) noexcept
     out.sink += static_cast<std::uint64_t>(flow.l3) + flow.src_port.value_or(0) + flow.icmp_type.value_or(0) +
                 flow.icmp_code.value_or(0) + flow.arp_op.value_or(0) + flow.fragment + flow.later_fragment +
                 flow.truncated + flow.family_mismatch + static_cast<std::uint64_t>(flow.error) +
-                (flow.src.is_v4() ? flow.src.to_v4().to_uint() : flow.src.to_v6().to_bytes()[15]);
+                flow.src.bytes().back();
 }
 
 } // namespace nflog::bench

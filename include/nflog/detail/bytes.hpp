@@ -1,6 +1,7 @@
 #ifndef NFLOG_DETAIL_BYTES_HPP
 #define NFLOG_DETAIL_BYTES_HPP
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -46,12 +47,50 @@ inline T load_be(const std::byte* at) noexcept
     return value;
 }
 
+// Where the first NUL of `size` bytes is, or `size`. Log prefixes are a few
+// bytes long, so a call into the C library's memchr (its setup and page
+// checks) cost more than the search; words of 8 (or 4) bytes, all loaded
+// within the field, do it in a couple of steps. A word's lowest flagged byte
+// is exact: a borrow only flags bytes above a true zero.
+inline std::size_t first_nul(const std::byte* at, std::size_t size) noexcept
+{
+    if constexpr (std::endian::native != std::endian::little) {
+        const void* nul = size == 0 ? nullptr : std::memchr(at, 0, size);
+        return nul ? static_cast<std::size_t>(static_cast<const std::byte*>(nul) - at) : size;
+    } else {
+        const auto zero_bytes = []<class Word>(Word word) {
+            constexpr Word ones = static_cast<Word>(~Word{0}) / 0xff;
+            return static_cast<Word>((word - ones) & ~word & (ones << 7));
+        };
+        if (size >= 8) {
+            // The last word may overlap the one before; its overlapping bytes
+            // are known not to be NUL.
+            for (std::size_t word_at = 0;; word_at += 8) {
+                word_at = std::min(word_at, size - 8);
+                if (const auto zeros = zero_bytes(load<std::uint64_t>(at + word_at)); zeros != 0)
+                    return word_at + static_cast<std::size_t>(std::countr_zero(zeros)) / 8;
+                if (word_at == size - 8)
+                    return size;
+            }
+        }
+        if (size >= 4) {
+            if (const auto zeros = zero_bytes(load<std::uint32_t>(at)); zeros != 0)
+                return static_cast<std::size_t>(std::countr_zero(zeros)) / 8;
+            if (const auto zeros = zero_bytes(load<std::uint32_t>(at + size - 4)); zeros != 0)
+                return size - 4 + static_cast<std::size_t>(std::countr_zero(zeros)) / 8;
+            return size;
+        }
+        std::size_t length = 0;
+        while (length < size && at[length] != std::byte{0})
+            ++length;
+        return length;
+    }
+}
+
 // C-string semantics inside a bounded field: up to the first NUL, never past the end.
 inline std::string_view c_string(std::span<const std::byte> field) noexcept
 {
-    const auto* chars = reinterpret_cast<const char*>(field.data());
-    const void* nul = field.empty() ? nullptr : std::memchr(chars, '\0', field.size());
-    return {chars, nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - chars) : field.size()};
+    return {reinterpret_cast<const char*>(field.data()), first_nul(field.data(), field.size())};
 }
 
 constexpr std::size_t align4(std::size_t n) noexcept { return (n + 3u) & ~std::size_t{3}; }
