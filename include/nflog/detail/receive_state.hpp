@@ -204,23 +204,28 @@ private:
     // group's expectations are kept in this local record while the run
     // lasts, and go back to the per-group tables when it ends.
     struct group_run {
-        std::size_t slot = no_slot;
-        std::uint16_t group = 0;
+        // Above every 16-bit group, so that the first packet starts a run.
+        static constexpr std::uint32_t none = 0x10000;
+        std::uint32_t group = none;
+        // The group is one of the socket's (`slot` is valid): decided once
+        // per run, not per packet.
+        bool bound = false;
+        std::size_t slot = 0;
         std::uint32_t expected_sequence = 0;
         std::uint64_t events = 0;
     };
-    static constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
 
     // Counts one parsed packet and returns the events lost right before it.
     std::uint64_t account(const packet_view& packet, group_run& run) noexcept
     {
-        if (run.slot == no_slot || packet.group() != run.group) [[unlikely]] {
+        if (packet.group() != run.group) [[unlikely]] {
             end_run(run);
             run.group = packet.group();
-            run.slot = slot_of(run.group);
-            run.expected_sequence = run.slot < groups_.size() ? next_sequence_[run.slot] : 0;
+            run.slot = slot_of(packet.group());
+            run.bound = run.slot < groups_.size();
+            run.expected_sequence = run.bound ? next_sequence_[run.slot] : 0;
         }
-        if (run.slot >= groups_.size()) [[unlikely]]
+        if (!run.bound) [[unlikely]]
             return 0;
         const auto gap = sequence_gap(packet.seq(), run.expected_sequence);
         run.events += 1 + gap;
@@ -229,7 +234,7 @@ private:
 
     void end_run(group_run& run) noexcept
     {
-        if (run.slot < groups_.size()) {
+        if (run.bound) {
             next_sequence_[run.slot] = run.expected_sequence;
             if (adaptive_)
                 slots_[run.slot].window_events += run.events;
