@@ -58,27 +58,29 @@ inline std::size_t first_nul(const std::byte* at, std::size_t size) noexcept
         const void* nul = size == 0 ? nullptr : std::memchr(at, 0, size);
         return nul ? static_cast<std::size_t>(static_cast<const std::byte*>(nul) - at) : size;
     } else {
-        const auto zero_bytes = []<class Word>(Word word) {
+        // Whether the word at `word_at` holds a NUL, and where the first is.
+        const auto nul_in = [at]<class Word>(Word, std::size_t word_at, std::size_t& found) {
             constexpr Word ones = static_cast<Word>(~Word{0}) / 0xff;
-            return static_cast<Word>((word - ones) & ~word & (ones << 7));
+            const auto word = load<Word>(at + word_at);
+            const auto zeros = static_cast<Word>((word - ones) & ~word & (ones << 7));
+            found = word_at + static_cast<std::size_t>(std::countr_zero(zeros)) / 8;
+            return zeros != 0;
         };
+        std::size_t found = 0;
         if (size >= 8) {
-            // The last word may overlap the one before; its overlapping bytes
-            // are known not to be NUL.
-            for (std::size_t word_at = 0;; word_at += 8) {
-                word_at = std::min(word_at, size - 8);
-                if (const auto zeros = zero_bytes(load<std::uint64_t>(at + word_at)); zeros != 0)
-                    return word_at + static_cast<std::size_t>(std::countr_zero(zeros)) / 8;
-                if (word_at == size - 8)
-                    return size;
-            }
+            // Whole words until at most 16 bytes are left, then the last two
+            // words. These may overlap: the second is read only when the
+            // first holds no NUL, so a NUL found in it is the first one.
+            std::size_t word_at = 0;
+            for (; size - word_at > 16; word_at += 8)
+                if (nul_in(std::uint64_t{}, word_at, found))
+                    return found;
+            const bool nul = nul_in(std::uint64_t{}, word_at, found) || nul_in(std::uint64_t{}, size - 8, found);
+            return nul ? found : size;
         }
         if (size >= 4) {
-            if (const auto zeros = zero_bytes(load<std::uint32_t>(at)); zeros != 0)
-                return static_cast<std::size_t>(std::countr_zero(zeros)) / 8;
-            if (const auto zeros = zero_bytes(load<std::uint32_t>(at + size - 4)); zeros != 0)
-                return size - 4 + static_cast<std::size_t>(std::countr_zero(zeros)) / 8;
-            return size;
+            const bool nul = nul_in(std::uint32_t{}, 0, found) || nul_in(std::uint32_t{}, size - 4, found);
+            return nul ? found : size;
         }
         std::size_t length = 0;
         while (length < size && at[length] != std::byte{0})
