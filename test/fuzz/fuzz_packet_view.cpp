@@ -129,7 +129,10 @@ void check_packet(const packet_view& packet, std::span<const std::byte> datagram
 
     const auto prefix = packet.prefix();
     require(prefix.find('\0') == std::string_view::npos, "the prefix ends before its NUL");
-    require(prefix.empty() || inside(std::as_bytes(std::span(prefix)), packet.bytes(NFULA_PREFIX)), "the prefix lies in its attribute");
+    const auto prefix_field = packet.bytes(NFULA_PREFIX);
+    require(prefix.empty() || inside(std::as_bytes(std::span(prefix)), prefix_field), "the prefix lies in its attribute");
+    require(prefix.size() == prefix_field.size() || prefix_field[prefix.size()] == std::byte{0},
+            "the prefix ends at the first NUL or at the attribute's end");
 
     const auto proto = packet.vlan_proto();
     const auto tci = packet.vlan_tci();
