@@ -1,6 +1,6 @@
 #include "nflog/event.hpp"
 
-#include "nflog/action.hpp"
+#include "nflog/detail/prefix_action.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -14,6 +14,7 @@ std::string_view to_string(timestamp_source source) noexcept
 
 bool event::set_prefix(std::string_view text) noexcept
 {
+    prefix_action_ = unknown_action;
     const auto kept = std::min(text.size(), max_prefix_length);
     std::memcpy(prefix_.data(), text.data(), kept);
     // NUL-terminated as well, so the storage can be handed to C interfaces.
@@ -61,10 +62,15 @@ void event::assign_packet(const packet_view& packet, std::chrono::system_clock::
         time_source = timestamp_source::local;
     }
     const auto text = packet.prefix();
-    // Classified before the copy is cut, so a marker beyond 127 characters
-    // in a forged prefix still names the action.
-    action = action_from_prefix(text);
-    set_prefix(text);
+    std::uint8_t named = prefix_action_;
+    if (named == unknown_action || text != prefix()) {
+        // Classified before the copy is cut, so a marker beyond 127
+        // characters in a forged prefix still names the action.
+        named = detail::prefix_action(text);
+        if (set_prefix(text))
+            prefix_action_ = named;
+    }
+    action = detail::action_name(named);
     mark = packet.mark();
     indev = packet.indev();
     outdev = packet.outdev();

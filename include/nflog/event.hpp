@@ -103,8 +103,15 @@ private:
     void assign_packet(const packet_view& packet, std::chrono::system_clock::time_point received_at,
                        source_id from) noexcept;
 
+    // `detail::prefix_action` of the stored prefix when it is the whole text
+    // that was classified, else `unknown_action`. A reused event (a slot of a
+    // channel's batch, a reader's buffer) mostly gets the same rule's prefix
+    // again, and then a comparison replaces the search for markers.
+    static constexpr std::uint8_t unknown_action = 0xff;
+
     std::array<char, max_prefix_length + 1> prefix_{};
     std::uint8_t prefix_length_ = 0;
+    std::uint8_t prefix_action_ = unknown_action;
     std::array<std::byte, max_hwaddr_length> hwaddr_{};
     std::uint8_t hwaddr_length_ = 0;
 };

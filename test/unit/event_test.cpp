@@ -222,6 +222,50 @@ TEST(event, a_forged_longer_prefix_is_cut_but_still_classified_whole)
     EXPECT_EQ(made.action, "blocked_connection");
 }
 
+TEST(event, a_reused_event_names_the_action_of_each_new_prefix)
+{
+    event reused;
+    const auto same = output_hook_packet("DENIED tcp");
+    reused.assign(parse_first(same), received_at);
+    ASSERT_EQ(reused.action, "blocked_connection");
+    // The same prefix again: the action comes back even when the
+    // application wrote over it.
+    reused.action = "edited";
+    reused.assign(parse_first(same), received_at);
+    EXPECT_EQ(reused.action, "blocked_connection");
+    // Same length, other text.
+    const auto other = output_hook_packet("ALLOWED tc");
+    reused.assign(parse_first(other), received_at);
+    EXPECT_EQ(reused.prefix(), "ALLOWED tc");
+    EXPECT_EQ(reused.action, "allowed_connection");
+    const auto none = output_hook_packet("");
+    reused.assign(parse_first(none), received_at);
+    EXPECT_EQ(reused.action, "nflog");
+}
+
+TEST(event, a_cut_prefix_is_never_taken_for_the_text_it_was_cut_from)
+{
+    // The kept 127 characters name no action; the whole forged text did.
+    const auto forged = output_hook_packet(std::string(127, 'x') + "DENIED");
+    event reused = make_event(parse_first(forged), received_at);
+    ASSERT_EQ(reused.action, "blocked_connection");
+    const auto kept_part = output_hook_packet(std::string(127, 'x'));
+    reused.assign(parse_first(kept_part), received_at);
+    EXPECT_EQ(reused.prefix(), std::string(127, 'x'));
+    EXPECT_EQ(reused.action, "nflog");
+}
+
+TEST(event, a_prefix_set_by_hand_is_classified_when_a_packet_brings_it)
+{
+    event value = make_event(parse_first(output_hook_packet("drop")), received_at);
+    ASSERT_EQ(value.action, "nflog");
+    // The application's own prefix, with the action left as it was.
+    value.set_prefix("DENIED");
+    const auto datagram = output_hook_packet("DENIED");
+    value.assign(parse_first(datagram), received_at);
+    EXPECT_EQ(value.action, "blocked_connection");
+}
+
 TEST(event, set_prefix_reports_a_cut)
 {
     event value;
