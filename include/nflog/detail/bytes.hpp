@@ -1,7 +1,6 @@
 #ifndef NFLOG_DETAIL_BYTES_HPP
 #define NFLOG_DETAIL_BYTES_HPP
 
-#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
