@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -184,8 +185,9 @@ inline std::string event_json(const nflog::event& event, std::string_view netns 
     if (event.flow.protocol)
         append_field(out, "proto", protocol_name(*event.flow.protocol));
     if (event.flow.l3 != nflog::inet::l3_protocol::none) {
-        append_field(out, "src", event.flow.src.to_string());
-        append_field(out, "dest", event.flow.dst.to_string());
+        char text[nflog::inet::address::max_text_size];
+        append_field(out, "src", {text, event.flow.src.to_chars(std::begin(text), std::end(text)).ptr});
+        append_field(out, "dest", {text, event.flow.dst.to_chars(std::begin(text), std::end(text)).ptr});
     }
     if (event.flow.src_port)
         append_field(out, "sport", *event.flow.src_port);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace nflog::inet {
@@ -88,8 +90,22 @@ public:
     }
     operator boost::asio::ip::address() const { return to_asio(); }
 
+    /// Room for the text of any address (INET6_ADDRSTRLEN without its NUL).
+    static constexpr std::size_t max_text_size = 45;
+
+    /// Writes the text `to_string` returns into [first, last), not
+    /// NUL-terminated, without allocating: for a log line per event. As
+    /// `std::to_chars` does, returns one past the text, or `last` and
+    /// `std::errc::value_too_large` when it does not fit (the range then
+    /// holds nothing useful). `max_text_size` characters always suffice.
+    std::to_chars_result to_chars(char* first, char* last) const noexcept;
+
     /// Dotted decimal or RFC 5952 text, as Asio writes it.
-    std::string to_string() const { return to_asio().to_string(); }
+    std::string to_string() const
+    {
+        char text[max_text_size];
+        return {text, to_chars(text, text + max_text_size).ptr};
+    }
 
     friend bool operator==(const address&, const address&) noexcept = default;
     /// IPv4 before IPv6, then by the bytes: Asio's order.
@@ -100,7 +116,13 @@ public:
         return a.bytes_ <=> b.bytes_;
     }
 
-    friend std::ostream& operator<<(std::ostream& out, const address& value) { return out << value.to_asio(); }
+    /// Honours the stream's width and fill, as Asio's operator does.
+    friend std::ostream& operator<<(std::ostream& out, const address& value)
+    {
+        char text[max_text_size];
+        const auto end = value.to_chars(text, text + max_text_size).ptr;
+        return out << std::string_view(text, static_cast<std::size_t>(end - text));
+    }
 
 private:
     // Unused bytes stay zero, so comparing every byte compares addresses.

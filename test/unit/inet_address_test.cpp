@@ -1,3 +1,5 @@
+#include "support/counting_allocator.hpp"
+
 #include <nflog/inet_address.hpp>
 
 #include <gtest/gtest.h>
@@ -6,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <iomanip>
 #include <sstream>
 #include <string>
 #include <unordered_set>
@@ -115,6 +118,59 @@ TEST(inet_address, prints_as_asio_does)
     ours << address(ip::make_address(v6_text)) << ' ' << address(ip::make_address(v4_text));
     asio << ip::make_address(v6_text) << ' ' << ip::make_address(v4_text);
     EXPECT_EQ(ours.str(), asio.str());
+}
+
+// Addresses whose text takes every form inet_ntop knows: dotted decimal,
+// compressed and full hexadecimal, an IPv4 tail.
+const std::vector<std::string> text_forms{
+    "0.0.0.0", "255.255.255.255", v4_text, "::", "::1", v6_text, "::ffff:192.0.2.1", "::ffff:255.255.255.255",
+    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "fe80::1:2:3:4", "2001:db8:0:1:1:1:1:1", "1::"};
+
+TEST(inet_address, to_chars_writes_asios_text_without_allocating)
+{
+    for (const auto& text : text_forms) {
+        const auto asio_address = ip::make_address(text);
+        const address ours(asio_address);
+        std::array<char, address::max_text_size> buffer{};
+        const nflog::test::allocation_scope allocations;
+        const auto written = ours.to_chars(buffer.data(), buffer.data() + buffer.size());
+        EXPECT_EQ(allocations.count(), 0u) << text;
+        EXPECT_EQ(written.ec, std::errc{}) << text;
+        EXPECT_EQ(std::string(buffer.data(), written.ptr), asio_address.to_string()) << text;
+        EXPECT_EQ(ours.to_string(), asio_address.to_string()) << text;
+    }
+}
+
+TEST(inet_address, to_chars_reports_a_range_too_small_as_std_to_chars_does)
+{
+    for (const auto& text : text_forms) {
+        const address ours(ip::make_address(text));
+        std::string buffer(text.size(), '#');
+        const auto exact = ours.to_chars(buffer.data(), buffer.data() + buffer.size());
+        EXPECT_EQ(exact.ec, std::errc{}) << text;
+        EXPECT_EQ(exact.ptr, buffer.data() + buffer.size()) << text;
+        EXPECT_EQ(buffer, text);
+        const auto short_by_one = ours.to_chars(buffer.data(), buffer.data() + buffer.size() - 1);
+        EXPECT_EQ(short_by_one.ec, std::errc::value_too_large) << text;
+        EXPECT_EQ(short_by_one.ptr, buffer.data() + buffer.size() - 1) << text;
+    }
+    char nothing = '#';
+    const auto empty = address().to_chars(&nothing, &nothing);
+    EXPECT_EQ(empty.ec, std::errc::value_too_large);
+    EXPECT_EQ(empty.ptr, &nothing);
+    EXPECT_EQ(nothing, '#');
+}
+
+TEST(inet_address, prints_with_the_streams_width_and_fill_as_asio_does)
+{
+    std::ostringstream ours;
+    std::ostringstream asio;
+    ours << std::setfill('.') << std::setw(16) << address(ip::make_address(v4_text)) << '|' << std::left
+         << std::setw(24) << address(ip::make_address(v6_text)) << '|';
+    asio << std::setfill('.') << std::setw(16) << ip::make_address(v4_text) << '|' << std::left << std::setw(24)
+         << ip::make_address(v6_text) << '|';
+    EXPECT_EQ(ours.str(), asio.str());
+    EXPECT_EQ(ours.str(), "......192.0.2.33|2001:db8::ff00:42:8329..|");
 }
 
 TEST(inet_address, hashes_equal_addresses_alike_and_keeps_versions_apart)

@@ -4,7 +4,6 @@
 
 #include <nflog/action.hpp>
 
-#include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include <netinet/in.h>
@@ -52,14 +51,12 @@ std::string_view l3_name(inet::l3_protocol protocol) noexcept
     return {};
 }
 
-using address_buffer = std::array<char, INET6_ADDRSTRLEN>;
+using address_buffer = std::array<char, inet::address::max_text_size>;
 
-// address::to_string() builds a std::string; inet_ntop writes into our buffer.
 std::string_view format_address(const inet::address& address, address_buffer& buffer) noexcept
 {
-    const char* text = ::inet_ntop(address.is_v4() ? AF_INET : AF_INET6, address.bytes().data(), buffer.data(),
-                                   static_cast<socklen_t>(buffer.size()));
-    return text ? std::string_view{text} : std::string_view{};
+    const auto end = address.to_chars(buffer.data(), buffer.data() + buffer.size()).ptr;
+    return {buffer.data(), static_cast<std::size_t>(end - buffer.data())};
 }
 
 // Up to 8 address bytes (nfulnl_msg_packet_hw) as "aa:bb:..".
