@@ -41,7 +41,7 @@ void event::assign(const packet_view& packet, const inet::flow& decoded,
 void event::assign(const packet_view& packet, std::chrono::system_clock::time_point received_at,
                    source_id from) noexcept
 {
-    flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
+    inet::decode(packet.payload(), packet.hw_protocol(), packet.family(), flow);
     assign_packet(packet, received_at, from);
 }
 

@@ -53,14 +53,8 @@ public:
     std::uint16_t u16(std::size_t offset) const noexcept { return detail::load_be<std::uint16_t>(copy_.data() + offset); }
 
     // Only after a bounds check of the caller's.
-    address v4(std::size_t offset) const noexcept
-    {
-        return address::v4(std::span<const std::byte, 4>(copy_.data() + offset, 4));
-    }
-    address v6(std::size_t offset) const noexcept
-    {
-        return address::v6(std::span<const std::byte, 16>(copy_.data() + offset, 16));
-    }
+    void v4(address& to, std::size_t offset) const noexcept { detail::address_writer::v4(to, copy_.data() + offset); }
+    void v6(address& to, std::size_t offset) const noexcept { detail::address_writer::v6(to, copy_.data() + offset); }
 
 private:
     std::span<const std::byte> copy_;
@@ -171,8 +165,8 @@ void decode_ipv4(flow& out, std::span<const std::byte> payload) noexcept
     const datagram bytes(payload, total_length == 0 ? datagram::unknown_length : total_length);
 
     out.protocol = bytes.u8(9);
-    out.src = bytes.v4(12);
-    out.dst = bytes.v4(16);
+    bytes.v4(out.src, 12);
+    bytes.v4(out.dst, 16);
     const auto fragment_field = bytes.u16(6);
     const bool more_fragments = (fragment_field & 0x2000) != 0;
     const bool non_zero_offset = (fragment_field & 0x1fff) != 0;
@@ -245,8 +239,8 @@ void decode_ipv6(flow& out, std::span<const std::byte> payload) noexcept
     const auto payload_length = detail::load_be<std::uint16_t>(payload.data() + 4);
     const datagram bytes(payload,
                          payload_length == 0 ? datagram::unknown_length : ipv6_fixed_header + payload_length);
-    out.src = bytes.v6(8);
-    out.dst = bytes.v6(24);
+    bytes.v6(out.src, 8);
+    bytes.v6(out.dst, 24);
     walk_ipv6_headers(out, bytes, bytes.u8(6), ipv6_fixed_header);
 }
 
@@ -276,10 +270,10 @@ void decode_arp(flow& out, std::span<const std::byte> payload) noexcept
     const std::size_t target = sender + 4 + hardware_length;
     if (!readable(out, bytes, sender, 4, decode_error::bad_arp_header))
         return;
-    out.src = bytes.v4(sender);
+    bytes.v4(out.src, sender);
     if (!readable(out, bytes, target, 4, decode_error::bad_arp_header))
         return;
-    out.dst = bytes.v4(target);
+    bytes.v4(out.dst, target);
 }
 
 l3_protocol named_by(std::uint16_t hw_protocol) noexcept
@@ -409,8 +403,8 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
             return false;
         out.l3 = l3_protocol::ipv4;
         out.protocol = protocol;
-        out.src = address::v4(std::span<const std::byte, 4>(bytes + 12, 4));
-        out.dst = address::v4(std::span<const std::byte, 4>(bytes + 16, 4));
+        detail::address_writer::v4(out.src, bytes + 12);
+        detail::address_writer::v4(out.dst, bytes + 16);
         out.fragment = (fragment_field & 0x3fff) != 0;
         out.later_fragment = later_fragment;
         return true;
@@ -426,8 +420,8 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
         out.l3 = l3_protocol::ipv6;
         out.protocol = next_header;
         const datagram whole(payload, copied);
-        out.src = whole.v6(8);
-        out.dst = whole.v6(24);
+        whole.v6(out.src, 8);
+        whole.v6(out.dst, 24);
         return true;
     }
     return false;
@@ -435,13 +429,29 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
 
 } // namespace
 
-flow decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family) noexcept
+namespace {
+
+// `out` is a default flow.
+void decode_fresh(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family, flow& out) noexcept
 {
-    flow out;
     if (!decode_common(out, payload, hw_protocol))
         decode_any(out, payload, hw_protocol);
     out.family_mismatch = contradicts(family, out.l3);
+}
+
+} // namespace
+
+flow decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family) noexcept
+{
+    flow out;
+    decode_fresh(payload, hw_protocol, family, out);
     return out;
+}
+
+void decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family, flow& out) noexcept
+{
+    out = flow{};
+    decode_fresh(payload, hw_protocol, family, out);
 }
 
 std::string_view to_string(decode_error error) noexcept

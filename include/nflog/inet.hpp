@@ -108,6 +108,12 @@ static_assert(std::is_trivially_copyable_v<flow>);
 /// Never reads outside `payload`, never allocates.
 flow decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family) noexcept;
 
+/// The same, written into `out`, every member of which it replaces: for a
+/// flow that lives inside a bigger object, such as an event. Assigning the
+/// returned flow there would go through a temporary that the CPU writes in
+/// pieces and then reads back whole, which stalls it.
+void decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family, flow& out) noexcept;
+
 } // namespace nflog::inet
 
 #endif

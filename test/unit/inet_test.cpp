@@ -801,6 +801,58 @@ TEST(inet_strings, every_error_has_a_distinct_stable_name)
     EXPECT_EQ(inet::to_string(l3_protocol::arp), "arp");
 }
 
+void expect_same_flow(const inet::flow& actual, const inet::flow& expected, const std::string& context)
+{
+    EXPECT_EQ(actual.l3, expected.l3) << context;
+    EXPECT_EQ(actual.src, expected.src) << context;
+    EXPECT_EQ(actual.dst, expected.dst) << context;
+    EXPECT_EQ(actual.protocol, expected.protocol) << context;
+    EXPECT_EQ(actual.src_port, expected.src_port) << context;
+    EXPECT_EQ(actual.dst_port, expected.dst_port) << context;
+    EXPECT_EQ(actual.icmp_type, expected.icmp_type) << context;
+    EXPECT_EQ(actual.icmp_code, expected.icmp_code) << context;
+    EXPECT_EQ(actual.arp_op, expected.arp_op) << context;
+    EXPECT_EQ(actual.fragment, expected.fragment) << context;
+    EXPECT_EQ(actual.later_fragment, expected.later_fragment) << context;
+    EXPECT_EQ(actual.truncated, expected.truncated) << context;
+    EXPECT_EQ(actual.family_mismatch, expected.family_mismatch) << context;
+    EXPECT_EQ(actual.error, expected.error) << context;
+}
+
+TEST(inet_in_place, decoding_into_a_used_flow_replaces_every_member)
+{
+    // Each sets members the others leave alone: ports, ICMP fields, an ARP
+    // opcode, fragment flags, truncation, an error, a family mismatch.
+    const bytes tcp_packet = ipv4(IPPROTO_TCP, tcp(1000, 22));
+    const bytes packets[] = {
+        tcp_packet,
+        ipv4(IPPROTO_UDP, udp(53, 5353), 0, 0x2000),
+        ipv4(IPPROTO_UDP, udp(53, 5353), 0, 0x00b9),
+        ipv4(IPPROTO_ICMP, icmp(8, 0)),
+        ipv6(IPPROTO_ICMPV6, icmp(135, 0)),
+        ipv6(IPPROTO_FRAGMENT, concat({fragment_header(IPPROTO_UDP, 0, true), udp(7, 9)})),
+        arp(ARPHRD_ETHER, 6, ETH_P_IP, 4, ARPOP_REPLY),
+        bytes(tcp_packet.begin(), tcp_packet.begin() + 30),
+        bytes{std::byte{0x75}},
+        bytes{},
+    };
+    const std::uint16_t hw_protocols[] = {ETH_P_IP, ETH_P_IPV6, ETH_P_ARP, 0};
+    const std::uint8_t families[] = {NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_ARP, NFPROTO_BRIDGE};
+    for (std::size_t before = 0; before < std::size(packets); ++before) {
+        for (std::size_t after = 0; after < std::size(packets); ++after) {
+            for (std::size_t variant = 0; variant < std::size(families); ++variant) {
+                // The flow left behind comes from another family and hardware protocol.
+                const std::size_t other = (variant + 1) % std::size(families);
+                inet::flow reused = inet::decode(packets[before], hw_protocols[other], families[other]);
+                inet::decode(packets[after], hw_protocols[variant], families[variant], reused);
+                expect_same_flow(reused, inet::decode(packets[after], hw_protocols[variant], families[variant]),
+                                 "packet " + std::to_string(after) + " after packet " + std::to_string(before) +
+                                     ", variant " + std::to_string(variant));
+            }
+        }
+    }
+}
+
 TEST(inet_allocation, decode_allocates_nothing)
 {
     const bytes packets[] = {
@@ -823,11 +875,14 @@ TEST(inet_allocation, decode_allocates_nothing)
             const auto flow = inet::decode(packet, hw_protocol, NFPROTO_INET);
             ports_seen += flow.src_port.has_value() ? 1 : 0;
             errors_seen += flow.error != decode_error::none ? 1 : 0;
+            inet::flow in_place;
+            inet::decode(packet, hw_protocol, NFPROTO_INET, in_place);
+            ports_seen += in_place.src_port.has_value() ? 1 : 0;
         }
     }
     EXPECT_EQ(scope.count(), 0u);
-    // The loop really decoded: the TCP packet twice with ports, and failures were met.
-    EXPECT_EQ(ports_seen, 2u);
+    // The loop really decoded: the TCP packet twice with ports in each form, and failures were met.
+    EXPECT_EQ(ports_seen, 4u);
     EXPECT_GT(errors_seen, 0u);
 }
 
