@@ -427,10 +427,6 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
     return false;
 }
 
-} // namespace
-
-namespace {
-
 // `out` is a default flow.
 void decode_fresh(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family, flow& out) noexcept
 {

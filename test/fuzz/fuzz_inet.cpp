@@ -1,5 +1,6 @@
 // Input: hw_protocol (2 bytes, big-endian), family (1 byte), then the payload.
-// Beyond "no crash, no out-of-bounds read", checks the promises inet.hpp makes.
+// Beyond "no crash, no out-of-bounds read", checks the promises inet.hpp makes,
+// and that decoding into a used flow gives what decoding into a new one does.
 
 #include <nflog/inet.hpp>
 
@@ -79,6 +80,10 @@ void check_prefix(const flow& whole, std::span<const std::byte> payload, std::si
 {
     const auto part = nflog::inet::decode(payload.first(size), hw_protocol, family);
     check_alone(part, payload.first(size));
+    // Decoding into a flow that holds another result replaces all of it.
+    auto reused = part;
+    nflog::inet::decode(payload, hw_protocol, family, reused);
+    require(same(reused, whole));
     if (!part.truncated) {
         require(same(part, whole));
         return;
