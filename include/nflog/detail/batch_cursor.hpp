@@ -44,7 +44,9 @@ public:
         }
         while (!writer_.full()) {
             boost::system::error_code item_error;
-            if (!events_.next(item_error, writer_.slot()))
+            auto& slot = writer_.slot();
+            writer_.prefetch_ahead();
+            if (!events_.next(item_error, slot))
                 break;
             if (!item_error) {
                 writer_.commit();
