@@ -125,12 +125,12 @@ public:
         return block_->events[block_->size];
     }
     void commit() noexcept { ++block_->size; }
-    /// After `slot()`: asks the cache for the slot two places further on,
-    /// to be written.
-    /// A block is used again only after the consumer let go of it, long
-    /// after its events left the L1 cache; `event::assign` reads the slot
-    /// it refills (the remembered prefix and action) and waited for it on
-    /// every event. Requested two events ahead, it is there in time.
+    /// After `slot()`: asks the cache for the slot two places further on, to
+    /// be written. A block is used again only after the consumer let go of
+    /// it, long after its events left the L1 cache, and `event::assign`
+    /// reads the slot it refills (the remembered prefix and action): it
+    /// waited for that on every event. Asked for two events ahead, the slot
+    /// is there in time.
     void prefetch_ahead() const noexcept
     {
         constexpr std::size_t distance = 2;
