@@ -1,5 +1,6 @@
 #include "nflog/event.hpp"
 
+#include "nflog/detail/bytes.hpp"
 #include "nflog/detail/prefix_action.hpp"
 
 #include <algorithm>
@@ -63,7 +64,8 @@ void event::assign_packet(const packet_view& packet, std::chrono::system_clock::
     }
     const auto text = packet.prefix();
     std::uint8_t named = prefix_action_;
-    if (named == unknown_action || text != prefix()) {
+    if (named == unknown_action || text.size() != prefix_length_ ||
+        !detail::same_bytes(text.data(), prefix_.data(), text.size())) {
         // Classified before the copy is cut, so a marker beyond 127
         // characters in a forged prefix still names the action.
         named = detail::prefix_action(text);

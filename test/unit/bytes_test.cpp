@@ -12,6 +12,7 @@ namespace {
 
 using nflog::detail::c_string;
 using nflog::detail::first_nul;
+using nflog::detail::same_bytes;
 
 // A heap block of exactly `size` bytes, so that the sanitizer build catches
 // a read one byte past the field.
@@ -79,6 +80,45 @@ TEST(first_nul, agrees_with_a_byte_loop_over_pseudo_random_fields)
             field.bytes[i] = next() % 16 == 0 ? std::byte{0} : static_cast<std::byte>(next() | 1u);
         ASSERT_EQ(first_nul(field.bytes.get(), field.size), naive_first_nul(field.view())) << "round " << round;
     }
+}
+
+TEST(same_bytes, equal_ranges_of_every_size_up_to_40_are_equal)
+{
+    for (std::size_t size = 0; size <= 40; ++size) {
+        exact_field left(size);
+        exact_field right(size);
+        for (std::size_t i = 0; i < size; ++i)
+            left.bytes[i] = right.bytes[i] = static_cast<std::byte>(0x80 | i);
+        EXPECT_TRUE(same_bytes(left.bytes.get(), right.bytes.get(), size)) << "size " << size;
+    }
+}
+
+TEST(same_bytes, one_differing_byte_at_any_place_makes_them_differ)
+{
+    for (std::size_t size = 1; size <= 40; ++size) {
+        for (std::size_t differs_at = 0; differs_at < size; ++differs_at) {
+            for (const unsigned flip : {0x01u, 0x80u, 0xffu}) {
+                exact_field left(size);
+                exact_field right(size);
+                for (std::size_t i = 0; i < size; ++i)
+                    left.bytes[i] = right.bytes[i] = static_cast<std::byte>('a' + i % 26);
+                right.bytes[differs_at] ^= static_cast<std::byte>(flip);
+                EXPECT_FALSE(same_bytes(left.bytes.get(), right.bytes.get(), size))
+                    << "size " << size << ", differs at " << differs_at << ", flip " << flip;
+                EXPECT_FALSE(same_bytes(right.bytes.get(), left.bytes.get(), size))
+                    << "size " << size << ", differs at " << differs_at << ", flip " << flip;
+            }
+        }
+    }
+}
+
+TEST(same_bytes, compares_only_the_bytes_it_is_given)
+{
+    const std::string_view left = "flood-1";
+    const std::string_view right = "flood-2";
+    EXPECT_TRUE(same_bytes(left.data(), right.data(), 6));
+    EXPECT_FALSE(same_bytes(left.data(), right.data(), 7));
+    EXPECT_TRUE(same_bytes(left.data(), right.data(), 0));
 }
 
 TEST(c_string, stops_at_the_first_nul_and_never_past_the_field)
