@@ -17,7 +17,10 @@ bool event::set_prefix(std::string_view text) noexcept
 {
     prefix_action_ = unknown_action;
     const auto kept = std::min(text.size(), max_prefix_length);
-    std::memcpy(prefix_.data(), text.data(), kept);
+    // An empty view may point nowhere (a packet without the attribute), and
+    // memcpy from a null pointer is undefined even for no bytes.
+    if (kept != 0)
+        std::memcpy(prefix_.data(), text.data(), kept);
     // NUL-terminated as well, so the storage can be handed to C interfaces.
     prefix_[kept] = '\0';
     prefix_length_ = static_cast<std::uint8_t>(kept);

@@ -8,11 +8,14 @@
 #include <cstdint>
 #include <span>
 
+#include "fuzz_checks.hpp"
+
 namespace {
 
 using nflog::inet::decode_error;
 using nflog::inet::flow;
 using nflog::inet::l3_protocol;
+using nflog::fuzz::same_flow;
 
 constexpr std::uint8_t tcp = 6;
 constexpr std::uint8_t udp = 17;
@@ -28,14 +31,6 @@ void require(bool condition)
 }
 
 bool has_ports(std::uint8_t protocol) { return protocol == tcp || protocol == udp || protocol == sctp || protocol == udplite; }
-
-bool same(const flow& a, const flow& b)
-{
-    return a.l3 == b.l3 && a.src == b.src && a.dst == b.dst && a.protocol == b.protocol && a.src_port == b.src_port &&
-           a.dst_port == b.dst_port && a.icmp_type == b.icmp_type && a.icmp_code == b.icmp_code &&
-           a.arp_op == b.arp_op && a.fragment == b.fragment && a.later_fragment == b.later_fragment &&
-           a.truncated == b.truncated && a.family_mismatch == b.family_mismatch && a.error == b.error;
-}
 
 template <class T>
 bool agrees(const T& in_prefix, const T& in_whole)
@@ -83,9 +78,9 @@ void check_prefix(const flow& whole, std::span<const std::byte> payload, std::si
     // Decoding into a flow that holds another result replaces all of it.
     auto reused = part;
     nflog::inet::decode(payload, hw_protocol, family, reused);
-    require(same(reused, whole));
+    require(same_flow(reused, whole));
     if (!part.truncated) {
-        require(same(part, whole));
+        require(same_flow(part, whole));
         return;
     }
     if (size > 0)
@@ -113,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const auto whole = nflog::inet::decode(payload, hw_protocol, family);
     check_alone(whole, payload);
-    require(same(whole, nflog::inet::decode(payload, hw_protocol, family)));
+    require(same_flow(whole, nflog::inet::decode(payload, hw_protocol, family)));
 
     // Headers sit at the front; every short cut is checked, a few long ones too.
     constexpr std::size_t every_cut_up_to = 128;

@@ -4,11 +4,15 @@
 // message, values equal to the raw attribute bytes, the last occurrence of a
 // type wins, and the range yields exactly what a message walk predicts. Then
 // walks it as a socket does, with a remembered attribute layout, and checks
-// that this yields exactly what packet_range yields.
+// that this yields exactly what packet_range yields. Last, one event is
+// reused for every packet, as a batch's slots are, and must equal an event
+// made fresh from the same packet.
 
 #include <nflog/detail/packet_layout.hpp>
+#include <nflog/event.hpp>
 #include <nflog/packet.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -27,6 +31,7 @@ using namespace nflog;
 
 using fuzz::inside;
 using fuzz::require;
+using fuzz::same_flow;
 
 void touch(std::span<const std::byte> bytes)
 {
@@ -231,6 +236,37 @@ void check_layout_walk(std::span<const std::byte> datagram)
     }
 }
 
+bool same_event(const event& a, const event& b)
+{
+    const auto same_bytes = [](std::span<const std::byte> p, std::span<const std::byte> q) {
+        return std::equal(p.begin(), p.end(), q.begin(), q.end());
+    };
+    return a.source == b.source && a.group == b.group && a.family == b.family && a.hook == b.hook &&
+           a.hw_protocol == b.hw_protocol && a.timestamp == b.timestamp && a.time_source == b.time_source &&
+           a.action == b.action && same_flow(a.flow, b.flow) && a.mark == b.mark && a.indev == b.indev &&
+           a.outdev == b.outdev && a.physindev == b.physindev && a.physoutdev == b.physoutdev && a.uid == b.uid &&
+           a.gid == b.gid && a.seq == b.seq && a.seq_global == b.seq_global && a.vlan_proto == b.vlan_proto &&
+           a.vlan_tci == b.vlan_tci && a.payload_length == b.payload_length && a.lost_before == b.lost_before &&
+           a.prefix() == b.prefix() && same_bytes(a.hwaddr(), b.hwaddr());
+}
+
+// Twice over the input, so that its first packets meet an event that holds
+// its last one (and the prefix the event remembers from it).
+void check_reused_event(std::span<const std::byte> datagram)
+{
+    const auto received_at = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+    event reused;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const auto& item : packet_range(datagram)) {
+            if (!item)
+                continue;
+            reused.assign(item.value(), received_at, 7);
+            require(same_event(reused, make_event(item.value(), received_at, 7)),
+                    "a reused event equals one made fresh from the same packet");
+        }
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -238,5 +274,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto datagram = std::as_bytes(std::span(data, size));
     check_range(datagram);
     check_layout_walk(datagram);
+    check_reused_event(datagram);
     return 0;
 }

@@ -134,6 +134,24 @@ TEST(event, attributes_the_kernel_did_not_send_stay_empty)
     EXPECT_EQ(made.action, "nflog");
 }
 
+TEST(event, a_packet_without_a_prefix_attribute_has_an_empty_prefix)
+{
+    // The kernel always sends the attribute, if only with its NUL; a capture
+    // or a forged message need not. The prefix view then points nowhere.
+    const auto datagram = packet_message(NFPROTO_IPV4, 42,
+                                         concat({header_attribute(ETH_P_IP, NF_INET_LOCAL_OUT),
+                                                 payload_attribute(tcp_syn())}));
+    const auto packet = parse_first(datagram);
+    ASSERT_EQ(packet.prefix().data(), nullptr);
+    event reused = make_event(packet, received_at);
+    EXPECT_EQ(reused.prefix(), "");
+    EXPECT_EQ(reused.action, "nflog");
+    reused.assign(parse_first(output_hook_packet("DENIED")), received_at);
+    reused.assign(packet, received_at);
+    EXPECT_EQ(reused.prefix(), "");
+    EXPECT_EQ(reused.action, "nflog");
+}
+
 TEST(event, assign_replaces_everything_an_earlier_packet_left)
 {
     const auto full = every_attribute();
