@@ -12,7 +12,6 @@
 #include <nflog/event.hpp>
 #include <nflog/packet.hpp>
 
-#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -31,7 +30,8 @@ using namespace nflog;
 
 using fuzz::inside;
 using fuzz::require;
-using fuzz::same_flow;
+using fuzz::same_element;
+using fuzz::same_event;
 
 void touch(std::span<const std::byte> bytes)
 {
@@ -194,26 +194,6 @@ void check_range(std::span<const std::byte> datagram)
     require(element == packets.end(), "no element beyond what the messages predict");
 }
 
-bool same_element(const result<packet_view>& a, const result<packet_view>& b)
-{
-    if (a.has_value() != b.has_value())
-        return false;
-    if (!a)
-        return a.error() == b.error();
-    const auto& x = a.value();
-    const auto& y = b.value();
-    const auto same_span = [](std::span<const std::byte> p, std::span<const std::byte> q) {
-        return p.data() == q.data() && p.size() == q.size();
-    };
-    if (!same_span(x.message(), y.message()) || x.group() != y.group() || x.family() != y.family() ||
-        x.vlan_proto() != y.vlan_proto() || x.vlan_tci() != y.vlan_tci())
-        return false;
-    for (std::uint16_t type = 0; type <= packet_view::max_attribute + 2; ++type)
-        if (x.has(type) != y.has(type) || !same_span(x.bytes(type), y.bytes(type)))
-            return false;
-    return true;
-}
-
 // The socket's walk keeps one layout across datagrams: walking the input
 // twice lets its first messages meet a layout learned from its last.
 void check_layout_walk(std::span<const std::byte> datagram)
@@ -234,20 +214,6 @@ void check_layout_walk(std::span<const std::byte> datagram)
         }
         require(expected == packets.end(), "the layout walk yields every element of packet_range");
     }
-}
-
-bool same_event(const event& a, const event& b)
-{
-    const auto same_bytes = [](std::span<const std::byte> p, std::span<const std::byte> q) {
-        return std::equal(p.begin(), p.end(), q.begin(), q.end());
-    };
-    return a.source == b.source && a.group == b.group && a.family == b.family && a.hook == b.hook &&
-           a.hw_protocol == b.hw_protocol && a.timestamp == b.timestamp && a.time_source == b.time_source &&
-           a.action == b.action && same_flow(a.flow, b.flow) && a.mark == b.mark && a.indev == b.indev &&
-           a.outdev == b.outdev && a.physindev == b.physindev && a.physoutdev == b.physoutdev && a.uid == b.uid &&
-           a.gid == b.gid && a.seq == b.seq && a.seq_global == b.seq_global && a.vlan_proto == b.vlan_proto &&
-           a.vlan_tci == b.vlan_tci && a.payload_length == b.payload_length && a.lost_before == b.lost_before &&
-           a.prefix() == b.prefix() && same_bytes(a.hwaddr(), b.hwaddr());
 }
 
 // Twice over the input, so that its first packets meet an event that holds

@@ -7,6 +7,8 @@
 
 #include "support/message_builder.hpp"
 
+#include <nflog/detail/receive_state.hpp>
+
 #include <linux/netfilter.h>
 
 #include <cerrno>
@@ -135,6 +137,18 @@ inline std::vector<fixture> packet_fixtures()
         add("flood", concat({flood, done_message()}));
     }
     add("batch-control", concat({packet_with(bytes{}), noop_message(), error_message(0), error_message(EPERM), packet(every_attribute()), done_message()}));
+    {
+        // The kernel refusing an adaptive batching change: its answer echoes
+        // the request's sequence number, the socket's base for that purpose
+        // plus the group's slot (0 here), among the data.
+        auto request = message((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, {}, NLM_F_REQUEST | NLM_F_ACK);
+        const std::uint32_t first_slot_sequence = detail::receive_state::batching_sequence_base;
+        std::memcpy(request.data() + 8, &first_slot_sequence, sizeof first_slot_sequence);
+        bytes refusal;
+        append_host<std::int32_t>(refusal, -EINVAL);
+        refusal.insert(refusal.end(), request.begin(), request.end());
+        add("batching-refused", concat({packet_with(bytes{}), message(NLMSG_ERROR, refusal), packet_with(bytes{})}));
+    }
     add("after-done", concat({packet_with(bytes{}), done_message(), packet(every_attribute())}));
     {
         auto last = packet(concat({header_attribute(), attribute(NFULA_PAYLOAD, to_bytes({0x45}))}));
