@@ -2,7 +2,7 @@
 // Runs it through what a socket and a watcher do with what they receive:
 // `receive_state::accept` (the walk with a remembered layout, the counters,
 // sequence gaps, refusals of batching changes, the batching controllers) and
-// `batch_cursor` (the owned events a watcher sends). The datagram is received
+// the three cursors (what each kind of watcher sends). The datagram is received
 // whole, again (its packets then continue the sequences it left), from its
 // middle (framing that starts on arbitrary bytes), and cut by a receive
 // buffer half its size. Each time the socket's view must match packet_range,
@@ -12,6 +12,8 @@
 
 #include <nflog/batch.hpp>
 #include <nflog/detail/batch_cursor.hpp>
+#include <nflog/detail/datagram_cursor.hpp>
+#include <nflog/detail/event_cursor.hpp>
 #include <nflog/detail/receive_state.hpp>
 #include <nflog/error.hpp>
 #include <nflog/event.hpp>
@@ -103,11 +105,12 @@ std::vector<expected_message> expected_messages(const batch& received)
     return out;
 }
 
-void check_watcher_messages(batch received)
+// A watcher of owned event batches: its events in batches, each report alone.
+void check_event_batches(const batch& received, const std::vector<expected_message>& expected)
 {
-    const auto expected = expected_messages(received);
     detail::batch_cursor cursor;
-    cursor.reset(std::move(received), received_at, source);
+    cursor.reset(received, received_at, source);
+    require(cursor.remaining() == expected.size(), "the batch cursor holds every message of the batch");
     std::size_t at = 0;
     boost::system::error_code error;
     event_batch sent;
@@ -128,6 +131,53 @@ void check_watcher_messages(batch received)
     }
     require(at == expected.size(), "the watcher sends every event and report of the batch");
     require(cursor.remaining() == 0, "nothing is left once next says so");
+}
+
+// A watcher of single events: one message per event or report.
+void check_events(const batch& received, const std::vector<expected_message>& expected)
+{
+    detail::event_cursor cursor;
+    cursor.reset(received, received_at, source);
+    require(cursor.remaining() == expected.size(), "the event cursor holds every message of the batch");
+    std::size_t at = 0;
+    boost::system::error_code error;
+    event sent;
+    while (cursor.next(error, sent)) {
+        require(at < expected.size(), "no more messages than the batch holds");
+        if (error) {
+            require(expected[at].error == error, "reports come at their place");
+            require(same_event(sent, detail::event_cursor::report(source, received_at)),
+                    "a report's event says only where and when");
+        } else {
+            require(expected[at].made && same_event(sent, *expected[at].made), "each event is the one made fresh from its packet");
+        }
+        ++at;
+    }
+    require(at == expected.size() && cursor.remaining() == 0, "the watcher sends every event and report of the batch");
+}
+
+// A watcher of datagrams: the batch itself, sent when it carries anything.
+void check_datagrams(const batch& received, const std::vector<expected_message>& expected)
+{
+    detail::datagram_cursor cursor;
+    cursor.reset(received, received_at, source);
+    require(cursor.remaining() == expected.size(), "the datagram cursor counts every message of the batch");
+    boost::system::error_code error;
+    batch sent;
+    const bool any = cursor.next(error, sent);
+    require(any == !expected.empty(), "a datagram is sent exactly when it carries an event or a report");
+    if (any)
+        require(!error && sent.source() == source && sent.begin() == received.begin() && sent.end() == received.end(),
+                "the datagram goes as it is, marked with the watcher's source");
+    require(!cursor.next(error, sent) && cursor.remaining() == 0, "a datagram is sent once");
+}
+
+void check_watcher_messages(const batch& received)
+{
+    const auto expected = expected_messages(received);
+    check_event_batches(received, expected);
+    check_events(received, expected);
+    check_datagrams(received, expected);
 }
 
 // The groups whose refusal of a batching change this datagram carries: an
@@ -212,7 +262,7 @@ void check_socket(const std::vector<std::span<const std::byte>>& datagrams, std:
             send_succeeds = !send_succeeds;
             return send_succeeds;
         });
-        check_watcher_messages(std::move(received));
+        check_watcher_messages(received);
     }
     state.count_overrun();
     require(state.counters().overruns == 1, "an overrun is counted");

@@ -81,6 +81,8 @@ TEST(datagram_cursor, an_error_answer_alone_is_sent_as_an_element)
     datagram_receiver socket(65536);
     detail::datagram_cursor cursor;
     cursor.reset(socket.receive(error_message(EPERM)), arrival, 0);
+    // A report like any other: a closing watcher counts it as discarded.
+    EXPECT_EQ(cursor.remaining(), 1u);
     error_code error;
     batch out;
     ASSERT_TRUE(cursor.next(error, out));

@@ -46,11 +46,12 @@ public:
     /// Events and reports not taken yet: what a closing watcher discards.
     std::size_t remaining() const noexcept { return pending_ ? carried_by(held_) : 0; }
 
-    /// What a batch carries when counted as a watcher's messages: its
-    /// packets, its malformed messages and its truncation.
+    /// What a batch carries when counted as a watcher's messages: an event
+    /// per packet and a report per other element (a malformed message, an
+    /// error answer), and its truncation; what the other cursors send for it.
     static std::size_t carried_by(const batch& datagram) noexcept
     {
-        return datagram.size() + datagram.malformed() + (datagram.truncated() ? 1 : 0);
+        return static_cast<std::size_t>(datagram.end() - datagram.begin()) + (datagram.truncated() ? 1 : 0);
     }
 
     /// The message that accompanies an error report outside a datagram (an
