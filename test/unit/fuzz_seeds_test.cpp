@@ -27,7 +27,9 @@ namespace {
 using namespace nflog::test;
 
 const std::filesystem::path seeds_root = std::filesystem::path(NFLOG_TEST_DATA_DIR).parent_path() / "fuzz" / "seeds";
-constexpr const char* targets_fed_by_fixtures[] = {"fuzz_message_walk", "fuzz_packet_view", "fuzz_receive"};
+// Every target whose input is one datagram.
+constexpr const char* targets_fed_by_fixtures[] = {"fuzz_message_walk", "fuzz_packet_view", "fuzz_receive",
+                                                   "fuzz_event_json"};
 
 bytes read_file(const std::filesystem::path& path)
 {
