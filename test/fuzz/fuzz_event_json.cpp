@@ -33,15 +33,17 @@ namespace {
 using namespace nflog;
 using fuzz::require;
 
+// Member name -> the value's text (strings decoded, others as written).
+using json_members = std::map<std::string, std::string>;
+
 // A strict reader of one line of nflog-watch's output: a flat object.
 class line_parser {
 public:
     explicit line_parser(std::string_view line) : text_(line) {}
 
-    // Member name -> the value's text (strings decoded, others as written).
-    std::map<std::string, std::string> object()
+    json_members object()
     {
-        std::map<std::string, std::string> members;
+        json_members members;
         expect('{');
         if (take('}'))
             return finish(members);
@@ -56,7 +58,7 @@ public:
     }
 
 private:
-    std::map<std::string, std::string> finish(std::map<std::string, std::string>& members)
+    json_members finish(json_members& members)
     {
         require(at_ == text_.size(), "nothing follows the object on its line");
         return std::move(members);
@@ -207,20 +209,29 @@ private:
 // A label with every kind of character the writer must escape or keep.
 const std::string container = "box \"7\"\\\n\t\x01 caf\xc3\xa9 \xf0\x9f\x94\xa5";
 
-std::map<std::string, std::string> check_line(const std::string& line)
+// The value of a member every such line has; a missing one is a broken
+// promise with its name, not an exception from the map.
+const std::string& required(const json_members& line, const std::string& key)
+{
+    const auto found = line.find(key);
+    require(found != line.end(), "every line has the members its kind always carries");
+    return found->second;
+}
+
+json_members check_line(const std::string& line)
 {
     require(line.find('\n') == std::string::npos, "one event is one line");
-    auto members = line_parser(line).object();
-    require(members.at("source") == "nflog", "every line says its source");
-    require(members.at("container") == container, "the container label comes back as it was given");
-    require(members.at("netns") == "ns-1", "the namespace name is written");
-    return members;
+    auto parsed = line_parser(line).object();
+    require(required(parsed, "source") == "nflog", "every line says its source");
+    require(required(parsed, "container") == container, "the container label comes back as it was given");
+    require(required(parsed, "netns") == "ns-1", "the namespace name is written");
+    return parsed;
 }
 
 void check_event_line(const std::string& line, const packet_view& packet)
 {
     const auto members = check_line(line);
-    require(members.at("group") == std::to_string(packet.group()), "group is the packet's");
+    require(required(members, "group") == std::to_string(packet.group()), "group is the packet's");
     const auto prefix = members.find("prefix");
     const auto detail = members.find("detail");
     require((prefix == members.end()) == (detail == members.end()), "prefix and detail come together");
@@ -231,7 +242,7 @@ void check_event_line(const std::string& line, const packet_view& packet)
     require((port == members.end()) == (dport == members.end()), "port and dport come together");
     if (port != members.end())
         require(port->second == dport->second, "port repeats dport");
-    const auto ts_source = members.at("ts_source");
+    const auto& ts_source = required(members, "ts_source");
     require(ts_source == (packet.timestamp() ? "kernel" : "capture"), "ts_source says where the time came from");
 }
 
@@ -262,8 +273,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             auto json = watch::begin_error(line, watch::message_error_reason(item.error(), reason), context);
             json.number("record", std::uint64_t{1});
             json.close();
-            const auto members = check_line(line);
-            require(!members.at("error").empty(), "an error line says what went wrong");
+            require(!required(check_line(line), "error").empty(), "an error line says what went wrong");
             continue;
         }
         const auto& packet = item.value();
