@@ -270,10 +270,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& item : packet_range(datagram)) {
         if (!item) {
             std::string line;
-            auto json = watch::begin_error(line, watch::message_error_reason(item.error(), reason), context);
-            json.number("record", std::uint64_t{1});
-            json.close();
-            require(!required(check_line(line), "error").empty(), "an error line says what went wrong");
+            watch::write_message_error(line, item.error(), context, std::uint64_t{1}, reason);
+            const auto members = check_line(line);
+            require(!required(members, "error").empty(), "an error line says what went wrong");
+            require(required(members, "record") == "1", "an error line from a capture names its record");
+            const auto errno_member = members.find("errno");
+            if (watch::is_kernel_reply(item.error()))
+                require(errno_member != members.end() && errno_member->second == std::to_string(item.error().value()),
+                        "an error answer of the kernel is written with its errno");
+            else
+                require(errno_member == members.end(), "only an error answer of the kernel has an errno");
             continue;
         }
         const auto& packet = item.value();

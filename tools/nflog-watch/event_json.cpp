@@ -204,4 +204,15 @@ json_object_writer begin_error(std::string& line, std::string_view reason, const
     return json;
 }
 
+void write_message_error(std::string& line, const boost::system::error_code& error, const event_context& context,
+                         std::optional<std::uint64_t> record, reason_buffer& buffer)
+{
+    auto json = begin_error(line, message_error_reason(error, buffer), context);
+    if (record)
+        json.number("record", *record);
+    if (is_kernel_reply(error))
+        json.number("errno", error.value());
+    json.close();
+}
+
 } // namespace nflog::watch

@@ -49,6 +49,7 @@
 // Numbers are JSON integers; booleans are written only as true; strings are
 // valid UTF-8 whatever the message held.
 
+#include "error_reason.hpp"
 #include "json_writer.hpp"
 
 #include <nflog/inet.hpp>
@@ -95,6 +96,15 @@ void write_event(std::string& line, const packet_view& packet, const inet::flow&
 /// The caller adds what locates the problem (a record number, ...) and closes
 /// the object.
 json_object_writer begin_error(std::string& line, std::string_view reason, const event_context& context);
+
+/// Replaces `line` with the error object for a message that could not be
+/// used (`packet_range`'s error element): `begin_error` with
+/// `message_error_reason`, then `record` (the capture record's number, when
+/// the message came from a capture) and, for an error answer of the
+/// kernel, `errno`. The reader of a capture and the live watcher share it,
+/// so that a malformed message reads the same wherever it came from.
+void write_message_error(std::string& line, const boost::system::error_code& error, const event_context& context,
+                         std::optional<std::uint64_t> record, reason_buffer& buffer);
 
 } // namespace nflog::watch
 

@@ -173,7 +173,8 @@ private:
             write_problem(truncated_reason, context);
         for (const auto& item : received) {
             if (!item) {
-                write_message_error(item.error(), context);
+                write_message_error(line_, item.error(), context, std::nullopt, reason_);
+                sink_.write(line_);
                 continue;
             }
             const auto& packet = item.assume_value();
@@ -192,15 +193,6 @@ private:
     void write_problem(std::string_view reason, const event_context& context)
     {
         begin_error(line_, reason, context).close();
-        sink_.write(line_);
-    }
-
-    void write_message_error(const boost::system::error_code& error, const event_context& context)
-    {
-        auto json = begin_error(line_, message_error_reason(error, reason_), context);
-        if (is_kernel_reply(error))
-            json.number("errno", error.value());
-        json.close();
         sink_.write(line_);
     }
 

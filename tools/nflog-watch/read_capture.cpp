@@ -29,17 +29,6 @@ void write_error_line(line_sink& sink, std::string& line, std::string_view reaso
     sink.write(line);
 }
 
-void write_message_error(line_sink& sink, std::string& line, const boost::system::error_code& error,
-                         const event_context& context, std::uint64_t record_number, reason_buffer& buffer)
-{
-    auto json = begin_error(line, message_error_reason(error, buffer), context);
-    json.number("record", record_number);
-    if (is_kernel_reply(error))
-        json.number("errno", error.value());
-    json.close();
-    sink.write(line);
-}
-
 } // namespace
 
 int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
@@ -93,7 +82,8 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
         }
         for (const auto& item : packet_range(contents.datagram)) {
             if (!item) {
-                write_message_error(sink, line, item.error(), context, record.number, reason_storage);
+                write_message_error(line, item.error(), context, record.number, reason_storage);
+                sink.write(line);
                 continue;
             }
             const auto& packet = item.assume_value();
