@@ -1,6 +1,7 @@
 // The fuzzers' seed corpora are the packet fixtures and the recorded kernel
 // datagrams (test/data/nflog-netlink.pcap), committed under
-// test/fuzz/seeds/<target>/<name> (fuzz_inet gets the recorded packets' payloads). This test fails when one of them has no
+// test/fuzz/seeds/<target>/<name> (fuzz_inet gets the recorded packets'
+// payloads, fuzz_read_capture the capture files). This test fails when one of them has no
 // identical seed file, so the seeds cannot drift from their sources.
 // After changing the fixtures or recording again, regenerate them with
 //   NFLOG_WRITE_FUZZ_SEEDS=1 <build>/test/nflog_unit_tests --gtest_filter='fuzz_seeds.*'
@@ -21,6 +22,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -123,6 +125,36 @@ TEST(fuzz_seeds, every_recorded_payload_is_an_inet_seed)
             write_file(path, input);
         ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: regenerate the seeds (see the top of this file)";
         EXPECT_EQ(read_file(path), input) << path << " differs from its recorded packet";
+    }
+}
+
+// fuzz_read_capture reads whole capture files: every capture under
+// test/data is one of its seeds, "watch-<name>" for those in test/data/watch.
+std::vector<fixture> capture_seeds()
+{
+    std::vector<fixture> out;
+    const std::filesystem::path data(NFLOG_TEST_DATA_DIR);
+    for (const auto& [folder, prefix] : {std::pair{data, std::string()}, std::pair{data / "watch", std::string("watch-")}}) {
+        for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+            const auto extension = entry.path().extension();
+            if (entry.is_regular_file() && (extension == ".pcap" || extension == ".pcapng"))
+                out.push_back({prefix + entry.path().filename().string(), read_file(entry.path())});
+        }
+    }
+    return out;
+}
+
+TEST(fuzz_seeds, every_capture_is_a_read_capture_seed)
+{
+    const bool write = std::getenv("NFLOG_WRITE_FUZZ_SEEDS") != nullptr;
+    const auto captures = capture_seeds();
+    EXPECT_GE(captures.size(), 9u) << "test/data and test/data/watch hold pcap and pcapng captures of both link types";
+    for (const auto& [name, capture] : captures) {
+        const auto path = seeds_root / "fuzz_read_capture" / name;
+        if (write)
+            write_file(path, capture);
+        ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: regenerate the seeds (see the top of this file)";
+        EXPECT_EQ(read_file(path), capture) << path << " differs from its capture";
     }
 }
 
