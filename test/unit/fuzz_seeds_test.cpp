@@ -50,6 +50,20 @@ void write_file(const std::filesystem::path& path, const bytes& content)
     out.write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
 }
 
+// Checks that each input is committed as test/fuzz/seeds/<target>/<name>;
+// with NFLOG_WRITE_FUZZ_SEEDS set, writes it there first.
+void expect_committed(const char* target, const std::vector<fixture>& inputs, const char* source)
+{
+    const bool write = std::getenv("NFLOG_WRITE_FUZZ_SEEDS") != nullptr;
+    for (const auto& [name, input] : inputs) {
+        const auto path = seeds_root / target / name;
+        if (write)
+            write_file(path, input);
+        ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: regenerate the seeds (see the top of this file)";
+        EXPECT_EQ(read_file(path), input) << path << " differs from its " << source;
+    }
+}
+
 // The fixtures, then every recorded datagram as "kernel-<record>".
 std::vector<fixture> seeds()
 {
@@ -79,16 +93,8 @@ TEST(fuzz_seeds, seed_names_are_unique_file_names)
 
 TEST(fuzz_seeds, every_fixture_and_recorded_datagram_is_a_committed_seed)
 {
-    const bool write = std::getenv("NFLOG_WRITE_FUZZ_SEEDS") != nullptr;
-    for (const auto* target : targets_fed_by_fixtures) {
-        for (const auto& [name, datagram] : seeds()) {
-            const auto path = seeds_root / target / name;
-            if (write)
-                write_file(path, datagram);
-            ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: regenerate the seeds (see the top of this file)";
-            EXPECT_EQ(read_file(path), datagram) << path << " differs from its fixture";
-        }
-    }
+    for (const auto* target : targets_fed_by_fixtures)
+        expect_committed(target, seeds(), "fixture");
 }
 
 // fuzz_inet reads hw_protocol (big-endian) and the family from its first
@@ -116,16 +122,9 @@ std::vector<fixture> inet_seeds()
 
 TEST(fuzz_seeds, every_recorded_payload_is_an_inet_seed)
 {
-    const bool write = std::getenv("NFLOG_WRITE_FUZZ_SEEDS") != nullptr;
     const auto inputs = inet_seeds();
     EXPECT_GE(inputs.size(), 20u) << "the recording should hold IPv4 and IPv6 payloads";
-    for (const auto& [name, input] : inputs) {
-        const auto path = seeds_root / "fuzz_inet" / name;
-        if (write)
-            write_file(path, input);
-        ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: regenerate the seeds (see the top of this file)";
-        EXPECT_EQ(read_file(path), input) << path << " differs from its recorded packet";
-    }
+    expect_committed("fuzz_inet", inputs, "recorded packet");
 }
 
 // fuzz_read_capture reads whole capture files: every capture under
@@ -146,16 +145,9 @@ std::vector<fixture> capture_seeds()
 
 TEST(fuzz_seeds, every_capture_is_a_read_capture_seed)
 {
-    const bool write = std::getenv("NFLOG_WRITE_FUZZ_SEEDS") != nullptr;
     const auto captures = capture_seeds();
     EXPECT_GE(captures.size(), 9u) << "test/data and test/data/watch hold pcap and pcapng captures of both link types";
-    for (const auto& [name, capture] : captures) {
-        const auto path = seeds_root / "fuzz_read_capture" / name;
-        if (write)
-            write_file(path, capture);
-        ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: regenerate the seeds (see the top of this file)";
-        EXPECT_EQ(read_file(path), capture) << path << " differs from its capture";
-    }
+    expect_committed("fuzz_read_capture", captures, "capture");
 }
 
 } // namespace
