@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <new>
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace nflog::detail {
@@ -39,8 +41,11 @@ result<int> open_namespace(std::string_view netns)
     return from_errno(errno);
 }
 
-result<int> socket_inside(int netlink_family, int namespace_fd)
-{
+// A thread of its own enters the namespace, so that the caller's never
+// changes; when no thread can be started, that is the answer, not an
+// exception: opening a socket reports every failure as a value.
+result<int> socket_inside(int netlink_family, int namespace_fd) noexcept
+try {
     result<int> outcome = make_error_code(errc::namespace_not_found);
     std::thread creator([&] {
         if (::setns(namespace_fd, CLONE_NEWNET) != 0) {
@@ -54,6 +59,12 @@ result<int> socket_inside(int netlink_family, int namespace_fd)
     });
     creator.join();
     return outcome;
+}
+catch (const std::system_error& failure) {
+    return from_errno(failure.code().value());
+}
+catch (const std::bad_alloc&) {
+    return from_errno(ENOMEM);
 }
 
 } // namespace

@@ -28,6 +28,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -58,10 +59,12 @@ namespace nflog {
 template <class Executor = net::any_io_executor>
 class basic_socket {
     struct impl {
+        // The state is made first: until the socket has taken the
+        // descriptor, a failure leaves it to `open`, which closes it once.
         impl(const Executor& executor, int fd, std::size_t capacity, std::vector<std::uint16_t> groups,
              std::deque<std::vector<std::byte>> early, const detail::batching_setup& batching)
-            : socket(executor, netlink::raw_protocol::netfilter(), fd),
-              state(capacity, std::move(groups), std::move(early), batching)
+            : state(capacity, std::move(groups), std::move(early), batching),
+              socket(executor, netlink::raw_protocol::netfilter(), fd)
         {
         }
 
@@ -77,8 +80,8 @@ class basic_socket {
                     return detail::send_batching(fd, group, sequence, target);
                 });
         }
-        net::basic_raw_socket<netlink::raw_protocol, Executor> socket;
         detail::receive_state state;
+        net::basic_raw_socket<netlink::raw_protocol, Executor> socket;
     };
 
 public:
@@ -116,6 +119,11 @@ public:
             detail::unbind_groups(bound.fd, opts.groups);
             ::close(bound.fd);
             return failure.code();
+        }
+        catch (const std::bad_alloc&) {
+            detail::unbind_groups(bound.fd, opts.groups);
+            ::close(bound.fd);
+            return boost::system::error_code(ENOMEM, boost::system::generic_category());
         }
     }
 
