@@ -12,8 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
+#include <optional>
 
 namespace nflog::detail {
 namespace {
@@ -23,12 +26,20 @@ boost::system::error_code from_errno(int error) { return {error, boost::system::
 // The kernel answers a request while handling sendmsg, so the reply is
 // already queued; the timeout only guards against a kernel that never does.
 constexpr int reply_timeout_ms = 2000;
-constexpr std::size_t reply_buffer_size = 64 * 1024;
 
+// nfnetlink checks CAP_NET_ADMIN before it looks at the message, and NFLOG's
+// own EPERM means "another socket owns the group". A message type that
+// nfnetlink_log does not define tells the two apart: EPERM without the
+// capability, a different error with it.
+constexpr std::uint16_t permission_probe_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_MAX;
+
+// Sends requests on a bound socket and reads until each one's answer. A
+// group bound earlier may log meanwhile: its datagrams, and an overrun
+// among them, are kept in order for the socket's next receives.
 class request_channel {
 public:
-    request_channel(int fd, std::deque<std::vector<std::byte>>& early, std::string* diagnostic)
-        : fd_(fd), early_(early), diagnostic_(diagnostic), buffer_(reply_buffer_size)
+    request_channel(int fd, std::span<std::byte> buffer, request_state& requests, std::string* diagnostic)
+        : fd_(fd), buffer_(buffer), requests_(requests), diagnostic_(diagnostic)
     {
     }
 
@@ -36,21 +47,51 @@ public:
     result<int> transact(const config_request& request)
     {
         alignas(nlmsghdr) std::array<std::byte, config_message_capacity> message{};
-        const auto sequence = ++sequence_;
+        const auto sequence = next_sequence();
         const auto length = build_config_message(message, request, sequence);
-        if (::send(fd_, message.data(), length, 0) < 0)
-            return from_errno(errno);
-        return await_ack(sequence);
+        return exchange(std::span(message).first(length), sequence);
+    }
+
+    /// What an EPERM answer meant: `errc::permission_denied` (no
+    /// CAP_NET_ADMIN) or `errc::group_busy` (another socket owns the group).
+    boost::system::error_code classify_permission_error()
+    {
+        alignas(nlmsghdr) std::array<std::byte, NLMSG_LENGTH(sizeof(nfgenmsg))> message{};
+        const auto sequence = next_sequence();
+        nlmsghdr header{};
+        header.nlmsg_len = static_cast<std::uint32_t>(message.size());
+        header.nlmsg_type = permission_probe_type;
+        header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        header.nlmsg_seq = sequence;
+        std::memcpy(message.data(), &header, sizeof header);
+        const auto answer = exchange(message, sequence);
+        return make_error_code(answer && answer.value() != EPERM ? errc::group_busy : errc::permission_denied);
     }
 
 private:
-    result<int> await_ack(std::uint32_t sequence)
+    std::uint32_t next_sequence() noexcept
     {
+        auto& last = requests_.last_sequence;
+        last = last + 1 < batching_sequence_base ? last + 1 : 1;
+        return last;
+    }
+
+    result<int> exchange(std::span<const std::byte> message, std::uint32_t sequence)
+    {
+        if (::send(fd_, message.data(), message.size(), 0) < 0)
+            return from_errno(errno);
+        return await_answer(sequence);
+    }
+
+    result<int> await_answer(std::uint32_t sequence)
+    {
+        bool overrun = false;
         for (;;) {
             pollfd waiting{fd_, POLLIN, 0};
             const int ready = ::poll(&waiting, 1, reply_timeout_ms);
             if (ready == 0)
-                return from_errno(ETIMEDOUT);
+                // An overrun may have taken the answer with it.
+                return overrun ? make_error_code(errc::kernel_overrun) : from_errno(ETIMEDOUT);
             if (ready < 0) {
                 if (errno == EINTR)
                     continue;
@@ -60,20 +101,24 @@ private:
             if (received < 0) {
                 if (errno == EINTR || errno == EAGAIN)
                     continue;
-                // ENOBUFS: packets of an already bound group overflowed the
-                // buffer; the ACK itself may be gone with them, so ask again
-                // by failing this attempt loudly rather than guessing.
-                return from_errno(errno);
+                if (errno != ENOBUFS)
+                    return from_errno(errno);
+                // The kernel dropped datagrams (or the answer itself): the
+                // socket reports the overrun at its place, and the answer
+                // is still awaited.
+                overrun = true;
+                requests_.early.push_back({{}, 0, true});
+                continue;
             }
-            const auto size = std::min<std::size_t>(static_cast<std::size_t>(received), buffer_.size());
-            const std::span<const std::byte> datagram(buffer_.data(), size);
-            if (auto answer = find_ack(datagram, sequence))
+            const auto length = static_cast<std::size_t>(received);
+            const auto datagram = std::span<const std::byte>(buffer_).first(std::min(length, buffer_.size()));
+            if (auto answer = find_answer(datagram, sequence))
                 return *answer;
-            early_.emplace_back(datagram.begin(), datagram.end());
+            requests_.early.push_back({{datagram.begin(), datagram.end()}, length, false});
         }
     }
 
-    std::optional<int> find_ack(std::span<const std::byte> datagram, std::uint32_t sequence)
+    std::optional<int> find_answer(std::span<const std::byte> datagram, std::uint32_t sequence)
     {
         for (const auto& item : netlink::message_range(datagram)) {
             if (!item || !item.value().is_error())
@@ -97,47 +142,15 @@ private:
     }
 
     int fd_;
-    std::deque<std::vector<std::byte>>& early_;
+    std::span<std::byte> buffer_;
+    request_state& requests_;
     std::string* diagnostic_;
-    std::vector<std::byte> buffer_;
-    std::uint32_t sequence_ = 0;
 };
 
-// nfnetlink checks CAP_NET_ADMIN before it looks at the message, and NFLOG's
-// own EPERM means "another socket owns the group". A message type that
-// nfnetlink_log does not define tells the two apart: EPERM without the
-// capability, a different error with it.
-boost::system::error_code classify_permission_error(int fd)
-{
-    alignas(nlmsghdr) std::array<std::byte, 64> message{};
-    auto* header = reinterpret_cast<nlmsghdr*>(message.data());
-    header->nlmsg_len = NLMSG_LENGTH(sizeof(nfgenmsg));
-    header->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_MAX;
-    header->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    header->nlmsg_seq = 0x7e57ca9u;
-    if (::send(fd, message.data(), header->nlmsg_len, 0) < 0)
-        return make_error_code(errc::permission_denied);
-    std::array<std::byte, 1024> reply{};
-    pollfd waiting{fd, POLLIN, 0};
-    if (::poll(&waiting, 1, reply_timeout_ms) <= 0)
-        return make_error_code(errc::permission_denied);
-    const auto received = ::recv(fd, reply.data(), reply.size(), 0);
-    if (received <= 0)
-        return make_error_code(errc::permission_denied);
-    for (const auto& item : netlink::message_range(std::span(reply.data(), static_cast<std::size_t>(received)))) {
-        if (!item || !item.value().is_error())
-            continue;
-        const auto answer = netlink::parse_error(item.value());
-        if (answer && answer.value().request_sequence == header->nlmsg_seq)
-            return make_error_code(answer.value().error == EPERM ? errc::permission_denied : errc::group_busy);
-    }
-    return make_error_code(errc::permission_denied);
-}
-
-boost::system::error_code bind_error(int error, int fd)
+boost::system::error_code bind_error(int error, request_channel& channel)
 {
     switch (error) {
-    case EPERM: return classify_permission_error(fd);
+    case EPERM: return channel.classify_permission_error();
     case EBUSY: return make_error_code(errc::group_already_bound);
     case ENODEV: return make_error_code(errc::group_not_bound);
     // nfnetlink answers these when no nfnetlink_log subsystem is registered.
@@ -184,7 +197,8 @@ result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
     ::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
     set_receive_buffer(fd, opts.receive_buffer_size);
 
-    request_channel channel(fd, bound.early_datagrams, diagnostic);
+    std::vector<std::byte> buffer(datagram_capacity(opts));
+    request_channel channel(fd, buffer, bound.requests, diagnostic);
     for (const auto group : opts.groups) {
         auto answer = channel.transact(bind_request(opts, group));
         // Asking for conntrack data makes the kernel load its module and ask
@@ -196,19 +210,19 @@ result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
         if (answer.value() != 0)
             // Only the conntrack flag makes a bind "not supported": say which.
             return fail(answer.value() == EOPNOTSUPP && opts.conntrack ? make_error_code(errc::conntrack_unavailable)
-                                                                       : bind_error(answer.value(), fd));
+                                                                       : bind_error(answer.value(), channel));
         bound_groups.push_back(group);
     }
     return bound;
 }
 
-result<void> configure_group(int fd, const config_request& request, std::deque<std::vector<std::byte>>& early,
-                             std::string* diagnostic)
+result<void> configure_group(int fd, const config_request& request, std::span<std::byte> buffer,
+                             request_state& requests, std::string* diagnostic)
 {
-    request_channel channel(fd, early, diagnostic);
+    request_channel channel(fd, buffer, requests, diagnostic);
     BOOST_OUTCOME_TRY(const int answer, channel.transact(request));
     if (answer != 0)
-        return bind_error(answer, fd);
+        return bind_error(answer, channel);
     return boost::outcome_v2::success();
 }
 

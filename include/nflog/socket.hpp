@@ -62,8 +62,8 @@ class basic_socket {
         // The state is made first: until the socket has taken the
         // descriptor, a failure leaves it to `open`, which closes it once.
         impl(const Executor& executor, int fd, std::size_t capacity, std::vector<std::uint16_t> groups,
-             std::deque<std::vector<std::byte>> early, const detail::batching_setup& batching)
-            : state(capacity, std::move(groups), std::move(early), batching),
+             detail::request_state requests, const detail::batching_setup& batching)
+            : state(capacity, std::move(groups), std::move(requests), batching),
               socket(executor, netlink::raw_protocol::netfilter(), fd)
         {
         }
@@ -112,7 +112,7 @@ public:
         BOOST_OUTCOME_TRY(auto bound, detail::open_and_bind(opts, diagnostic));
         try {
             return basic_socket(std::make_shared<impl>(executor, bound.fd, datagram_capacity(opts), opts.groups,
-                                                       std::move(bound.early_datagrams),
+                                                       std::move(bound.requests),
                                                        detail::batching_setup_for(opts)));
         }
         catch (const boost::system::system_error& failure) {
@@ -166,16 +166,24 @@ public:
     /// answer, keeping every datagram that arrives meanwhile for the next
     /// receives. Errors: `errc::invalid_option`, `errc::group_not_bound`
     /// (no socket bound it), `errc::group_busy` (another socket did),
-    /// `errc::permission_denied`, or a kernel errno. Setting
-    /// `queue_threshold` or `nlbufsiz` ends adaptive batching for the group.
+    /// `errc::permission_denied`, `errc::kernel_overrun` (the kernel's
+    /// answer may have been dropped in an overrun: the change may or may not
+    /// have been made; the next receive reports the overrun at its place
+    /// among the data), or a kernel errno. Setting `queue_threshold` or
+    /// `nlbufsiz` ends adaptive batching for the group, unless the kernel
+    /// refused the change.
     result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
     {
         BOOST_OUTCOME_TRY(validate(settings));
-        BOOST_OUTCOME_TRY(detail::configure_group(impl_->socket.native_handle(),
-                                                  detail::settings_request(group, settings),
-                                                  impl_->state.early_datagrams(), diagnostic));
-        impl_->state.take_over_batching(group, settings.queue_threshold, settings.nlbufsiz);
-        return boost::outcome_v2::success();
+        auto& state = impl_->state;
+        // One of the socket's own receive buffers: a datagram that arrives
+        // meanwhile is cut exactly where a receive would cut it.
+        const auto buffer = state.acquire();
+        auto answer = detail::configure_group(impl_->socket.native_handle(), detail::settings_request(group, settings),
+                                              buffer.bytes(), state.requests(), diagnostic);
+        if (answer || answer.error() == errc::kernel_overrun)
+            state.take_over_batching(group, settings.queue_threshold, settings.nlbufsiz);
+        return answer;
     }
 
     /// Receives the next datagram of NFLOG packets.
@@ -255,7 +263,7 @@ public:
 private:
     explicit basic_socket(std::shared_ptr<impl> state) noexcept : impl_(std::move(state)) {}
 
-    batch early()
+    result<batch> early()
     {
         auto out = impl_->state.take_early_datagram();
         impl_->send_batching();
@@ -312,7 +320,9 @@ private:
                     return self.complete(error, batch{});
                 auto out = state.take_early_datagram();
                 self_impl->send_batching();
-                return self.complete(error, std::move(out));
+                if (!out)
+                    return self.complete(out.error(), batch{});
+                return self.complete(error, std::move(out).value());
             }
             if (!error) {
                 auto out = state.accept(std::move(lease), received);

@@ -4,6 +4,7 @@
 #include <nflog/batch.hpp>
 #include <nflog/detail/batching_controller.hpp>
 #include <nflog/detail/buffer_pool.hpp>
+#include <nflog/detail/setup.hpp>
 #include <nflog/error.hpp>
 #include <nflog/netlink/message.hpp>
 #include <nflog/options.hpp>
@@ -13,7 +14,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -40,15 +40,13 @@ inline batching_setup batching_setup_for(const options& opts) noexcept
 /// thread-safe, like the socket.
 class receive_state {
 public:
-    /// Sequence numbers of adaptive configuration requests: the base plus the
-    /// group's slot, so that a refusal (which echoes the sequence number)
-    /// names its group. Requests that wait for an ACK count up from 1.
-    static constexpr std::uint32_t batching_sequence_base = 0x6e660000;
+    /// See `detail::batching_sequence_base`.
+    static constexpr std::uint32_t batching_sequence_base = detail::batching_sequence_base;
 
-    receive_state(std::size_t datagram_capacity, std::vector<std::uint16_t> groups,
-                  std::deque<std::vector<std::byte>> early_datagrams, const batching_setup& batching = {})
+    receive_state(std::size_t datagram_capacity, std::vector<std::uint16_t> groups, request_state requests,
+                  const batching_setup& batching = {})
         : pool_(std::make_shared<buffer_pool>(datagram_capacity)), groups_(std::move(groups)),
-          next_sequence_(groups_.size(), 0), early_(std::move(early_datagrams)), slots_(groups_.size())
+          next_sequence_(groups_.size(), 0), requests_(std::move(requests)), slots_(groups_.size())
     {
         for (auto& slot : slots_) {
             slot.status.adaptive = batching.adaptive;
@@ -69,19 +67,26 @@ public:
 
     buffer_lease acquire() { return pool_->acquire(); }
 
-    bool has_early_datagram() const noexcept { return !early_.empty(); }
-    /// Where datagrams that arrive during a synchronous request are kept.
-    std::deque<std::vector<std::byte>>& early_datagrams() noexcept { return early_; }
+    bool has_early_datagram() const noexcept { return !requests_.early.empty(); }
+    /// Where synchronous requests keep what arrives while they wait, and
+    /// their numbering.
+    request_state& requests() noexcept { return requests_; }
 
-    /// The next datagram that arrived during setup, as a batch.
-    batch take_early_datagram()
+    /// What arrived first during a synchronous request: a batch, or
+    /// `errc::kernel_overrun` for an overrun met at that point (counted now,
+    /// as a receive would have). Throws only when memory runs out.
+    result<batch> take_early_datagram()
     {
-        const auto datagram = std::move(early_.front());
-        early_.pop_front();
+        const auto datagram = std::move(requests_.early.front());
+        requests_.early.pop_front();
+        if (datagram.overrun) {
+            count_overrun();
+            return make_error_code(errc::kernel_overrun);
+        }
         auto lease = acquire();
-        const auto size = std::min(datagram.size(), lease.bytes().size());
-        std::memcpy(lease.bytes().data(), datagram.data(), size);
-        return accept(std::move(lease), datagram.size());
+        const auto kept = std::min(datagram.bytes.size(), lease.bytes().size());
+        std::memcpy(lease.bytes().data(), datagram.bytes.data(), kept);
+        return accept(std::move(lease), kept, std::max(datagram.length, kept));
     }
 
     /// Turns `received` bytes (the datagram's real length, as MSG_TRUNC
@@ -91,14 +96,21 @@ public:
     /// the batch's element vector cannot grow.
     batch accept(buffer_lease buffer, std::size_t received)
     {
-        const auto capacity = buffer.bytes().size();
-        const bool truncated = received > capacity;
+        const auto kept = std::min(received, buffer.bytes().size());
+        return accept(std::move(buffer), kept, received);
+    }
+
+    /// The same for a datagram of which the first `kept` bytes are in
+    /// `buffer` (`received` is larger when it was cut).
+    batch accept(buffer_lease buffer, std::size_t kept, std::size_t received)
+    {
+        const bool truncated = received > kept;
         std::size_t packets = 0;
         std::size_t malformed = 0;
         std::uint64_t lost = 0;
         bool replies = false;
         group_run run;
-        batch out(std::move(buffer), std::min(received, capacity), layout_, [&](const result<packet_view>& item) {
+        batch out(std::move(buffer), kept, layout_, [&](const result<packet_view>& item) {
             if (item.has_value()) [[likely]] {
                 ++packets;
                 lost += account(item.assume_value(), run);
@@ -309,7 +321,7 @@ private:
     std::shared_ptr<buffer_pool> pool_;
     std::vector<std::uint16_t> groups_;
     std::vector<std::uint32_t> next_sequence_;
-    std::deque<std::vector<std::byte>> early_;
+    request_state requests_;
     nflog::stats counters_;
     std::vector<group_slot> slots_;
     std::size_t pending_ = 0;

@@ -1,0 +1,289 @@
+// Synchronous requests against a stand-in for the kernel: one end of a
+// datagram socket pair is the netlink socket, and a thread at the other end
+// reads each request and answers as the test scripts it (data first, the
+// answer later, an answer of an earlier request, ...).
+#include <nflog/detail/receive_state.hpp>
+#include <nflog/detail/setup.hpp>
+#include <nflog/error.hpp>
+
+#include "support/message_builder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace nflog;
+using namespace nflog::test;
+
+// What the stand-in read: each request's type and sequence number.
+struct request_seen {
+    std::uint16_t type = 0;
+    std::uint32_t sequence = 0;
+};
+
+class fake_kernel {
+public:
+    // `script` runs on the kernel's thread with each request as it arrives;
+    // it answers through `send`.
+    explicit fake_kernel(std::function<void(fake_kernel&, const request_seen&)> script) : script_(std::move(script))
+    {
+        int ends[2];
+        if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ends) != 0)
+            throw std::system_error(errno, std::generic_category(), "socketpair");
+        socket_ = ends[0];
+        kernel_ = ends[1];
+        // Room for datagrams as large as the kernel's largest batches.
+        const int room = 4 << 20;
+        ::setsockopt(kernel_, SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
+        ::setsockopt(socket_, SOL_SOCKET, SO_RCVBUF, &room, sizeof room);
+        thread_ = std::thread([this] { serve(); });
+    }
+    fake_kernel(const fake_kernel&) = delete;
+    fake_kernel& operator=(const fake_kernel&) = delete;
+    ~fake_kernel()
+    {
+        ::shutdown(socket_, SHUT_RDWR);
+        ::shutdown(kernel_, SHUT_RDWR);
+        thread_.join();
+        ::close(socket_);
+        ::close(kernel_);
+    }
+
+    int socket() const noexcept { return socket_; }
+    std::vector<request_seen> requests() const
+    {
+        std::lock_guard lock(mutex_);
+        return seen_;
+    }
+
+    void send(const bytes& datagram) const
+    {
+        ASSERT_EQ(::send(kernel_, datagram.data(), datagram.size(), 0), static_cast<ssize_t>(datagram.size()));
+    }
+
+    // Nothing is left for the socket to read.
+    bool drained() const noexcept
+    {
+        std::byte probe[1];
+        return ::recv(socket_, probe, sizeof probe, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+    }
+
+private:
+    void serve()
+    {
+        std::vector<std::byte> request(4096);
+        for (;;) {
+            const auto received = ::recv(kernel_, request.data(), request.size(), 0);
+            if (received < static_cast<ssize_t>(sizeof(nlmsghdr)))
+                return;
+            nlmsghdr header;
+            std::memcpy(&header, request.data(), sizeof header);
+            const request_seen seen{header.nlmsg_type, header.nlmsg_seq};
+            {
+                std::lock_guard lock(mutex_);
+                seen_.push_back(seen);
+            }
+            script_(*this, seen);
+        }
+    }
+
+    std::function<void(fake_kernel&, const request_seen&)> script_;
+    mutable std::mutex mutex_;
+    std::vector<request_seen> seen_;
+    int socket_ = -1;
+    int kernel_ = -1;
+    std::thread thread_;
+};
+
+// The kernel's answer to the request numbered `sequence`: 0 is an ACK.
+bytes answer(int error, std::uint32_t sequence)
+{
+    auto out = error_message(error);
+    // After the outer header and the error number: the request's header.
+    std::memcpy(out.data() + sizeof(nlmsghdr) + sizeof(std::int32_t) + offsetof(nlmsghdr, nlmsg_seq), &sequence,
+                sizeof sequence);
+    return out;
+}
+
+bytes packets(std::uint16_t group, std::uint32_t first_sequence, std::size_t count, std::size_t payload_size)
+{
+    bytes out;
+    const bytes payload(payload_size, std::byte{0x45});
+    for (std::size_t i = 0; i < count; ++i)
+        out = concat({out, packet_message(2, group,
+                                          concat({attribute(NFULA_PACKET_HDR, packet_header(0x0800, 3)),
+                                                  attribute(NFULA_SEQ, be<std::uint32_t>(first_sequence + i)),
+                                                  attribute(NFULA_PAYLOAD, payload)}))});
+    return out;
+}
+
+detail::config_request threshold_request(std::uint16_t group)
+{
+    group_settings settings;
+    settings.queue_threshold = 4;
+    return detail::settings_request(group, settings);
+}
+
+constexpr std::uint16_t permission_probe_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_MAX;
+
+TEST(setup, a_datagram_that_arrives_before_the_answer_is_kept_whole_for_the_next_receive)
+{
+    // Larger than 64 KiB, as batches are with a large nlbufsiz.
+    const auto datagram = packets(7, 0, 100, 1000);
+    ASSERT_GT(datagram.size(), 65536u);
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
+        k.send(datagram);
+        k.send(answer(0, request.sequence));
+    });
+    detail::request_state requests;
+    std::vector<std::byte> buffer(256 * 1024);
+    ASSERT_TRUE(detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr));
+
+    ASSERT_EQ(requests.early.size(), 1u);
+    EXPECT_EQ(requests.early[0].length, datagram.size());
+    EXPECT_EQ(requests.early[0].bytes, datagram);
+    detail::receive_state state(buffer.size(), {7}, std::move(requests));
+    const auto received = state.take_early_datagram();
+    ASSERT_TRUE(received);
+    EXPECT_EQ(received.value().size(), 100u);
+    EXPECT_EQ(received.value().malformed(), 0u);
+    EXPECT_FALSE(received.value().truncated());
+    EXPECT_EQ(state.counters().lost, 0u);
+    EXPECT_FALSE(state.has_early_datagram());
+}
+
+TEST(setup, a_datagram_larger_than_the_buffer_is_kept_as_cut_with_its_real_length)
+{
+    const auto datagram = packets(7, 0, 100, 1000);
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
+        k.send(datagram);
+        k.send(answer(0, request.sequence));
+    });
+    detail::request_state requests;
+    std::vector<std::byte> buffer(64 * 1024);
+    ASSERT_TRUE(detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr));
+
+    ASSERT_EQ(requests.early.size(), 1u);
+    EXPECT_EQ(requests.early[0].length, datagram.size());
+    EXPECT_EQ(requests.early[0].bytes.size(), buffer.size());
+    // A socket with larger buffers still sees the datagram as the receive
+    // cut it, not as a shorter whole one.
+    detail::receive_state state(256 * 1024, {7}, std::move(requests));
+    const auto received = state.take_early_datagram();
+    ASSERT_TRUE(received);
+    EXPECT_TRUE(received.value().truncated());
+    EXPECT_EQ(state.counters().truncated, 1u);
+}
+
+TEST(setup, a_refusal_for_a_group_another_socket_owns_keeps_the_data_around_the_probe)
+{
+    const auto first = packets(7, 0, 3, 100);
+    const auto second = packets(7, 3, 2, 100);
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
+        if (request.type != permission_probe_type) {
+            k.send(first);
+            k.send(answer(EPERM, request.sequence));
+            return;
+        }
+        // With CAP_NET_ADMIN nfnetlink refuses the unknown type otherwise.
+        k.send(second);
+        k.send(answer(EOPNOTSUPP, request.sequence));
+    });
+    detail::request_state requests;
+    std::vector<std::byte> buffer(64 * 1024);
+    const auto configured = detail::configure_group(kernel.socket(), threshold_request(9), buffer, requests, nullptr);
+
+    ASSERT_FALSE(configured);
+    EXPECT_EQ(configured.error(), errc::group_busy);
+    ASSERT_EQ(requests.early.size(), 2u);
+    EXPECT_EQ(requests.early[0].bytes, first);
+    EXPECT_EQ(requests.early[1].bytes, second);
+    EXPECT_TRUE(kernel.drained()) << "the probe's answer was left for a receive";
+    const auto seen = kernel.requests();
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_NE(seen[1].sequence, seen[0].sequence);
+}
+
+TEST(setup, a_refusal_that_the_probe_meets_too_is_a_missing_capability)
+{
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) { k.send(answer(EPERM, request.sequence)); });
+    detail::request_state requests;
+    std::vector<std::byte> buffer(64 * 1024);
+    const auto configured = detail::configure_group(kernel.socket(), threshold_request(9), buffer, requests, nullptr);
+
+    ASSERT_FALSE(configured);
+    EXPECT_EQ(configured.error(), errc::permission_denied);
+    EXPECT_TRUE(requests.early.empty());
+    EXPECT_TRUE(kernel.drained());
+}
+
+TEST(setup, an_answer_to_an_earlier_request_is_not_taken_for_the_next_ones)
+{
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
+        // The refusal of the request before this one arrives late, first.
+        k.send(answer(ENODEV, request.sequence - 1));
+        k.send(answer(0, request.sequence));
+    });
+    detail::request_state requests;
+    std::vector<std::byte> buffer(64 * 1024);
+    ASSERT_TRUE(detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr));
+    ASSERT_TRUE(detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr));
+
+    const auto seen = kernel.requests();
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[1].sequence, seen[0].sequence + 1);
+    EXPECT_EQ(requests.last_sequence, seen[1].sequence);
+    // The late answers go to the receives, like anything else that is not
+    // the awaited answer.
+    EXPECT_EQ(requests.early.size(), 2u);
+}
+
+TEST(setup, request_numbers_wrap_below_those_of_batching_changes)
+{
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) { k.send(answer(0, request.sequence)); });
+    detail::request_state requests;
+    requests.last_sequence = detail::batching_sequence_base - 1;
+    std::vector<std::byte> buffer(64 * 1024);
+    ASSERT_TRUE(detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr));
+
+    const auto seen = kernel.requests();
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].sequence, 1u);
+}
+
+TEST(setup, an_overrun_met_while_waiting_is_reported_at_its_place_and_counted)
+{
+    detail::request_state requests;
+    requests.early.push_back({packets(7, 0, 2, 100), 0, false});
+    requests.early.back().length = requests.early.back().bytes.size();
+    requests.early.push_back({{}, 0, true});
+    requests.early.push_back({packets(7, 5, 1, 100), 0, false});
+    requests.early.back().length = requests.early.back().bytes.size();
+    detail::receive_state state(64 * 1024, {7}, std::move(requests));
+
+    const auto before = state.take_early_datagram();
+    ASSERT_TRUE(before);
+    EXPECT_EQ(before.value().size(), 2u);
+    const auto overrun = state.take_early_datagram();
+    ASSERT_FALSE(overrun);
+    EXPECT_EQ(overrun.error(), errc::kernel_overrun);
+    EXPECT_EQ(state.counters().overruns, 1u);
+    const auto after = state.take_early_datagram();
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after.value().lost_before(), 3u);
+    EXPECT_FALSE(state.has_early_datagram());
+}
+
+} // namespace
