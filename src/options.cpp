@@ -20,6 +20,17 @@ std::uint32_t smallest_nlbufsiz() noexcept
     return static_cast<std::uint32_t>(std::min<long>(page > 0 ? page : 4096, 8192));
 }
 
+// One message never exceeds the copy plus its metadata; the kernel
+// allocates max(nlbufsiz, message) and rounds the allocation up, which can
+// nearly double it (plus skb bookkeeping). Page-round the result.
+std::size_t capacity_for(copy_mode mode, std::uint32_t copy_range, std::uint32_t nlbufsiz) noexcept
+{
+    constexpr std::size_t metadata = 1024;
+    const std::size_t message = (mode == copy_mode::packet ? copy_range : 0) + metadata;
+    const std::size_t bytes = 2 * std::max<std::size_t>(nlbufsiz, message) + 4096;
+    return (bytes + 4095) & ~std::size_t{4095};
+}
+
 } // namespace
 
 result<void> validate(const options& opts) noexcept
@@ -83,13 +94,12 @@ batching_limits batching_limits_for(const options& opts) noexcept
 
 std::size_t datagram_capacity(const options& opts) noexcept
 {
-    // One message never exceeds the copy plus its metadata; the kernel
-    // allocates max(nlbufsiz, message) and rounds the allocation up, which
-    // can nearly double it (plus skb bookkeeping). Page-round the result.
-    constexpr std::size_t metadata = 1024;
-    const std::size_t message = (opts.mode == copy_mode::packet ? opts.copy_range : 0) + metadata;
-    const std::size_t bytes = 2 * std::max<std::size_t>(opts.nlbufsiz, message) + 4096;
-    return (bytes + 4095) & ~std::size_t{4095};
+    return capacity_for(opts.mode, opts.copy_range, opts.nlbufsiz);
+}
+
+std::size_t datagram_capacity(const group_settings& settings) noexcept
+{
+    return capacity_for(settings.mode.value_or(copy_mode::none), settings.copy_range, settings.nlbufsiz.value_or(0));
 }
 
 } // namespace nflog

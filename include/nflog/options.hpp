@@ -150,6 +150,11 @@ result<void> validate(const group_settings& settings) noexcept;
 /// with these options (it may exceed nlbufsiz: the kernel rounds allocations up).
 std::size_t datagram_capacity(const options& opts) noexcept;
 
+/// The same for datagrams the kernel sends once `settings` are in force:
+/// `socket::configure` grows the socket's buffers to it. Fields left unset
+/// ask for nothing beyond what the socket already had.
+std::size_t datagram_capacity(const group_settings& settings) noexcept;
+
 } // namespace nflog
 
 #endif

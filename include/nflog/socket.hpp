@@ -164,7 +164,9 @@ public:
     /// (for example to trade latency for batching at run time). Call it
     /// when no receive is pending: it reads the socket until the kernel's
     /// answer, keeping every datagram that arrives meanwhile for the next
-    /// receives. Errors: `errc::invalid_option`, `errc::group_not_bound`
+    /// receives. Settings that let the kernel send larger datagrams (a
+    /// larger `nlbufsiz`, copying packets) grow the socket's receive buffers
+    /// first (see `datagram_capacity`). Errors: `errc::invalid_option`, `errc::group_not_bound`
     /// (no socket bound it), `errc::group_busy` (another socket did),
     /// `errc::permission_denied`, `errc::kernel_overrun` (the kernel's
     /// answer may have been dropped in an overrun: the change may or may not
@@ -176,6 +178,9 @@ public:
     {
         BOOST_OUTCOME_TRY(validate(settings));
         auto& state = impl_->state;
+        // Before the kernel sends any larger datagram: never cut one that
+        // these settings allow.
+        state.pool().grow(datagram_capacity(settings));
         // One of the socket's own receive buffers: a datagram that arrives
         // meanwhile is cut exactly where a receive would cut it.
         const auto buffer = state.acquire();

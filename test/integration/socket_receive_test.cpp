@@ -175,6 +175,34 @@ TEST_F(socket_receive, conntrack_data_or_a_clear_refusal)
     EXPECT_TRUE(packet.ct_info().has_value());
 }
 
+// A socket opened for metadata has small buffers; copying packets later
+// must not cut the datagrams that now carry them.
+TEST_F(socket_receive, settings_for_larger_datagrams_grow_the_receive_buffers)
+{
+    auto opts = options_for({41});
+    opts.mode = copy_mode::meta;
+    opts.nlbufsiz = 4096;
+    opts.adaptive_batching = false;
+    auto opened = socket::open(io, opts);
+    ASSERT_TRUE(opened) << opened.error().message();
+    auto watcher = std::move(opened).value();
+    constexpr std::size_t udp_payload = 20000;
+    ASSERT_LT(datagram_capacity(opts), udp_payload) << "the test needs a packet larger than the first buffers";
+
+    group_settings copy_packets;
+    copy_packets.mode = copy_mode::packet;
+    ASSERT_TRUE(watcher.configure(41, copy_packets));
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1, udp_payload);
+    auto received = watcher.receive();
+    ASSERT_TRUE(received) << received.error().message();
+    EXPECT_FALSE(received.value().truncated());
+    EXPECT_EQ(received.value().malformed(), 0u);
+    ASSERT_EQ(received.value().size(), 1u);
+    EXPECT_EQ((*received.value().begin()).value().payload().size(), 20u + 8u + udp_payload);
+    EXPECT_EQ(watcher.stats().truncated, 0u);
+}
+
 // The socket sizes its buffers from the options so that nothing is cut, and
 // relies on the kernel's MSG_TRUNC to say so if a datagram ever is: check
 // that netlink really reports the full length of a datagram it cut.

@@ -18,7 +18,7 @@ public:
 
     int fd() const noexcept { return fd_; }
 
-    /// Sends `count` UDP datagrams of `size` bytes (at most 1400) to `address`:`port`
+    /// Sends `count` UDP datagrams of `size` bytes (at most 32 KiB) to `address`:`port`
     /// (IPv4 or IPv6 literal, matching the socket's domain). Returns the
     /// number the kernel accepted (a `drop` rule on output answers EPERM).
     std::size_t send_udp(const std::string& address, std::uint16_t port, std::size_t count, std::size_t size = 8) const;

@@ -23,9 +23,13 @@ class buffer_pool;
 /// so that a parse refills slots instead of making them, and the vector
 /// stops allocating once it held the most messages a datagram brought.
 struct receive_buffer {
-    explicit receive_buffer(std::unique_ptr<std::byte[]> storage) noexcept : bytes(std::move(storage)) {}
+    receive_buffer(std::unique_ptr<std::byte[]> storage, std::size_t storage_size) noexcept
+        : bytes(std::move(storage)), size(storage_size)
+    {
+    }
 
     std::unique_ptr<std::byte[]> bytes;
+    std::size_t size;
     std::vector<result<packet_view>> elements;
     std::size_t element_count = 0;
     // Leases sharing the buffer; the last one gives it back.
@@ -98,17 +102,39 @@ private:
 /// after its lease (and so every view into it) is gone; buffers are only
 /// allocated while the caller holds more leases than ever before, so the
 /// steady state allocates nothing. Leases may be released from any thread.
+/// The size can grow (when the kernel is told to send larger datagrams):
+/// smaller buffers still leased keep their size and are freed on return.
 class buffer_pool : public std::enable_shared_from_this<buffer_pool> {
 public:
     explicit buffer_pool(std::size_t buffer_size) : buffer_size_(buffer_size) {}
 
-    std::size_t buffer_size() const noexcept { return buffer_size_; }
+    std::size_t buffer_size() const
+    {
+        std::lock_guard lock(mutex_);
+        return buffer_size_;
+    }
+
+    /// Buffers handed out from now on hold at least `size` bytes.
+    void grow(std::size_t size)
+    {
+        std::vector<std::unique_ptr<receive_buffer>> smaller;
+        {
+            std::lock_guard lock(mutex_);
+            if (size <= buffer_size_)
+                return;
+            buffer_size_ = size;
+            allocated_ -= free_.size();
+            smaller.swap(free_);
+        }
+    }
 
     buffer_lease acquire()
     {
         std::unique_ptr<receive_buffer> data;
+        std::size_t size = 0;
         {
             std::lock_guard lock(mutex_);
+            size = buffer_size_;
             if (!free_.empty()) {
                 data = std::move(free_.back());
                 free_.pop_back();
@@ -120,7 +146,7 @@ public:
             }
         }
         if (!data)
-            data = std::make_unique<receive_buffer>(std::make_unique_for_overwrite<std::byte[]>(buffer_size_));
+            data = std::make_unique<receive_buffer>(std::make_unique_for_overwrite<std::byte[]>(size), size);
         return {shared_from_this(), std::move(data)};
     }
 
@@ -136,10 +162,14 @@ private:
     void release(std::unique_ptr<receive_buffer> data) noexcept
     {
         std::lock_guard lock(mutex_);
+        if (data->size < buffer_size_) {
+            --allocated_;
+            return; // freed outside the lock, by `data`
+        }
         free_.push_back(std::move(data));
     }
 
-    const std::size_t buffer_size_;
+    std::size_t buffer_size_;
     mutable std::mutex mutex_;
     std::vector<std::unique_ptr<receive_buffer>> free_;
     std::size_t allocated_ = 0;
@@ -147,7 +177,7 @@ private:
 
 inline std::span<std::byte> buffer_lease::bytes() const noexcept
 {
-    return data_ ? std::span<std::byte>(data_->bytes.get(), pool_->buffer_size()) : std::span<std::byte>();
+    return data_ ? std::span<std::byte>(data_->bytes.get(), data_->size) : std::span<std::byte>();
 }
 
 inline void buffer_lease::give_back() noexcept
