@@ -636,6 +636,45 @@ TEST_F(nflog_watch_live, sigint_and_sigterm_unbind_flush_and_print_the_counters)
     }
 }
 
+// A reader slower than the watch: the tool blocks writing into a full pipe
+// when the signal comes. The write must go on (not fail and drop what stdio
+// held), and every event must arrive as a whole line, before a clean exit.
+TEST_F(nflog_watch_live, a_signal_during_a_blocked_write_loses_nothing)
+{
+    auto watcher = start({"--netns", netns->name(), "--group", "41", "--stats"});
+    ASSERT_TRUE(wait_until_bound(*netns, {41}));
+    // Far more than a pipe holds (64 KiB): about 600 bytes per line.
+    constexpr std::size_t sent = 1000;
+    send_udp(*netns, "127.0.0.1", 9, sent);
+    // Blocked in write(2) once the pipe is full: the syscall number 1 leads
+    // /proc/PID/syscall.
+    const auto syscall_path = "/proc/" + std::to_string(watcher->pid()) + "/syscall";
+    bool blocked = false;
+    for (int attempt = 0; attempt < 500 && !blocked; ++attempt) {
+        blocked = read_text(syscall_path).starts_with("1 ");
+        if (!blocked)
+            std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(blocked) << "the watch never waited on the full pipe";
+    ASSERT_EQ(::kill(watcher->pid(), SIGTERM), 0);
+    std::this_thread::sleep_for(100ms);
+
+    // Read while it exits: it stops at the signal, so it prints what it had
+    // taken from the socket, not all that was sent.
+    std::string output;
+    while (auto line = watcher->next_line(5s))
+        output += *line + "\n";
+    EXPECT_EQ(watcher->wait(), 0);
+    EXPECT_EQ(watcher->rest(), "") << "the output ends with a whole line";
+    const auto lines = lines_of(output);
+    for (const auto& line : lines)
+        EXPECT_EQ(text(parse_line(line), "prefix"), "DENIED udp") << line;
+    const auto counters = parse_line(stderr_text());
+    EXPECT_EQ(std::get<std::int64_t>(counters.at("events")), static_cast<std::int64_t>(lines.size()))
+        << "every event the watch took is a whole line";
+    EXPECT_GT(lines.size(), 0u);
+}
+
 TEST_F(nflog_watch_live, a_signal_before_any_event)
 {
     auto watcher = start({"--netns", netns->name(), "--group", "41", "--stats"});

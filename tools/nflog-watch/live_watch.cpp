@@ -16,6 +16,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <signal.h>
+
 #include <csignal>
 #include <cstring>
 #include <deque>
@@ -38,6 +40,20 @@ struct watched_namespace {
     nflog::socket socket;
 };
 
+// Asio installs its signal handler without SA_RESTART: a signal that
+// arrives while a write to a slow reader blocks would make that write fail
+// with EINTR, and stdio would drop the buffered lines (the tool would then
+// print a cut line and exit with an output error). With SA_RESTART the
+// write goes on, and the signal stops the watch once it is done.
+void restart_interrupted_calls(int signal_number) noexcept
+{
+    struct sigaction installed {};
+    if (::sigaction(signal_number, nullptr, &installed) != 0)
+        return;
+    installed.sa_flags |= SA_RESTART;
+    ::sigaction(signal_number, &installed, nullptr);
+}
+
 class live_watcher {
 public:
     live_watcher(const options& opts, std::FILE* out, std::FILE* diagnostics)
@@ -53,8 +69,10 @@ public:
     {
         // Registered before any group is bound: a signal that arrives while
         // the sockets open waits for the loop and stops it at once.
-        signals_.add(SIGINT);
-        signals_.add(SIGTERM);
+        for (const int stop_signal : {SIGINT, SIGTERM}) {
+            signals_.add(stop_signal);
+            restart_interrupted_calls(stop_signal);
+        }
         signals_.async_wait([this](const boost::system::error_code& error, int) {
             if (!error)
                 stop(exit_ok);

@@ -13,8 +13,10 @@ namespace {
 using namespace nflog::watch;
 
 // Big enough for a full kernel batch of lines, so that the flush after each
-// batch is one write.
-constexpr std::size_t output_buffer_size = 1 << 17;
+// batch is one write. Given to setvbuf: glibc ignores the size when it is
+// left to allocate the buffer itself. Static, because the stream (stdout)
+// outlives `run`.
+char output_buffer[1 << 17];
 
 int run(const options& opts)
 {
@@ -32,7 +34,7 @@ int run(const options& opts)
         // unbound its groups and printed its counters: writing fails instead.
         std::signal(SIGPIPE, SIG_IGN);
         // A terminal would otherwise get one write per line.
-        std::setvbuf(out, nullptr, _IOFBF, output_buffer_size);
+        std::setvbuf(out, output_buffer, _IOFBF, sizeof output_buffer);
         status = watch_live(opts, out, stderr);
     } else {
         status = read_capture(opts, out, stderr);
