@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1036,6 +1037,27 @@ TEST_F(nflog_watch_live, output_file_that_cannot_be_created)
     const auto capture = run("--netns " + netns->name() + " --group 41 --pcap " + shell_quote(path));
     EXPECT_EQ(capture.status, 1);
     EXPECT_EQ(capture.err, "nflog-watch: cannot write " + path + ": No such file or directory\n");
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+}
+
+// Asio throws while it sets up its own descriptors when none is left: one
+// line and the "system refused" status, never an abort.
+TEST_F(nflog_watch_live, no_file_descriptor_left)
+{
+    // Standard input, output and error, and one more for the dynamic loader
+    // and the first of Asio's descriptors; whatever the test runner passed
+    // down is closed.
+    const auto four_descriptors = [] {
+        ::close_range(3, ~0u, 0);
+        const rlimit four{4, 4};
+        ::setrlimit(RLIMIT_NOFILE, &four);
+    };
+    watch_process watcher(command({"--netns", netns->name(), "--group", "41"}), scratch_ / "err", four_descriptors);
+    EXPECT_EQ(watcher.wait(), 11);
+    const auto err = stderr_text();
+    EXPECT_EQ(err.rfind("nflog-watch: ", 0), 0u) << err;
+    EXPECT_NE(err.find("Too many open files"), std::string::npos) << err;
+    EXPECT_EQ(lines_of(err).size(), 1u) << err;
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
 

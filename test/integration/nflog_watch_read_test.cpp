@@ -493,6 +493,32 @@ TEST_F(nflog_watch_read, damaged_capture_prints_what_came_before)
     EXPECT_TRUE(every_line_parses_as_json(result.out));
 }
 
+// Status 4 says the lines before the damage were printed: when they could
+// not be, the output failure is what the tool reports.
+TEST_F(nflog_watch_read, a_damaged_capture_does_not_hide_an_output_that_failed)
+{
+    auto content = nflog_pcap();
+    const auto records = nflog_records(std::endian::native);
+    content.resize(24 + (16 + records[0].data.size()) + 16 + 10);
+    const auto path = scratch_ / "cut.pcap";
+    write_bytes(path, content);
+    const auto result = run("--read " + quoted(path.string()) + " --output /dev/full");
+    EXPECT_EQ(result.status, 5);
+    EXPECT_EQ(result.err, "nflog-watch: cannot write the output\n");
+}
+
+// Opening the output empties it, so the capture being read is refused as
+// the output, however it is spelled.
+TEST_F(nflog_watch_read, the_capture_being_read_is_never_the_output)
+{
+    const auto path = scratch_ / "keep.pcap";
+    write_bytes(path, nflog_pcap());
+    const auto result = run("--read " + quoted(path.string()) + " --output " + quoted((scratch_ / "." / "keep.pcap").string()));
+    EXPECT_EQ(result.status, 2);
+    EXPECT_EQ(result.err, "nflog-watch: --output names the capture that --read reads (see --help)\n");
+    EXPECT_EQ(read_text(path).size(), nflog_pcap().size()) << "the capture is untouched";
+}
+
 TEST_F(nflog_watch_read, wrong_command_lines)
 {
     const auto none = run("");

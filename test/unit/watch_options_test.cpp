@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -128,6 +132,35 @@ TEST(parse_options, output_also_serves_reading)
     EXPECT_EQ(parsed.error, "");
     EXPECT_EQ(parsed.values.output_path, "out.json");
     EXPECT_FALSE(parsed.values.watching());
+}
+
+// Opening the output empties it: it must never be the capture being read,
+// nor the capture being written, under any spelling of the same file.
+TEST(parse_options, the_output_is_never_a_file_the_tool_reads_or_also_writes)
+{
+    const auto folder = std::filesystem::temp_directory_path() / ("nflog-options-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder);
+    const auto capture = (folder / "x.pcap").string();
+    std::ofstream(capture) << "capture";
+    const auto hard_link = (folder / "y.pcap").string();
+    std::filesystem::create_hard_link(capture, hard_link);
+    const auto dotted = (folder / "." / "x.pcap").string();
+
+    for (const auto& output : {capture, dotted, hard_link})
+        EXPECT_EQ(parse({"--read", capture.c_str(), "--output", output.c_str()}).error,
+                  "--output names the capture that --read reads")
+            << output;
+    EXPECT_EQ(parse({"--read", capture.c_str(), "--output", (folder / "events").c_str()}).error, "");
+    EXPECT_EQ(parse({"--read", "-", "--output", capture.c_str()}).error, "");
+
+    const auto events = (folder / "events.json").string();
+    const auto events_dotted = (folder / "sub" / ".." / "events.json").string();
+    std::filesystem::create_directories(folder / "sub");
+    EXPECT_EQ(parse({"--group", "1", "--pcap", events.c_str(), "--output", events_dotted.c_str()}).error,
+              "--output and --pcap name the same file");
+    EXPECT_EQ(parse({"--group", "1", "--pcap", capture.c_str(), "--output", hard_link.c_str()}).error,
+              "--output and --pcap name the same file");
+    std::filesystem::remove_all(folder);
 }
 
 TEST(parse_options, pcap_on_standard_output_needs_another_place_for_the_events)

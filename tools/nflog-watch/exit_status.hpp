@@ -17,7 +17,7 @@ enum exit_status : int {
     exit_group_busy = 8,            ///< another socket owns a group
     exit_namespace_not_found = 9,   ///< a --netns names no namespace
     exit_nflog_unavailable = 10,    ///< no netlink or no nfnetlink_log here
-    exit_kernel_error = 11,         ///< the kernel refused otherwise, or receiving failed
+    exit_kernel_error = 11,         ///< the kernel or the system refused otherwise, or receiving failed
 };
 
 } // namespace nflog::watch

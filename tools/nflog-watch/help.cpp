@@ -75,7 +75,8 @@ std::string_view help_text() noexcept
            "  8  an NFLOG group is already bound by another program\n"
            "  9  a --netns namespace does not exist\n"
            "  10 nfnetlink_log is not available (no netlink, or the module is missing)\n"
-           "  11 the kernel refused otherwise, or receiving failed\n";
+           "  11 the kernel refused otherwise, or receiving failed, or the system\n"
+           "     refused a resource (for example no file descriptor left)\n";
 }
 
 } // namespace nflog::watch

@@ -2,11 +2,14 @@
 #include "options.hpp"
 #include "read_capture.hpp"
 
+#include <boost/system/system_error.hpp>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <new>
 #include <span>
+#include <system_error>
 
 namespace {
 
@@ -64,8 +67,15 @@ int main(int argc, char** argv)
         }
         return run(parsed.values);
     } catch (const std::bad_alloc&) {
-        // The only exception the tool can meet: report it rather than abort.
         std::fputs("nflog-watch: out of memory\n", stderr);
         return exit_out_of_memory;
+    } catch (const std::system_error& failure) {
+        // Asio's own setup (its epoll and signal descriptors) throws when the
+        // system refuses, for example with no descriptor left.
+        std::fprintf(stderr, "nflog-watch: %s\n", failure.what());
+        return exit_kernel_error;
+    } catch (const boost::system::system_error& failure) {
+        std::fprintf(stderr, "nflog-watch: %s\n", failure.what());
+        return exit_kernel_error;
     }
 }

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <limits>
+#include <system_error>
 #include <type_traits>
 
 namespace nflog::watch {
@@ -150,6 +152,21 @@ const option_spec* find_spec(std::string_view name) noexcept
     return nullptr;
 }
 
+// Whether two paths name one file: the same place once "." and ".." and
+// symbolic links are resolved, or (when both exist) the same file by its
+// identity, which also catches hard links.
+bool same_file(const std::string& first, const std::string& second)
+{
+    std::error_code failed;
+    if (std::filesystem::equivalent(first, second, failed))
+        return true;
+    const auto first_place = std::filesystem::weakly_canonical(first, failed);
+    if (failed)
+        return first == second;
+    const auto second_place = std::filesystem::weakly_canonical(second, failed);
+    return failed ? first == second : first_place == second_place;
+}
+
 // The checks that need the whole command line.
 std::string check_combination(const options& values, const option_spec* first_live_only)
 {
@@ -158,6 +175,9 @@ std::string check_combination(const options& values, const option_spec* first_li
             return "--read and --group cannot be combined: read a capture, or watch live";
         if (first_live_only)
             return std::string(first_live_only->long_name) + " works only when watching live (with --group)";
+        // Opening the output empties it: it would destroy the capture.
+        if (!values.output_path.empty() && values.read_path != "-" && same_file(values.read_path, values.output_path))
+            return "--output names the capture that --read reads";
         return {};
     }
     if (!values.watching())
@@ -165,7 +185,8 @@ std::string check_combination(const options& values, const option_spec* first_li
                                : "nothing to do: give --group N to watch live, or --read FILE";
     if (values.pcap_path == "-" && values.output_path.empty())
         return "--pcap - writes the capture to standard output: give --output FILE for the events";
-    if (!values.pcap_path.empty() && values.pcap_path == values.output_path && values.pcap_path != "-")
+    if (!values.pcap_path.empty() && values.pcap_path != "-" && !values.output_path.empty() &&
+        same_file(values.pcap_path, values.output_path))
         return "--output and --pcap name the same file";
     return {};
 }

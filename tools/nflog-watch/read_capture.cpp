@@ -66,7 +66,12 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
         if (step == capture_reader::step::end)
             break;
         if (step == capture_reader::step::damaged) {
-            sink.flush();
+            // "The lines before it were printed" must be true: an output that
+            // failed is the one thing to report.
+            if (!sink.flush()) {
+                std::fprintf(diagnostics, "nflog-watch: cannot write the output\n");
+                return exit_output_failed;
+            }
             std::fprintf(diagnostics, "nflog-watch: %s: damaged capture after record %llu: %s\n",
                          opts.read_path.c_str(), static_cast<unsigned long long>(record.number), problem.c_str());
             return exit_damaged_capture;
