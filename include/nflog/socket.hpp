@@ -199,7 +199,10 @@ public:
     /// dropped at least one batch because the socket's receive buffer was
     /// full; the socket keeps working and the next batch's
     /// `lost_before()` gives the exact count. A datagram larger than the
-    /// buffer completes successfully with `batch::truncated()` set.
+    /// buffer completes successfully with `batch::truncated()` set. `ENOMEM`
+    /// (generic category): memory ran out while parsing a datagram; it is
+    /// gone, its events count as lost at the next datagram of their group,
+    /// and the socket keeps working.
     ///
     /// @par Per-Operation Cancellation
     /// Supports `terminal`, `partial` and `total` cancellation: a cancelled
@@ -278,7 +281,7 @@ private:
     result<batch> finish(detail::buffer_lease lease, boost::system::error_code error, std::size_t received)
     {
         if (!error) {
-            auto out = impl_->state.accept(std::move(lease), received);
+            auto out = impl_->state.accept_received(std::move(lease), received);
             impl_->send_batching();
             return out;
         }
@@ -330,9 +333,11 @@ private:
                 return self.complete(error, std::move(out).value());
             }
             if (!error) {
-                auto out = state.accept(std::move(lease), received);
+                auto out = state.accept_received(std::move(lease), received);
                 self_impl->send_batching();
-                return self.complete(error, std::move(out));
+                if (!out)
+                    return self.complete(out.error(), batch{});
+                return self.complete(error, std::move(out).value());
             }
             lease = {};
             if (error == boost::system::error_code(ENOBUFS, boost::system::system_category())) {

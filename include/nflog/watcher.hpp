@@ -25,9 +25,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -182,6 +184,10 @@ public:
     ///   cancellation through the slot;
     /// - `net::experimental::error::channel_closed`: the channel was closed;
     /// - `net::error::already_started`: another run of this watcher is active;
+    /// - `ENOMEM` (generic category): memory ran out while making or
+    ///   queueing a message, or while the socket parsed a datagram. What the
+    ///   watcher had taken waits for the next run; a datagram the socket
+    ///   could not parse shows as `lost` at the next one;
     /// - any other code: the socket failed for good (for example
     ///   `net::error::bad_descriptor` after `close()`).
     /// Reports (overruns, malformed messages) do not end the run.
@@ -364,12 +370,24 @@ private:
             for (;;) {
                 if (s.stop_requested || self.cancelled() != net::cancellation_type::none)
                     return finish(self, net::error::operation_aborted);
-                if (!s.has_pending) {
-                    if (!s.cursor.next(s.pending_error, s.pending_message))
-                        break;
-                    s.has_pending = true;
+                // Making a message (a new event block) or queueing it can run
+                // out of memory: the run ends with ENOMEM instead of leaving
+                // the watcher running forever. Nothing was taken: the cursor
+                // and the pending message keep their events for the next run,
+                // or count them as discarded on close().
+                bool taken = false;
+                try {
+                    if (!s.has_pending) {
+                        if (!s.cursor.next(s.pending_error, s.pending_message))
+                            break;
+                        s.has_pending = true;
+                    }
+                    taken = s.channel.try_send(s.pending_error, std::as_const(s.pending_message));
                 }
-                if (s.channel.try_send(s.pending_error, std::as_const(s.pending_message))) {
+                catch (const std::bad_alloc&) {
+                    return finish(self, boost::system::error_code(ENOMEM, boost::system::generic_category()));
+                }
+                if (taken) {
                     sent();
                     continue;
                 }

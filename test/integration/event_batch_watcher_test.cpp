@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -183,6 +184,63 @@ TEST_F(event_batch_watcher_test, cancel_keeps_what_was_taken_and_the_next_run_re
     EXPECT_EQ(watcher.stats().events, count);
     watcher.cancel();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+}
+
+// A new block of events cannot be made: the run ends with ENOMEM instead
+// of leaving the watcher running for good, and nothing it took is lost.
+TEST_F(event_batch_watcher_test, memory_that_runs_out_ends_the_run_and_the_next_run_resumes)
+{
+    // One block more than the first: the second must be made while the
+    // first waits in the channel.
+    constexpr std::uint32_t count = event_batch::max_size + 1;
+    event_batch_channel channel(io, 4);
+    auto watcher = open_watcher(one_datagram_of(count), channel, 0);
+    watcher.async_run(record_run());
+    run_until_quiet(); // the run has its first block and waits for the socket
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, count);
+    {
+        failing_allocations no_blocks(sizeof(detail::event_block));
+        ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+        EXPECT_EQ(no_blocks.failed(), 1u);
+    }
+    EXPECT_EQ(*run_result, boost::system::error_code(ENOMEM, boost::system::generic_category()));
+    EXPECT_FALSE(watcher.is_running());
+    EXPECT_EQ(watcher.stats().events, event_batch::max_size);
+    EXPECT_EQ(watcher.stats().socket.packets, count) << "the datagram was taken; its last event is held";
+
+    batch_consumer reader(channel);
+    reader.start();
+    run_result.reset();
+    watcher.async_run(record_run());
+    ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
+    EXPECT_EQ(sequence_numbers(reader), count_from(0, count));
+    EXPECT_EQ(watcher.stats().socket.lost, 0u);
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+}
+
+// The socket cannot keep a datagram's parse: that receive fails with
+// ENOMEM, the socket goes on, and the datagram's events count as lost.
+TEST_F(event_batch_watcher_test, a_datagram_the_socket_cannot_parse_is_counted_as_lost)
+{
+    auto socket = open_with(one_datagram_of(2));
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    {
+        // The batch's first element slot.
+        failing_allocations no_elements(sizeof(result<packet_view>));
+        const auto received = socket.receive();
+        ASSERT_FALSE(received);
+        EXPECT_EQ(received.error(), boost::system::error_code(ENOMEM, boost::system::generic_category()));
+        EXPECT_GE(no_elements.failed(), 1u);
+    }
+    udp.send_udp("127.0.0.1", 9, 2);
+    const auto next = socket.receive();
+    ASSERT_TRUE(next) << next.error().message();
+    EXPECT_EQ(next.value().size(), 2u);
+    EXPECT_EQ(next.value().lost_before(), 2u);
+    EXPECT_EQ(socket.stats().lost, 2u);
 }
 
 TEST_F(event_batch_watcher_test, close_counts_every_event_it_held_as_discarded)

@@ -5,10 +5,17 @@
 
 namespace {
 thread_local std::size_t thread_allocations = 0;
+// 0: nothing fails.
+thread_local std::size_t failing_size = 0;
+thread_local std::size_t failures = 0;
 
 void* counted_allocate(std::size_t size, std::size_t alignment)
 {
     ++thread_allocations;
+    if (failing_size != 0 && size == failing_size) {
+        ++failures;
+        return nullptr;
+    }
     if (size == 0)
         size = 1;
     void* memory = alignment > alignof(std::max_align_t) ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
@@ -18,6 +25,14 @@ void* counted_allocate(std::size_t size, std::size_t alignment)
 } // namespace
 
 std::size_t nflog::test::allocations_on_this_thread() noexcept { return thread_allocations; }
+
+nflog::test::failing_allocations::failing_allocations(std::size_t size) noexcept
+{
+    failing_size = size;
+    failures = 0;
+}
+nflog::test::failing_allocations::~failing_allocations() { failing_size = 0; }
+std::size_t nflog::test::failing_allocations::failed() const noexcept { return failures; }
 
 void* operator new(std::size_t size)
 {

@@ -19,6 +19,20 @@ private:
     std::size_t start_;
 };
 
+/// While it lives, every allocation of exactly `size` bytes on the calling
+/// thread fails (`operator new` throws `std::bad_alloc`): memory that runs
+/// out exactly where a test wants it to. Not nested.
+class failing_allocations {
+public:
+    explicit failing_allocations(std::size_t size) noexcept;
+    ~failing_allocations();
+    failing_allocations(const failing_allocations&) = delete;
+    failing_allocations& operator=(const failing_allocations&) = delete;
+
+    /// Allocations that failed so far.
+    std::size_t failed() const noexcept;
+};
+
 } // namespace nflog::test
 
 #endif

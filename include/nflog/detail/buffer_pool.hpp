@@ -145,8 +145,16 @@ public:
                 free_.reserve(allocated_);
             }
         }
-        if (!data)
-            data = std::make_unique<receive_buffer>(std::make_unique_for_overwrite<std::byte[]>(size), size);
+        if (!data) {
+            try {
+                data = std::make_unique<receive_buffer>(std::make_unique_for_overwrite<std::byte[]>(size), size);
+            }
+            catch (...) {
+                std::lock_guard lock(mutex_);
+                --allocated_; // counted above, never made
+                throw;
+            }
+        }
         return {shared_from_this(), std::move(data)};
     }
 

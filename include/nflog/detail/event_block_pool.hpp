@@ -52,8 +52,16 @@ public:
                 free_.reserve(allocated_);
             }
         }
-        if (!block)
-            block = std::make_unique<event_block>();
+        if (!block) {
+            try {
+                block = std::make_unique<event_block>();
+            }
+            catch (...) {
+                std::lock_guard lock(mutex_);
+                --allocated_; // counted above, never made
+                throw;
+            }
+        }
         block->owner = shared_from_this();
         block->size = 0;
         block->references.store(1, std::memory_order_relaxed);

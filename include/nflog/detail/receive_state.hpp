@@ -11,10 +11,12 @@
 #include <nflog/stats.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -74,8 +76,8 @@ public:
 
     /// What arrived first during a synchronous request: a batch, or
     /// `errc::kernel_overrun` for an overrun met at that point (counted now,
-    /// as a receive would have). Throws only when memory runs out.
-    result<batch> take_early_datagram()
+    /// as a receive would have), or ENOMEM as `accept_received` says.
+    result<batch> take_early_datagram() noexcept
     {
         const auto datagram = std::move(requests_.early.front());
         requests_.early.pop_front();
@@ -83,10 +85,28 @@ public:
             count_overrun();
             return make_error_code(errc::kernel_overrun);
         }
-        auto lease = acquire();
-        const auto kept = std::min(datagram.bytes.size(), lease.bytes().size());
-        std::memcpy(lease.bytes().data(), datagram.bytes.data(), kept);
-        return accept(std::move(lease), kept, std::max(datagram.length, kept));
+        try {
+            auto lease = acquire();
+            const auto kept = std::min(datagram.bytes.size(), lease.bytes().size());
+            std::memcpy(lease.bytes().data(), datagram.bytes.data(), kept);
+            return accept(std::move(lease), kept, std::max(datagram.length, kept));
+        }
+        catch (const std::bad_alloc&) {
+            return out_of_memory();
+        }
+    }
+
+    /// `accept` for a socket's receive: running out of memory (the batch's
+    /// elements cannot grow) is ENOMEM, not an exception. The datagram is then
+    /// gone; its events show as `lost` at the next datagram of their group.
+    result<batch> accept_received(buffer_lease buffer, std::size_t received) noexcept
+    {
+        try {
+            return accept(std::move(buffer), received);
+        }
+        catch (const std::bad_alloc&) {
+            return out_of_memory();
+        }
     }
 
     /// Turns `received` bytes (the datagram's real length, as MSG_TRUNC
@@ -200,6 +220,11 @@ public:
     }
 
 private:
+    static boost::system::error_code out_of_memory() noexcept
+    {
+        return {ENOMEM, boost::system::generic_category()};
+    }
+
     struct group_slot {
         std::optional<batching_controller> controller;
         std::optional<batching_target> pending;
