@@ -14,11 +14,14 @@
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -27,6 +30,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -517,6 +521,43 @@ TEST_F(nflog_watch_read, the_capture_being_read_is_never_the_output)
     EXPECT_EQ(result.status, 2);
     EXPECT_EQ(result.err, "nflog-watch: --output names the capture that --read reads (see --help)\n");
     EXPECT_EQ(read_text(path).size(), nflog_pcap().size()) << "the capture is untouched";
+}
+
+// A capture still being written (a FIFO here; `tcpdump -U -w - |` is a
+// pipe): each record's lines go out before the tool waits for the next.
+TEST_F(nflog_watch_read, a_capture_from_a_pipe_is_printed_as_it_arrives)
+{
+    const auto fifo = scratch_ / "capture.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const auto out = scratch_ / "events";
+    const auto whole = nflog_pcap();
+    const auto first_record_end = 24 + 16 + nflog_records(std::endian::native)[0].data.size();
+    // In the background and bounded; the test feeds the capture in two steps.
+    const auto command = "timeout 30 " + quoted(binary.string()) + " --container web --read " + quoted(fifo.string()) +
+                         " --output " + quoted(out.string()) + " 2>/dev/null &";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    int writer = -1;
+    for (int attempt = 0; attempt < 500 && writer < 0; ++attempt) {
+        // Fails with ENXIO until the tool has opened its end.
+        writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (writer < 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GE(writer, 0) << "the tool never opened the capture";
+    ASSERT_EQ(::fcntl(writer, F_SETFL, 0), 0);
+    const auto lines_within = [&](std::size_t count) {
+        for (int attempt = 0; attempt < 500 && lines_of(read_text(out)).size() < count; ++attempt)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return lines_of(read_text(out));
+    };
+
+    ASSERT_EQ(::write(writer, whole.data(), first_record_end), static_cast<ssize_t>(first_record_end));
+    EXPECT_EQ(lines_within(1), std::vector<std::string>(nflog_lines.begin(), nflog_lines.begin() + 1))
+        << "the first record's line comes while the capture is still open";
+    const auto rest = whole.size() - first_record_end;
+    ASSERT_EQ(::write(writer, whole.data() + first_record_end, rest), static_cast<ssize_t>(rest));
+    ::close(writer);
+    EXPECT_EQ(lines_within(nflog_lines.size()), nflog_lines);
 }
 
 TEST_F(nflog_watch_read, wrong_command_lines)

@@ -10,6 +10,7 @@
 #include <nflog/packet.hpp>
 
 #include <pcap/pcap.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -27,6 +28,15 @@ void write_error_line(line_sink& sink, std::string& line, std::string_view reaso
     json.number("record", record_number);
     json.close();
     sink.write(line);
+}
+
+// A pipe, a FIFO or standard input is a capture still being written
+// (`tcpdump -U -w - | nflog-watch --read -`): its lines go out before the
+// tool waits for more, as a live watch's do. A file is read in one go.
+bool arrives_over_time(const std::string& path)
+{
+    struct stat status {};
+    return path == "-" || ::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode);
 }
 
 } // namespace
@@ -61,7 +71,10 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
     event_context context;
     context.fallback_source = time_source::capture;
     context.container = opts.container;
+    const bool streaming = arrives_over_time(opts.read_path);
     for (;;) {
+        if (streaming)
+            sink.flush();
         const auto step = reader->read(record, problem);
         if (step == capture_reader::step::end)
             break;
