@@ -16,6 +16,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <optional>
 
 namespace nflog::detail {
@@ -174,13 +175,16 @@ void set_receive_buffer(int fd, std::size_t bytes)
 } // namespace
 
 result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
-{
+try {
     BOOST_OUTCOME_TRY(validate(opts));
-    BOOST_OUTCOME_TRY(const int fd, open_netlink_socket(NETLINK_NETFILTER, opts.netns, opts.netns_fd));
-
+    // Made before the descriptor exists, so that running out of memory here
+    // leaves nothing to clean up.
     bound_socket bound;
-    bound.fd = fd;
+    std::vector<std::byte> buffer(datagram_capacity(opts));
     std::vector<std::uint16_t> bound_groups;
+    bound_groups.reserve(opts.groups.size());
+    BOOST_OUTCOME_TRY(const int fd, open_netlink_socket(NETLINK_NETFILTER, opts.netns, opts.netns_fd));
+    bound.fd = fd;
     auto fail = [&](boost::system::error_code error) -> result<bound_socket> {
         unbind_groups(fd, bound_groups);
         ::close(fd);
@@ -197,33 +201,47 @@ result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
     ::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
     set_receive_buffer(fd, opts.receive_buffer_size);
 
-    std::vector<std::byte> buffer(datagram_capacity(opts));
     request_channel channel(fd, buffer, bound.requests, diagnostic);
-    for (const auto group : opts.groups) {
-        auto answer = channel.transact(bind_request(opts, group));
-        // Asking for conntrack data makes the kernel load its module and ask
-        // the caller to try again.
-        if (answer && answer.value() == EAGAIN)
-            answer = channel.transact(bind_request(opts, group));
-        if (!answer)
-            return fail(answer.error());
-        if (answer.value() != 0)
-            // Only the conntrack flag makes a bind "not supported": say which.
-            return fail(answer.value() == EOPNOTSUPP && opts.conntrack ? make_error_code(errc::conntrack_unavailable)
-                                                                       : bind_error(answer.value(), channel));
-        bound_groups.push_back(group);
+    try {
+        for (const auto group : opts.groups) {
+            auto answer = channel.transact(bind_request(opts, group));
+            // Asking for conntrack data makes the kernel load its module and
+            // ask the caller to try again.
+            if (answer && answer.value() == EAGAIN)
+                answer = channel.transact(bind_request(opts, group));
+            if (!answer)
+                return fail(answer.error());
+            if (answer.value() != 0)
+                // Only the conntrack flag makes a bind "not supported": say which.
+                return fail(answer.value() == EOPNOTSUPP && opts.conntrack
+                                ? make_error_code(errc::conntrack_unavailable)
+                                : bind_error(answer.value(), channel));
+            bound_groups.push_back(group);
+        }
+    }
+    catch (const std::bad_alloc&) {
+        // Keeping an early datagram or the kernel's diagnostic text.
+        return fail(from_errno(ENOMEM));
     }
     return bound;
+}
+catch (const std::bad_alloc&) {
+    return from_errno(ENOMEM);
 }
 
 result<void> configure_group(int fd, const config_request& request, std::span<std::byte> buffer,
                              request_state& requests, std::string* diagnostic)
-{
+try {
     request_channel channel(fd, buffer, requests, diagnostic);
     BOOST_OUTCOME_TRY(const int answer, channel.transact(request));
     if (answer != 0)
         return bind_error(answer, channel);
     return boost::outcome_v2::success();
+}
+catch (const std::bad_alloc&) {
+    // A datagram that could not be kept is gone: its events count as lost
+    // at the next datagram of their group.
+    return from_errno(ENOMEM);
 }
 
 bool send_batching(int fd, std::uint16_t group, std::uint32_t sequence, const batching_target& target) noexcept

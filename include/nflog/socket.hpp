@@ -166,8 +166,8 @@ public:
     /// answer, keeping every datagram that arrives meanwhile for the next
     /// receives. Settings that let the kernel send larger datagrams (a
     /// larger `nlbufsiz`, copying packets) grow the socket's receive buffers
-    /// first (see `datagram_capacity`). Errors: `errc::invalid_option`, `errc::group_not_bound`
-    /// (no socket bound it), `errc::group_busy` (another socket did),
+    /// first (see `datagram_capacity`). Errors: `errc::invalid_option`,
+    /// `errc::group_not_bound` (no socket bound it), `errc::group_busy` (another socket did),
     /// `errc::permission_denied`, `errc::kernel_overrun` (the kernel's
     /// answer may have been dropped in an overrun: the change may or may not
     /// have been made; the next receive reports the overrun at its place
@@ -178,12 +178,18 @@ public:
     {
         BOOST_OUTCOME_TRY(validate(settings));
         auto& state = impl_->state;
-        // Before the kernel sends any larger datagram: never cut one that
-        // these settings allow.
-        state.pool().grow(datagram_capacity(settings));
-        // One of the socket's own receive buffers: a datagram that arrives
-        // meanwhile is cut exactly where a receive would cut it.
-        const auto buffer = state.acquire();
+        detail::buffer_lease buffer;
+        try {
+            // Before the kernel sends any larger datagram: never cut one that
+            // these settings allow.
+            state.pool().grow(datagram_capacity(settings));
+            // One of the socket's own receive buffers: a datagram that arrives
+            // meanwhile is cut exactly where a receive would cut it.
+            buffer = state.acquire();
+        }
+        catch (const std::bad_alloc&) {
+            return boost::system::error_code(ENOMEM, boost::system::generic_category());
+        }
         auto answer = detail::configure_group(impl_->socket.native_handle(), detail::settings_request(group, settings),
                                               buffer.bytes(), state.requests(), diagnostic);
         if (answer || answer.error() == errc::kernel_overrun)

@@ -1,6 +1,7 @@
 #include <nflog/socket.hpp>
 
 #include "nflog_fixture.hpp"
+#include "support/counting_allocator.hpp"
 
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -10,9 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
+#include <iterator>
 
 namespace {
 
@@ -142,6 +146,27 @@ TEST_F(socket_open, no_netlink_is_an_error_value_not_a_crash)
     });
     EXPECT_EQ(status, static_cast<int>(errc::nflog_unavailable));
     EXPECT_EQ(make_error_code(errc::nflog_unavailable), condition::unavailable);
+}
+
+// open() reports running out of memory as a value, leaves no descriptor
+// behind and no group bound: the same group opens right after.
+TEST_F(socket_open, memory_that_runs_out_while_opening_is_an_error_value)
+{
+    const auto opts = options_for({41});
+    const auto descriptors = [] {
+        return std::distance(std::filesystem::directory_iterator("/proc/self/fd"), std::filesystem::directory_iterator{});
+    };
+    const auto before = descriptors();
+    {
+        // The buffer that receives the kernel's answers while binding.
+        failing_allocations no_buffer(datagram_capacity(opts));
+        const auto opened = socket::open(io, opts);
+        ASSERT_FALSE(opened);
+        EXPECT_EQ(opened.error(), boost::system::error_code(ENOMEM, boost::system::generic_category()));
+        EXPECT_EQ(no_buffer.failed(), 1u);
+    }
+    EXPECT_EQ(descriptors(), before);
+    EXPECT_TRUE(socket::open(io, opts));
 }
 
 TEST_F(socket_open, configuring_groups_at_run_time)

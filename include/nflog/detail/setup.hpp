@@ -47,9 +47,9 @@ struct bound_socket {
     request_state requests;
 };
 
-/// Opens, binds and configures synchronously. On failure nothing stays
-/// bound and no descriptor leaks; `diagnostic` receives the kernel's
-/// extended-ACK text when it sent one.
+/// Opens, binds and configures synchronously. On failure (ENOMEM included:
+/// no exception) nothing stays bound and no descriptor leaks; `diagnostic`
+/// receives the kernel's extended-ACK text when it sent one.
 result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic);
 
 /// Sends one configuration request on a bound socket and waits for its
@@ -58,7 +58,7 @@ result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
 /// what arrives meanwhile goes to `requests.early`. Errors as for
 /// open_and_bind, plus `errc::group_not_bound`, and `errc::kernel_overrun`
 /// when the answer may have been dropped in an overrun (the change may or
-/// may not have been made).
+/// may not have been made); ENOMEM when a datagram could not be kept.
 result<void> configure_group(int fd, const config_request& request, std::span<std::byte> buffer,
                              request_state& requests, std::string* diagnostic);
 
