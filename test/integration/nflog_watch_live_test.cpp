@@ -1040,6 +1040,18 @@ TEST_F(nflog_watch_live, output_file_that_cannot_be_created)
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
 
+// The sanitizers' runtime needs descriptors of its own to check the
+// exception Asio throws (it probes memory through a pipe), so under them
+// the tool cannot get this far: the test is built without sanitizers only,
+// which CI runs too.
+#if defined(__SANITIZE_ADDRESS__)
+#define NFLOG_TOOL_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NFLOG_TOOL_SANITIZED 1
+#endif
+#endif
+#ifndef NFLOG_TOOL_SANITIZED
 // Asio throws while it sets up its own descriptors when none is left: one
 // line and the "system refused" status, never an abort.
 TEST_F(nflog_watch_live, no_file_descriptor_left)
@@ -1060,6 +1072,7 @@ TEST_F(nflog_watch_live, no_file_descriptor_left)
     EXPECT_EQ(lines_of(err).size(), 1u) << err;
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
+#endif
 
 TEST_F(nflog_watch_live, a_reader_that_goes_away)
 {
