@@ -43,6 +43,22 @@ protected:
         return event_batch_watcher(open_with(opts), into, source);
     }
 
+    /// A run started now delivers the `count` events the watcher holds or
+    /// has yet to take, in order and with nothing lost; then it is cancelled.
+    void expect_the_next_run_to_deliver(event_batch_watcher& watcher, event_batch_channel& from, std::uint32_t count)
+    {
+        batch_consumer reader(from);
+        reader.start();
+        run_result.reset();
+        watcher.async_run(record_run());
+        ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
+        EXPECT_EQ(sequence_numbers(reader), count_from(0, count));
+        EXPECT_EQ(watcher.stats().socket.lost, 0u);
+        EXPECT_EQ(watcher.stats().events, count);
+        watcher.cancel();
+        ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    }
+
     event_batch_channel channel{io, 16};
 };
 
@@ -174,16 +190,7 @@ TEST_F(event_batch_watcher_test, cancel_keeps_what_was_taken_and_the_next_run_re
     EXPECT_EQ(*run_result, net::error::operation_aborted);
     EXPECT_EQ(watcher.stats().events, event_batch::max_size);
 
-    batch_consumer reader(single);
-    reader.start();
-    run_result.reset();
-    watcher.async_run(record_run());
-    ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
-    EXPECT_EQ(sequence_numbers(reader), count_from(0, count));
-    EXPECT_EQ(watcher.stats().socket.lost, 0u);
-    EXPECT_EQ(watcher.stats().events, count);
-    watcher.cancel();
-    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    expect_the_next_run_to_deliver(watcher, single, count);
 }
 
 // A new block of events cannot be made: the run ends with ENOMEM instead
@@ -193,7 +200,6 @@ TEST_F(event_batch_watcher_test, memory_that_runs_out_ends_the_run_and_the_next_
     // One block more than the first: the second must be made while the
     // first waits in the channel.
     constexpr std::uint32_t count = event_batch::max_size + 1;
-    event_batch_channel channel(io, 4);
     auto watcher = open_watcher(one_datagram_of(count), channel, 0);
     watcher.async_run(record_run());
     run_until_quiet(); // the run has its first block and waits for the socket
@@ -209,15 +215,7 @@ TEST_F(event_batch_watcher_test, memory_that_runs_out_ends_the_run_and_the_next_
     EXPECT_EQ(watcher.stats().events, event_batch::max_size);
     EXPECT_EQ(watcher.stats().socket.packets, count) << "the datagram was taken; its last event is held";
 
-    batch_consumer reader(channel);
-    reader.start();
-    run_result.reset();
-    watcher.async_run(record_run());
-    ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
-    EXPECT_EQ(sequence_numbers(reader), count_from(0, count));
-    EXPECT_EQ(watcher.stats().socket.lost, 0u);
-    watcher.cancel();
-    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    expect_the_next_run_to_deliver(watcher, channel, count);
 }
 
 // The socket cannot keep a datagram's parse: that receive fails with

@@ -136,6 +136,20 @@ detail::config_request threshold_request(std::uint16_t group)
     return detail::settings_request(group, settings);
 }
 
+// A request answered with an ACK, `datagram` arriving first; what the
+// request kept for the receives, read with a buffer of `buffer_size`.
+detail::request_state configure_while_data_arrives(const bytes& datagram, std::size_t buffer_size)
+{
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
+        k.send(datagram);
+        k.send(answer(0, request.sequence));
+    });
+    detail::request_state requests;
+    std::vector<std::byte> buffer(buffer_size);
+    EXPECT_TRUE(detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr));
+    return requests;
+}
+
 constexpr std::uint16_t permission_probe_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_MAX;
 
 TEST(setup, a_datagram_that_arrives_before_the_answer_is_kept_whole_for_the_next_receive)
@@ -143,18 +157,12 @@ TEST(setup, a_datagram_that_arrives_before_the_answer_is_kept_whole_for_the_next
     // Larger than 64 KiB, as batches are with a large nlbufsiz.
     const auto datagram = packets(7, 0, 100, 1000);
     ASSERT_GT(datagram.size(), 65536u);
-    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
-        k.send(datagram);
-        k.send(answer(0, request.sequence));
-    });
-    detail::request_state requests;
-    std::vector<std::byte> buffer(256 * 1024);
-    ASSERT_TRUE(detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr));
+    auto requests = configure_while_data_arrives(datagram, 256 * 1024);
 
     ASSERT_EQ(requests.early.size(), 1u);
     EXPECT_EQ(requests.early[0].length, datagram.size());
     EXPECT_EQ(requests.early[0].bytes, datagram);
-    detail::receive_state state(buffer.size(), {7}, std::move(requests));
+    detail::receive_state state(256 * 1024, {7}, std::move(requests));
     const auto received = state.take_early_datagram();
     ASSERT_TRUE(received);
     EXPECT_EQ(received.value().size(), 100u);
@@ -167,17 +175,11 @@ TEST(setup, a_datagram_that_arrives_before_the_answer_is_kept_whole_for_the_next
 TEST(setup, a_datagram_larger_than_the_buffer_is_kept_as_cut_with_its_real_length)
 {
     const auto datagram = packets(7, 0, 100, 1000);
-    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
-        k.send(datagram);
-        k.send(answer(0, request.sequence));
-    });
-    detail::request_state requests;
-    std::vector<std::byte> buffer(64 * 1024);
-    ASSERT_TRUE(detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr));
+    auto requests = configure_while_data_arrives(datagram, 64 * 1024);
 
     ASSERT_EQ(requests.early.size(), 1u);
     EXPECT_EQ(requests.early[0].length, datagram.size());
-    EXPECT_EQ(requests.early[0].bytes.size(), buffer.size());
+    EXPECT_EQ(requests.early[0].bytes.size(), 64u * 1024);
     // A socket with larger buffers still sees the datagram as the receive
     // cut it, not as a shorter whole one.
     detail::receive_state state(256 * 1024, {7}, std::move(requests));
