@@ -18,6 +18,7 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <utility>
 
 namespace nflog::detail {
 namespace {
@@ -65,7 +66,10 @@ public:
         header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
         header.nlmsg_seq = sequence;
         std::memcpy(message.data(), &header, sizeof header);
+        // The refused request's text is the one to keep, not the probe's.
+        const auto text = std::exchange(diagnostic_, nullptr);
         const auto answer = exchange(message, sequence);
+        diagnostic_ = text;
         return make_error_code(answer && answer.value() != EPERM ? errc::group_busy : errc::permission_denied);
     }
 

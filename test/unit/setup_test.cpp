@@ -18,6 +18,8 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -115,6 +117,17 @@ bytes answer(int error, std::uint32_t sequence)
     std::memcpy(out.data() + sizeof(nlmsghdr) + sizeof(std::int32_t) + offsetof(nlmsghdr, nlmsg_seq), &sequence,
                 sizeof sequence);
     return out;
+}
+
+// The same with the kernel's text for it (an extended ACK, request capped).
+bytes answer_with_text(int error, std::uint32_t sequence, std::string_view text)
+{
+    bytes body;
+    append_host<std::int32_t>(body, -error);
+    auto request = message((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, {}, NLM_F_REQUEST | NLM_F_ACK);
+    std::memcpy(request.data() + offsetof(nlmsghdr, nlmsg_seq), &sequence, sizeof sequence);
+    body = concat({body, request, attribute(NLMSGERR_ATTR_MSG, nul_terminated(text))});
+    return message(NLMSG_ERROR, body, NLM_F_CAPPED | NLM_F_ACK_TLVS);
 }
 
 bytes packets(std::uint16_t group, std::uint32_t first_sequence, std::size_t count, std::size_t payload_size)
@@ -216,6 +229,23 @@ TEST(setup, a_refusal_for_a_group_another_socket_owns_keeps_the_data_around_the_
     const auto seen = kernel.requests();
     ASSERT_EQ(seen.size(), 2u);
     EXPECT_NE(seen[1].sequence, seen[0].sequence);
+}
+
+TEST(setup, the_kernel_text_kept_is_the_refused_requests_not_the_probes)
+{
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
+        k.send(answer_with_text(request.type == permission_probe_type ? EOPNOTSUPP : EPERM, request.sequence,
+                                request.type == permission_probe_type ? "unknown message" : "instance owned"));
+    });
+    detail::request_state requests;
+    std::vector<std::byte> buffer(64 * 1024);
+    std::string diagnostic;
+    const auto configured =
+        detail::configure_group(kernel.socket(), threshold_request(9), buffer, requests, &diagnostic);
+
+    ASSERT_FALSE(configured);
+    EXPECT_EQ(configured.error(), errc::group_busy);
+    EXPECT_EQ(diagnostic, "instance owned");
 }
 
 TEST(setup, a_refusal_that_the_probe_meets_too_is_a_missing_capability)
