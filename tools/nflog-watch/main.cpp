@@ -69,12 +69,13 @@ int main(int argc, char** argv)
     } catch (const std::bad_alloc&) {
         std::fputs("nflog-watch: out of memory\n", stderr);
         return exit_out_of_memory;
-    } catch (const std::system_error& failure) {
+    } catch (const boost::system::system_error& failure) {
         // Asio's own setup (its epoll and signal descriptors) throws when the
         // system refuses, for example with no descriptor left.
         std::fprintf(stderr, "nflog-watch: %s\n", failure.what());
         return exit_kernel_error;
-    } catch (const boost::system::system_error& failure) {
+    } catch (const std::system_error& failure) {
+        // The standard library's equivalent (a thread that cannot start).
         std::fprintf(stderr, "nflog-watch: %s\n", failure.what());
         return exit_kernel_error;
     }
