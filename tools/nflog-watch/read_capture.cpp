@@ -11,6 +11,7 @@
 
 #include <pcap/pcap.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -30,13 +31,15 @@ void write_error_line(line_sink& sink, std::string& line, std::string_view reaso
     sink.write(line);
 }
 
-// A pipe, a FIFO or standard input is a capture still being written
-// (`tcpdump -U -w - | nflog-watch --read -`): its lines go out before the
-// tool waits for more, as a live watch's do. A file is read in one go.
+// A pipe or a FIFO (also as standard input) is a capture still being
+// written (`tcpdump -U -w - | nflog-watch --read -`): its lines go out
+// before the tool waits for more, as a live watch's do. A file, also one
+// given as standard input, is read in one go.
 bool arrives_over_time(const std::string& path)
 {
     struct stat status {};
-    return path == "-" || ::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode);
+    const int found = path == "-" ? ::fstat(STDIN_FILENO, &status) : ::stat(path.c_str(), &status);
+    return found != 0 || !S_ISREG(status.st_mode);
 }
 
 } // namespace
