@@ -1074,6 +1074,25 @@ TEST_F(nflog_watch_live, no_file_descriptor_left)
 }
 #endif
 
+// Both outputs are replaced only once every group is bound: a watch that
+// cannot start keeps the files of an earlier one.
+TEST_F(nflog_watch_live, a_watch_that_cannot_start_leaves_its_outputs_as_they_were)
+{
+    const auto events = scratch_ / "events.json";
+    const auto packets = scratch_ / "packets.pcap";
+    for (const auto& path : {events, packets})
+        std::ofstream(path) << "earlier run\n";
+    const auto missing = run("--netns no-such-namespace-" + std::to_string(::getpid()) + " --group 41 --output " +
+                             shell_quote(events.string()) + " --pcap " + shell_quote(packets.string()));
+    EXPECT_EQ(missing.status, 9) << missing.err;
+    const auto no_pcap = run("--netns " + netns->name() + " --group 41 --output " + shell_quote(events.string()) +
+                             " --pcap " + shell_quote((scratch_ / "no-such-dir" / "x.pcap").string()));
+    EXPECT_EQ(no_pcap.status, 1) << no_pcap.err;
+    EXPECT_EQ(read_text(events), "earlier run\n");
+    EXPECT_EQ(read_text(packets), "earlier run\n");
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+}
+
 TEST_F(nflog_watch_live, a_reader_that_goes_away)
 {
     // Writing then fails (EPIPE, not a SIGPIPE death): the watch still ends

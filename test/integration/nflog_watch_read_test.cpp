@@ -523,6 +523,26 @@ TEST_F(nflog_watch_read, the_capture_being_read_is_never_the_output)
     EXPECT_EQ(read_text(path).size(), nflog_pcap().size()) << "the capture is untouched";
 }
 
+// The output is replaced only once the capture is known to be readable: a
+// run that cannot start keeps the events of an earlier one.
+TEST_F(nflog_watch_read, a_capture_that_cannot_be_read_leaves_the_output_as_it_was)
+{
+    const auto events = scratch_ / "events.json";
+    write_bytes(events, to_bytes("earlier events\n"));
+    const auto missing = run("--read " + quoted((scratch_ / "missing.pcap").string()) + " --output " +
+                             quoted(events.string()));
+    EXPECT_EQ(missing.status, 1);
+    const auto ethernet = run("--read " + quoted((fixture_dir / "ethernet.pcap").string()) + " --output " +
+                              quoted(events.string()));
+    EXPECT_EQ(ethernet.status, 3);
+    EXPECT_EQ(read_text(events), "earlier events\n");
+
+    const auto read = run("--container web --read " + quoted((fixture_dir / "nflog.pcap").string()) + " --output " +
+                          quoted(events.string()));
+    EXPECT_EQ(read.status, 0);
+    EXPECT_EQ(lines_of(read_text(events)), nflog_lines) << "a run that starts replaces the output whole";
+}
+
 // A capture still being written (a FIFO here; `tcpdump -U -w - |` is a
 // pipe): each record's lines go out before the tool waits for the next.
 TEST_F(nflog_watch_read, a_capture_from_a_pipe_is_printed_as_it_arrives)

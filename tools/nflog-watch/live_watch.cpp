@@ -65,7 +65,7 @@ public:
         line_.reserve(4096);
     }
 
-    int run()
+    int run(const std::function<void()>& inputs_ready)
     {
         // Registered before any group is bound: a signal that arrives while
         // the sockets open waits for the loop and stops it at once.
@@ -77,6 +77,9 @@ public:
             if (!error)
                 stop(exit_ok);
         });
+        // The sockets first: a watch that cannot start touches no file.
+        if (const int status = open_sockets(); status != exit_ok)
+            return status;
         if (!opts_.pcap_path.empty()) {
             std::string problem;
             pcap_ = pcap_writer::open(opts_.pcap_path, problem);
@@ -90,8 +93,8 @@ public:
                 return exit_cannot_open;
             }
         }
-        if (const int status = open_sockets(); status != exit_ok)
-            return status;
+        if (inputs_ready)
+            inputs_ready();
 
         last_activity_ = steady::now();
         for (auto& source : sources_)
@@ -298,10 +301,10 @@ private:
 
 } // namespace
 
-int watch_live(const options& opts, std::FILE* out, std::FILE* diagnostics)
+int watch_live(const options& opts, std::FILE* out, std::FILE* diagnostics, const std::function<void()>& inputs_ready)
 {
     live_watcher watcher(opts, out, diagnostics);
-    return watcher.run();
+    return watcher.run(inputs_ready);
 }
 
 } // namespace nflog::watch

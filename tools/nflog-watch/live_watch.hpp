@@ -4,6 +4,7 @@
 #include "options.hpp"
 
 #include <cstdio>
+#include <functional>
 
 namespace nflog::watch {
 
@@ -12,8 +13,12 @@ namespace nflog::watch {
 /// received batch, until `--count` or `--idle-exit` is reached, SIGINT or
 /// SIGTERM arrives, or something fails. Closing unbinds the groups. Problems
 /// go to `diagnostics` as one line each, and so does the `--stats` line.
-/// Returns an `exit_status`.
-int watch_live(const options& opts, std::FILE* out, std::FILE* diagnostics);
+/// The `--pcap` file is created once every socket is bound, and
+/// `inputs_ready` runs once it is, before anything is written: a watch that
+/// cannot start leaves the files of an earlier run as they were. Returns an
+/// `exit_status`.
+int watch_live(const options& opts, std::FILE* out, std::FILE* diagnostics,
+               const std::function<void()>& inputs_ready = {});
 
 } // namespace nflog::watch
 

@@ -4,11 +4,15 @@
 
 #include <boost/system/system_error.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <new>
 #include <span>
+#include <string>
 #include <system_error>
 
 namespace {
@@ -21,16 +25,36 @@ using namespace nflog::watch;
 // outlives `run`.
 char output_buffer[1 << 17];
 
+// The --output file, created if need be but not emptied yet: that waits
+// until the inputs are known to work, so that a run that cannot start keeps
+// an earlier run's events.
+std::FILE* open_output(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return nullptr;
+    std::FILE* out = ::fdopen(fd, "w");
+    if (!out)
+        ::close(fd);
+    return out;
+}
+
 int run(const options& opts)
 {
     std::FILE* out = stdout;
     if (!opts.output_path.empty()) {
-        out = std::fopen(opts.output_path.c_str(), "w");
+        out = open_output(opts.output_path);
         if (!out) {
             std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(errno));
             return exit_cannot_open;
         }
     }
+    const auto replace_output = [out] {
+        // Fails (EINVAL) only where there is nothing to empty: a FIFO, a device.
+        if (out != stdout) {
+            [[maybe_unused]] const int emptied = ::ftruncate(::fileno(out), 0);
+        }
+    };
     int status = exit_ok;
     if (opts.watching()) {
         // A reader that goes away must not kill the watcher before it has
@@ -38,9 +62,9 @@ int run(const options& opts)
         std::signal(SIGPIPE, SIG_IGN);
         // A terminal would otherwise get one write per line.
         std::setvbuf(out, output_buffer, _IOFBF, sizeof output_buffer);
-        status = watch_live(opts, out, stderr);
+        status = watch_live(opts, out, stderr, replace_output);
     } else {
-        status = read_capture(opts, out, stderr);
+        status = read_capture(opts, out, stderr, replace_output);
     }
     if (out != stdout && std::fclose(out) != 0 && status == exit_ok) {
         std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(errno));

@@ -44,7 +44,7 @@ bool arrives_over_time(const std::string& path)
 
 } // namespace
 
-int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
+int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, const std::function<void()>& inputs_ready)
 {
     std::string problem;
     auto reader = capture_reader::open(opts.read_path, problem);
@@ -65,6 +65,8 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics)
                      opts.read_path.c_str(), link_type, name ? name : "unknown");
         return exit_unsupported_link_type;
     }
+    if (inputs_ready)
+        inputs_ready();
 
     line_sink sink(out);
     std::string line;

@@ -4,6 +4,7 @@
 #include "options.hpp"
 
 #include <cstdio>
+#include <functional>
 
 namespace nflog::watch {
 
@@ -11,7 +12,11 @@ namespace nflog::watch {
 /// line each, and an error line in place of each message that cannot be
 /// parsed. Problems with the file itself go to `diagnostics` as one line.
 /// Returns an `exit_status`.
-int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics);
+/// `inputs_ready` runs once the capture is open and of a known link type,
+/// before anything is written: a capture that cannot be read leaves the
+/// output of an earlier run as it was.
+int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics,
+                 const std::function<void()>& inputs_ready = {});
 
 } // namespace nflog::watch
 
