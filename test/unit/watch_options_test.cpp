@@ -163,6 +163,15 @@ TEST(parse_options, the_output_is_never_a_file_the_tool_reads_or_also_writes)
     std::filesystem::remove_all(folder);
 }
 
+TEST(parse_options, output_dash_is_standard_output)
+{
+    const auto parsed = parse({"--read", "a.pcap", "--output", "-"});
+    EXPECT_EQ(parsed.error, "");
+    EXPECT_EQ(parsed.values.output_path, "") << "not a file named \"-\"";
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "-", "--output", "-"}).error,
+              "--pcap - writes the capture to standard output: give --output FILE for the events");
+}
+
 TEST(parse_options, pcap_on_standard_output_needs_another_place_for_the_events)
 {
     EXPECT_EQ(parse({"--group", "1", "--pcap", "-"}).error,

@@ -31,7 +31,7 @@ std::string_view help_text() noexcept
            "                         \"truncated\":N}\n"
            "      --output FILE      write the lines to FILE (replaced once the capture\n"
            "                         or the groups are open) instead of standard\n"
-           "                         output; also with --read\n"
+           "                         output (\"-\"); also with --read\n"
            "      --pcap FILE        also write the packets to FILE, a pcap of link\n"
            "                         type NFLOG (239) for tcpdump, tshark or --read;\n"
            "                         \"-\" is standard output (give --output FILE then)\n"

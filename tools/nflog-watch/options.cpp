@@ -118,7 +118,8 @@ std::string apply(const option_spec& spec, std::string_view value, options& out)
     case option_id::output:
         if (value.empty())
             return "--output needs a file name";
-        out.output_path = value;
+        // "-" is standard output, as it is for --pcap (and standard input for --read).
+        out.output_path = value == "-" ? std::string() : std::string(value);
         return {};
     case option_id::pcap:
         if (value.empty())

@@ -41,7 +41,9 @@ struct options {
     tuning kernel;
 
     // Both modes.
-    std::string output_path; ///< --output: events go here instead of standard output
+    /// --output: events go here instead of standard output; empty for
+    /// standard output (also when given as "-").
+    std::string output_path;
 
     bool watching() const noexcept { return !groups.empty(); }
 };
