@@ -211,9 +211,12 @@ public:
     /// and the socket keeps working.
     ///
     /// @par Per-Operation Cancellation
-    /// Supports `terminal`, `partial` and `total` cancellation: a cancelled
-    /// receive completes with `net::error::operation_aborted` and consumes
-    /// nothing, so the next receive gets the data that was waiting.
+    /// Supports `terminal`, `partial` and `total` cancellation: a receive
+    /// cancelled while it waits completes with `net::error::operation_aborted`
+    /// and consumes nothing, so the next receive gets the data that was
+    /// waiting. A cancellation that comes after the receive took a datagram
+    /// (data already queued is taken at once) changes nothing: the datagram
+    /// is delivered. Either way nothing is lost.
     ///
     /// Allocates nothing in the steady state: the operation's memory comes
     /// from the handler's associated allocator (Asio recycles it), the
