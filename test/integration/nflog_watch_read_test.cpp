@@ -508,7 +508,7 @@ TEST_F(nflog_watch_read, a_damaged_capture_does_not_hide_an_output_that_failed)
     write_bytes(path, content);
     const auto result = run("--read " + quoted(path.string()) + " --output /dev/full");
     EXPECT_EQ(result.status, 5);
-    EXPECT_EQ(result.err, "nflog-watch: cannot write the output\n");
+    EXPECT_EQ(result.err, "nflog-watch: cannot write the output: No space left on device\n");
 }
 
 // Opening the output empties it, so the capture being read is refused as

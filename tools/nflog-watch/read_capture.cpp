@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,12 @@ void write_error_line(line_sink& sink, std::string& line, std::string_view reaso
     json.number("record", record_number);
     json.close();
     sink.write(line);
+}
+
+int report_output_failure(const line_sink& sink, std::FILE* diagnostics)
+{
+    std::fprintf(diagnostics, "nflog-watch: cannot write the output: %s\n", std::strerror(sink.error()));
+    return exit_output_failed;
 }
 
 // A pipe or a FIFO (also as standard input) is a capture still being
@@ -86,10 +93,8 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
         if (step == capture_reader::step::damaged) {
             // "The lines before it were printed" must be true: an output that
             // failed is the one thing to report.
-            if (!sink.flush()) {
-                std::fprintf(diagnostics, "nflog-watch: cannot write the output\n");
-                return exit_output_failed;
-            }
+            if (!sink.flush())
+                return report_output_failure(sink, diagnostics);
             std::fprintf(diagnostics, "nflog-watch: %s: damaged capture after record %llu: %s\n",
                          opts.read_path.c_str(), static_cast<unsigned long long>(record.number), problem.c_str());
             return exit_damaged_capture;
@@ -115,10 +120,8 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
             sink.write(line);
         }
     }
-    if (!sink.flush()) {
-        std::fprintf(diagnostics, "nflog-watch: cannot write the output\n");
-        return exit_output_failed;
-    }
+    if (!sink.flush())
+        return report_output_failure(sink, diagnostics);
     return exit_ok;
 }
 
