@@ -70,7 +70,7 @@ result<void> validate(const group_settings& settings) noexcept
     if (settings.nlbufsiz && (*settings.nlbufsiz < smallest_nlbufsiz() || *settings.nlbufsiz > options::max_nlbufsiz))
         return invalid;
     if (settings.flush_timeout &&
-        (settings.flush_timeout->count() < 0 || settings.flush_timeout->count() > 10LL * 0xffffffffLL))
+        (settings.flush_timeout->count() < 0 || *settings.flush_timeout > options::max_flush_timeout))
         return invalid;
     if (settings.queue_threshold && *settings.queue_threshold == 0)
         return invalid;

@@ -69,6 +69,11 @@ struct options {
     static constexpr std::uint32_t max_copy_range = 0xFFFF - 4;
     /// Largest per-instance kernel batch buffer the kernel accepts.
     static constexpr std::uint32_t max_nlbufsiz = 131072;
+    /// Longest flush timeout that sets the timer it says (about 11.9 hours).
+    /// The kernel turns the hundredths into jiffies in 32 bits
+    /// (hundredths * HZ / 100): beyond this, at HZ=1000, the product wraps
+    /// and the timer fires after an arbitrary shorter time.
+    static constexpr std::chrono::milliseconds max_flush_timeout{42'949'670};
 
     /// NFLOG groups to bind (the `group` of an nftables `log` statement). One
     /// socket receives all of them. At least one.
@@ -82,7 +87,8 @@ struct options {
     /// With `adaptive_batching`, the largest the socket will choose.
     std::uint32_t nlbufsiz = max_nlbufsiz;
     /// Longest time the kernel holds a partial batch (`NFULA_CFG_TIMEOUT`,
-    /// in units of 10 ms; rounded up; 0 = at the next jiffy).
+    /// in units of 10 ms; rounded up; 0 = at the next jiffy), at most
+    /// `max_flush_timeout`.
     std::chrono::milliseconds flush_timeout{10};
     /// Messages per batch before the kernel flushes (`NFULA_CFG_QTHRESH`), >= 1.
     /// With `adaptive_batching`, the largest the socket will choose.

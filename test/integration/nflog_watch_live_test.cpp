@@ -1119,7 +1119,9 @@ TEST_F(nflog_watch_cli, invalid_options)
         {"--group 41 --copy-range 65532", "--copy-range 65532: expected a number of bytes from 0 to 65531"},
         {"--group 41 --nlbufsiz 100", "--nlbufsiz 100: expected a number of bytes from " + page + " to 131072"},
         {"--group 41 --qthresh 0", "--qthresh 0: expected a number of messages from 1 to 4294967295"},
-        {"--group 41 --timeout -5", "--timeout -5: expected milliseconds from 0 to 42949672950"},
+        {"--group 41 --timeout -5", "--timeout -5: expected milliseconds from 0 to 42949670"},
+        // One millisecond more would wrap the kernel's timer at HZ=1000.
+        {"--group 41 --timeout 42949671", "--timeout 42949671: expected milliseconds from 0 to 42949670"},
         {"--group 41 --rcvbuf 3000000000", "--rcvbuf 3000000000: expected a number of bytes from 0 to 2147483647"},
         {"--group 41 --count 0", "--count 0: expected a number of events of at least 1"},
         {"--group 41 --idle-exit 0", "--idle-exit 0: expected a number of seconds above 0, such as 2 or 0.5"},

@@ -40,6 +40,8 @@ TEST(options, values_the_kernel_would_ignore_are_refused)
     EXPECT_TRUE(refused([](options& o) { o.nlbufsiz = options::max_nlbufsiz + 1; }));
     EXPECT_TRUE(refused([](options& o) { o.nlbufsiz = 1024; }));
     EXPECT_TRUE(refused([](options& o) { o.queue_threshold = 0; }));
+    EXPECT_TRUE(refused([](options& o) { o.flush_timeout = std::chrono::milliseconds(-1); }));
+    EXPECT_TRUE(refused([](options& o) { o.flush_timeout = options::max_flush_timeout + std::chrono::milliseconds(1); }));
     EXPECT_TRUE(refused([](options& o) {
         o.netns = "x";
         o.netns_fd = 3;
@@ -50,6 +52,7 @@ TEST(options, values_the_kernel_would_ignore_are_refused)
         o.copy_range = 0;
     }));
     EXPECT_FALSE(refused([](options& o) { o.nlbufsiz = options::max_nlbufsiz; }));
+    EXPECT_FALSE(refused([](options& o) { o.flush_timeout = options::max_flush_timeout; }));
 }
 
 TEST(options, the_receive_buffer_holds_the_largest_datagram)

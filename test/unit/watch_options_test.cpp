@@ -197,7 +197,7 @@ TEST(parse_options, wrong_watching_command_lines)
               "--qthresh 4294967296: expected a number of messages from 1 to 4294967295");
     EXPECT_EQ(parse({"--group", "3", "--nlbufsiz", "131073"}).error.rfind("--nlbufsiz 131073: expected a number of bytes from ", 0), 0u);
     EXPECT_EQ(parse({"--group", "3", "--timeout", "1.5"}).error,
-              "--timeout 1.5: expected milliseconds from 0 to 42949672950");
+              "--timeout 1.5: expected milliseconds from 0 to 42949670");
     EXPECT_EQ(parse({"--group", "3", "--rcvbuf", "2147483648"}).error,
               "--rcvbuf 2147483648: expected a number of bytes from 0 to 2147483647");
     for (const char* seconds : {"0", "-1", "abc", "1e3", "nan", "inf", "", "1.5s"})

@@ -131,8 +131,7 @@ std::string apply(const option_spec& spec, std::string_view value, options& out)
     case option_id::qthresh:
         return whole("a number of messages", 1, std::numeric_limits<std::uint32_t>::max(), out.kernel.queue_threshold);
     case option_id::timeout: {
-        // The kernel counts in hundredths of a second, in 32 bits.
-        constexpr std::uint64_t longest = 10ull * std::numeric_limits<std::uint32_t>::max();
+        constexpr auto longest = static_cast<std::uint64_t>(nflog::options::max_flush_timeout.count());
         const auto milliseconds = parse_whole_number(value, 0, longest);
         if (!milliseconds)
             return range_error(spec, value, "milliseconds", 0, longest);
