@@ -16,10 +16,14 @@
 #include <linux/rtnetlink.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -578,6 +582,146 @@ TEST_F(nflog_watch_read, a_capture_from_a_pipe_is_printed_as_it_arrives)
     ASSERT_EQ(::write(writer, whole.data() + first_record_end, rest), static_cast<ssize_t>(rest));
     ::close(writer);
     EXPECT_EQ(lines_within(nflog_lines.size()), nflog_lines);
+}
+
+// nflog-watch started in the background, standard output and error to the
+// given files or descriptors, bounded: a run that never ends is killed.
+class background_watch {
+public:
+    background_watch(const std::vector<std::string>& arguments, int out_fd, int err_fd)
+    {
+        std::vector<char*> argv;
+        std::string program = binary.string();
+        argv.push_back(program.data());
+        std::vector<std::string> copies = arguments;
+        for (auto& argument : copies)
+            argv.push_back(argument.data());
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+        spawned_ = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0;
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    background_watch(const background_watch&) = delete;
+    background_watch& operator=(const background_watch&) = delete;
+    ~background_watch()
+    {
+        if (spawned_ && !reaped_) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+
+    bool spawned() const noexcept { return spawned_; }
+    void signal(int number) const { ::kill(pid_, number); }
+
+    // The raw wait status, or -1 when it had not ended within ten seconds.
+    int wait_status()
+    {
+        for (int attempt = 0; attempt < 1000; ++attempt) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                reaped_ = true;
+                return status;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    bool spawned_ = false;
+    bool reaped_ = false;
+};
+
+// A capture still arriving ends when the user stops the tool: the record
+// the stop cut is not damage, and every line before it is out whole.
+TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
+{
+    for (const int stop_signal : {SIGINT, SIGTERM}) {
+        SCOPED_TRACE(strsignal(stop_signal));
+        const auto fifo = scratch_ / ("capture-" + std::to_string(stop_signal) + ".fifo");
+        ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+        const auto out = scratch_ / ("events-" + std::to_string(stop_signal));
+        const auto err = scratch_ / ("errors-" + std::to_string(stop_signal));
+        const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_GE(err_fd, 0);
+        background_watch watch({"--container", "web", "--read", fifo.string(), "--output", out.string()}, err_fd,
+                               err_fd);
+        ::close(err_fd);
+        ASSERT_TRUE(watch.spawned());
+        int writer = -1;
+        for (int attempt = 0; attempt < 500 && writer < 0; ++attempt) {
+            writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            if (writer < 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ASSERT_GE(writer, 0) << "the tool never opened the capture";
+        ASSERT_EQ(::fcntl(writer, F_SETFL, 0), 0);
+
+        // The first record whole, the second cut in its data; the writer stays.
+        const auto whole = nflog_pcap();
+        const auto first_record_end = 24 + 16 + nflog_records(std::endian::native)[0].data.size();
+        const auto sent = first_record_end + 16 + 6;
+        ASSERT_EQ(::write(writer, whole.data(), sent), static_cast<ssize_t>(sent));
+        for (int attempt = 0; attempt < 500 && lines_of(read_text(out)).empty(); ++attempt)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        watch.signal(stop_signal);
+        const int status = watch.wait_status();
+        ::close(writer);
+        ASSERT_NE(status, -1) << "the tool did not stop";
+        ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        EXPECT_EQ(WEXITSTATUS(status), 0);
+        EXPECT_EQ(read_text(out), nflog_lines[0] + "\n");
+        EXPECT_EQ(read_text(err), "");
+    }
+}
+
+// A stop that comes while the output blocks (a reader that is not reading)
+// waits for that write: the output holds whole lines, in order, and the
+// tool ends at a record soon after instead of reading the rest.
+TEST_F(nflog_watch_read, a_stop_signal_never_cuts_a_line_of_the_output)
+{
+    constexpr std::size_t record_count = 20000;
+    const auto record = at(1, capture::nflog_record(denied_ssh(), std::endian::native));
+    const auto path = scratch_ / "many.pcap";
+    write_bytes(path, capture::pcap_file(link_type_nflog, std::vector<capture::record>(record_count, record)));
+    std::array<int, 2> output{};
+    ASSERT_EQ(::pipe2(output.data(), O_CLOEXEC), 0);
+    background_watch watch({"--container", "web", "--read", path.string()}, output[1], STDERR_FILENO);
+    ::close(output[1]);
+    ASSERT_TRUE(watch.spawned());
+
+    // The pipe full: the tool is blocked in a write, or about to be.
+    int queued = 0;
+    for (int attempt = 0; attempt < 500 && queued < 60000; ++attempt) {
+        ASSERT_EQ(::ioctl(output[0], FIONREAD, &queued), 0);
+        if (queued < 60000)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GE(queued, 60000) << "the output never filled the pipe";
+    watch.signal(SIGINT);
+    std::string printed;
+    std::array<char, 65536> chunk{};
+    for (ssize_t got; (got = ::read(output[0], chunk.data(), chunk.size())) != 0;) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        ASSERT_GT(got, 0) << std::strerror(errno);
+        printed.append(chunk.data(), static_cast<std::size_t>(got));
+    }
+    ::close(output[0]);
+    const int status = watch.wait_status();
+    ASSERT_NE(status, -1) << "the tool did not stop";
+    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    ASSERT_TRUE(printed.ends_with('\n')) << "the last line is whole";
+    const auto lines = lines_of(printed);
+    EXPECT_LT(lines.size(), record_count) << "the stop ended the read before the end of the capture";
+    EXPECT_EQ(lines, std::vector<std::string>(lines.size(), line_denied_ssh_web));
 }
 
 TEST_F(nflog_watch_read, wrong_command_lines)

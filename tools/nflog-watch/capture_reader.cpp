@@ -1,8 +1,16 @@
 #include "capture_reader.hpp"
 
+#include "stop_signals.hpp"
+
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <new>
 
 namespace nflog::watch {
 namespace {
@@ -19,16 +27,71 @@ std::chrono::system_clock::time_point capture_time(const timeval& stamp) noexcep
                                                                           microseconds(micros_part)));
 }
 
+// The capture as libpcap reads it: a stdio stream over the descriptor whose
+// reads first wait, with the stop signals let in, until there is input.
+struct capture_input {
+    int fd;
+    bool owns_fd;
+    const stop_signals* stop;
+};
+
+ssize_t read_capture_input(void* cookie, char* buffer, std::size_t size)
+{
+    const auto& input = *static_cast<const capture_input*>(cookie);
+    for (;;) {
+        // A stop reads as the end of the capture: a record it cuts is not damage.
+        if (input.stop && !input.stop->wait_readable(input.fd))
+            return 0;
+        const ssize_t got = ::read(input.fd, buffer, size);
+        if (got >= 0 || errno != EINTR)
+            return got;
+    }
+}
+
+int close_capture_input(void* cookie)
+{
+    const auto* input = static_cast<const capture_input*>(cookie);
+    const int closed = input->owns_fd ? ::close(input->fd) : 0;
+    delete input;
+    return closed;
+}
+
+std::FILE* open_capture_input(const std::string& path, const stop_signals* stop)
+{
+    const bool standard_input = path == "-";
+    const int fd = standard_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return nullptr;
+    auto* input = new (std::nothrow) capture_input{fd, !standard_input, stop};
+    std::FILE* stream = input ? ::fopencookie(input, "r", {read_capture_input, nullptr, nullptr, close_capture_input})
+                              : nullptr;
+    if (!stream) {
+        const int reason = input ? errno : ENOMEM;
+        if (!standard_input)
+            ::close(fd);
+        delete input;
+        errno = reason;
+    }
+    return stream;
+}
+
 } // namespace
 
 void capture_reader::closer::operator()(pcap* handle) const noexcept { pcap_close(handle); }
 
-std::optional<capture_reader> capture_reader::open(const std::string& path, std::string& error)
+std::optional<capture_reader> capture_reader::open(const std::string& path, std::string& error,
+                                                   const stop_signals* stop)
 {
+    std::FILE* stream = open_capture_input(path, stop);
+    if (!stream) {
+        error = std::strerror(errno);
+        return std::nullopt;
+    }
     char reason[PCAP_ERRBUF_SIZE] = {};
     // Microseconds whatever the file stores: that is the precision of `ts`.
-    pcap* handle = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, reason);
+    pcap* handle = pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_MICRO, reason);
     if (!handle) {
+        std::fclose(stream);
         error = reason;
         return std::nullopt;
     }

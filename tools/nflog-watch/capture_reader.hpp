@@ -13,6 +13,8 @@ struct pcap;
 
 namespace nflog::watch {
 
+class stop_signals;
+
 /// One record of a capture file. `data` stays valid until the next `read`.
 struct capture_record {
     std::uint64_t number = 0;                         ///< 1 for the first record, as tcpdump counts
@@ -30,8 +32,11 @@ public:
         damaged, ///< a record could not be read (cut short, corrupt block); reading stops
     };
 
-    /// Opens `path` ("-" is standard input). On failure, `error` holds libpcap's reason.
-    static std::optional<capture_reader> open(const std::string& path, std::string& error);
+    /// Opens `path` ("-" is standard input). On failure, `error` holds the
+    /// system's or libpcap's reason. With `stop`, every wait for input ends
+    /// when a stop is requested, and the capture then ends there.
+    static std::optional<capture_reader> open(const std::string& path, std::string& error,
+                                              const stop_signals* stop = nullptr);
 
     /// The file's LINKTYPE_* / DLT_* value.
     int link_type() const noexcept;

@@ -1,6 +1,7 @@
 #include "live_watch.hpp"
 #include "options.hpp"
 #include "read_capture.hpp"
+#include "stop_signals.hpp"
 
 #include <boost/system/system_error.hpp>
 
@@ -64,7 +65,8 @@ int run(const options& opts)
         std::setvbuf(out, output_buffer, _IOFBF, sizeof output_buffer);
         status = watch_live(opts, out, stderr, replace_output);
     } else {
-        status = read_capture(opts, out, stderr, replace_output);
+        const stop_signals stop;
+        status = read_capture(opts, out, stderr, replace_output, &stop);
     }
     if (out != stdout && std::fclose(out) != 0 && status == exit_ok) {
         std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(errno));

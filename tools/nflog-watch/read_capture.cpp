@@ -5,6 +5,7 @@
 #include "error_reason.hpp"
 #include "event_json.hpp"
 #include "line_sink.hpp"
+#include "stop_signals.hpp"
 
 #include <nflog/inet.hpp>
 #include <nflog/packet.hpp>
@@ -51,10 +52,11 @@ bool arrives_over_time(const std::string& path)
 
 } // namespace
 
-int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, const std::function<void()>& inputs_ready)
+int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, const std::function<void()>& inputs_ready,
+                 const stop_signals* stop)
 {
     std::string problem;
-    auto reader = capture_reader::open(opts.read_path, problem);
+    auto reader = capture_reader::open(opts.read_path, problem, stop);
     if (!reader) {
         // libpcap names the file in some reasons and not in others: name it once.
         std::string_view reason = problem;
@@ -84,13 +86,19 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
     context.fallback_source = time_source::capture;
     context.container = opts.container;
     const bool streaming = arrives_over_time(opts.read_path);
+    const auto stop_requested = [stop] { return stop && stop->requested(); };
     for (;;) {
         if (streaming)
             sink.flush();
+        if (stop_requested())
+            break;
         const auto step = reader->read(record, problem);
         if (step == capture_reader::step::end)
             break;
         if (step == capture_reader::step::damaged) {
+            // A stop reads as the end of the input: the record it cut is not damage.
+            if (stop_requested())
+                break;
             // "The lines before it were printed" must be true: an output that
             // failed is the one thing to report.
             if (!sink.flush())

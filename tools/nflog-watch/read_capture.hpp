@@ -8,6 +8,8 @@
 
 namespace nflog::watch {
 
+class stop_signals;
+
 /// Prints every NFLOG packet of the capture `opts.read_path` to `out`, one JSON
 /// line each, and an error line in place of each message that cannot be
 /// parsed. Problems with the file itself go to `diagnostics` as one line.
@@ -15,8 +17,10 @@ namespace nflog::watch {
 /// `inputs_ready` runs once the capture is open and of a known link type,
 /// before anything is written: a capture that cannot be read leaves the
 /// output of an earlier run as it was.
+/// With `stop`, a stop request ends the read after the last whole record,
+/// as the end of the capture does.
 int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics,
-                 const std::function<void()>& inputs_ready = {});
+                 const std::function<void()>& inputs_ready = {}, const stop_signals* stop = nullptr);
 
 } // namespace nflog::watch
 

@@ -1,0 +1,83 @@
+#include "stop_signals.hpp"
+
+#include <poll.h>
+#include <time.h>
+
+#include <cerrno>
+#include <csignal>
+
+namespace nflog::watch {
+namespace {
+
+volatile std::sig_atomic_t stop_signal_caught = 0;
+
+extern "C" void record_stop_signal(int) { stop_signal_caught = 1; }
+
+sigset_t stop_set() noexcept
+{
+    sigset_t set;
+    ::sigemptyset(&set);
+    ::sigaddset(&set, SIGINT);
+    ::sigaddset(&set, SIGTERM);
+    return set;
+}
+
+// Takes a stop signal that is pending (blocked), without waiting.
+bool take_pending_stop_signal() noexcept
+{
+    const sigset_t set = stop_set();
+    const timespec no_wait{};
+    return ::sigtimedwait(&set, nullptr, &no_wait) > 0;
+}
+
+} // namespace
+
+stop_signals::stop_signals() noexcept
+{
+    stop_signal_caught = 0;
+    const sigset_t set = stop_set();
+    // Blocked before the handler is in place: a signal in between stays
+    // pending instead of ending the process.
+    ::pthread_sigmask(SIG_BLOCK, &set, &mask_before_);
+    mask_while_waiting_ = mask_before_;
+    ::sigdelset(&mask_while_waiting_, SIGINT);
+    ::sigdelset(&mask_while_waiting_, SIGTERM);
+
+    struct sigaction recording {};
+    recording.sa_handler = record_stop_signal;
+    ::sigemptyset(&recording.sa_mask);
+    ::sigaction(SIGINT, &recording, &interrupt_before_);
+    ::sigaction(SIGTERM, &recording, &terminate_before_);
+}
+
+stop_signals::~stop_signals()
+{
+    // A stop that came after the last wait (while the last lines were
+    // written) asked for what has happened by now: the read is over.
+    while (take_pending_stop_signal()) {
+    }
+    ::sigaction(SIGINT, &interrupt_before_, nullptr);
+    ::sigaction(SIGTERM, &terminate_before_, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &mask_before_, nullptr);
+}
+
+bool stop_signals::requested() const noexcept { return stop_signal_caught != 0; }
+
+bool stop_signals::wait_readable(int fd) const noexcept
+{
+    // ppoll delivers a pending signal only when it has to wait: a file
+    // that is always readable would never see one that came during a write.
+    if (take_pending_stop_signal())
+        stop_signal_caught = 1;
+    pollfd input{fd, POLLIN, 0};
+    while (!requested()) {
+        // The mask is swapped atomically with the wait: a signal that comes
+        // while it waits wakes it, and one that came just before is
+        // delivered at its start, never lost in between.
+        if (::ppoll(&input, 1, nullptr, &mask_while_waiting_) >= 0 || errno != EINTR)
+            return true;
+    }
+    return false;
+}
+
+} // namespace nflog::watch

@@ -1,0 +1,40 @@
+#ifndef NFLOG_WATCH_STOP_SIGNALS_HPP
+#define NFLOG_WATCH_STOP_SIGNALS_HPP
+
+#include <signal.h>
+
+namespace nflog::watch {
+
+/// SIGINT and SIGTERM as a request to stop reading a capture, taken only
+/// while the reader waits for input.
+///
+/// While an instance lives both signals are blocked, and `wait_readable`
+/// lets them in for the duration of its wait alone. So a signal never cuts
+/// a write of the output short (it stays pending until the next wait), and
+/// a reader blocked on a quiet pipe wakes at once. One instance at a time:
+/// the handler records into process-wide state. The destructor restores
+/// the handlers and the signal mask it found.
+class stop_signals {
+public:
+    stop_signals() noexcept;
+    stop_signals(const stop_signals&) = delete;
+    stop_signals& operator=(const stop_signals&) = delete;
+    ~stop_signals();
+
+    /// True once SIGINT or SIGTERM arrived.
+    bool requested() const noexcept;
+
+    /// Waits until `fd` has input (or its end, or an error, which the next
+    /// read reports). False, without waiting, once a stop was requested.
+    bool wait_readable(int fd) const noexcept;
+
+private:
+    sigset_t mask_before_{};
+    sigset_t mask_while_waiting_{};
+    struct sigaction interrupt_before_ {};
+    struct sigaction terminate_before_ {};
+};
+
+} // namespace nflog::watch
+
+#endif
