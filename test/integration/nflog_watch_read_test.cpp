@@ -639,7 +639,8 @@ private:
 };
 
 // A capture still arriving ends when the user stops the tool: the record
-// the stop cut is not damage, and every line before it is out whole.
+// (or the file header) the stop cut is not damage, and every line before
+// it is out whole.
 TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
 {
     for (const int stop_signal : {SIGINT, SIGTERM}) {
@@ -660,15 +661,17 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
             if (writer < 0)
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
+        // The tool opens the capture with its stop signals already in hand.
         ASSERT_GE(writer, 0) << "the tool never opened the capture";
         ASSERT_EQ(::fcntl(writer, F_SETFL, 0), 0);
 
-        // The first record whole, the second cut in its data; the writer stays.
+        // With SIGINT, the first record whole and the second cut in its
+        // data; with SIGTERM, not even the capture's header. The writer stays.
         const auto whole = nflog_pcap();
         const auto first_record_end = 24 + 16 + nflog_records(std::endian::native)[0].data.size();
-        const auto sent = first_record_end + 16 + 6;
+        const auto sent = stop_signal == SIGINT ? first_record_end + 16 + 6 : 0;
         ASSERT_EQ(::write(writer, whole.data(), sent), static_cast<ssize_t>(sent));
-        for (int attempt = 0; attempt < 500 && lines_of(read_text(out)).empty(); ++attempt)
+        for (int attempt = 0; sent > 0 && attempt < 500 && lines_of(read_text(out)).empty(); ++attempt)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         watch.signal(stop_signal);
         const int status = watch.wait_status();
@@ -676,7 +679,7 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
         ASSERT_NE(status, -1) << "the tool did not stop";
         ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         EXPECT_EQ(WEXITSTATUS(status), 0);
-        EXPECT_EQ(read_text(out), nflog_lines[0] + "\n");
+        EXPECT_EQ(read_text(out), sent > 0 ? nflog_lines[0] + "\n" : "");
         EXPECT_EQ(read_text(err), "");
     }
 }

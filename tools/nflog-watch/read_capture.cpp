@@ -57,6 +57,9 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
 {
     std::string problem;
     auto reader = capture_reader::open(opts.read_path, problem, stop);
+    // Stopped before the capture's header came: nothing was read, nothing is wrong.
+    if (!reader && stop && stop->requested())
+        return exit_ok;
     if (!reader) {
         // libpcap names the file in some reasons and not in others: name it once.
         std::string_view reason = problem;

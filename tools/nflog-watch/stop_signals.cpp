@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <utility>
 
 namespace nflog::watch {
 namespace {
@@ -46,8 +47,12 @@ stop_signals::stop_signals() noexcept
     struct sigaction recording {};
     recording.sa_handler = record_stop_signal;
     ::sigemptyset(&recording.sa_mask);
-    ::sigaction(SIGINT, &recording, &interrupt_before_);
-    ::sigaction(SIGTERM, &recording, &terminate_before_);
+    for (auto [number, before] : {std::pair{SIGINT, &interrupt_before_}, std::pair{SIGTERM, &terminate_before_}}) {
+        ::sigaction(number, nullptr, before);
+        // A signal ignored from the start (a background job of a script, nohup) stays ignored.
+        if (before->sa_handler != SIG_IGN)
+            ::sigaction(number, &recording, nullptr);
+    }
 }
 
 stop_signals::~stop_signals()
