@@ -616,6 +616,7 @@ public:
     }
 
     bool spawned() const noexcept { return spawned_; }
+    pid_t pid() const noexcept { return pid_; }
     void signal(int number) const { ::kill(pid_, number); }
 
     // The raw wait status, or -1 when it had not ended within ten seconds.
@@ -682,6 +683,39 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
         EXPECT_EQ(read_text(out), sent > 0 ? nflog_lines[0] + "\n" : "");
         EXPECT_EQ(read_text(err), "");
     }
+}
+
+// Opening a FIFO waits for a writer that may never come: a stop ends that
+// wait too.
+TEST_F(nflog_watch_read, a_stop_signal_ends_the_wait_for_a_capture_writer)
+{
+    const auto fifo = scratch_ / "capture.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const auto err = scratch_ / "errors";
+    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(err_fd, 0);
+    background_watch watch({"--read", fifo.string()}, err_fd, err_fd);
+    ::close(err_fd);
+    ASSERT_TRUE(watch.spawned());
+    // Its stop signals are in hand before it opens the capture.
+    const auto descriptors = fs::path("/proc") / std::to_string(watch.pid()) / "fd";
+    const auto holds_the_fifo = [&] {
+        std::error_code ignored;
+        for (const auto& entry : fs::directory_iterator(descriptors, ignored))
+            if (fs::read_symlink(entry.path(), ignored) == fifo)
+                return true;
+        return false;
+    };
+    bool opened = false;
+    for (int attempt = 0; attempt < 500 && !(opened = holds_the_fifo()); ++attempt)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(opened) << "the tool never opened the capture";
+    watch.signal(SIGTERM);
+    const int status = watch.wait_status();
+    ASSERT_NE(status, -1) << "the tool did not stop";
+    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(read_text(err), "");
 }
 
 // A stop that comes while the output blocks (a reader that is not reading)

@@ -59,9 +59,14 @@ int close_capture_input(void* cookie)
 std::FILE* open_capture_input(const std::string& path, const stop_signals* stop)
 {
     const bool standard_input = path == "-";
-    const int fd = standard_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Opening a FIFO waits for its writer, where no stop signal gets in:
+    // with a stop, the open does not wait, and the first read's wait (which
+    // sees no input before a writer came) takes its place.
+    const int fd = standard_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (stop ? O_NONBLOCK : 0));
     if (fd < 0)
         return nullptr;
+    if (stop && !standard_input)
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     auto* input = new (std::nothrow) capture_input{fd, !standard_input, stop};
     std::FILE* stream = input ? ::fopencookie(input, "r", {read_capture_input, nullptr, nullptr, close_capture_input})
                               : nullptr;
