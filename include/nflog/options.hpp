@@ -53,9 +53,9 @@ enum class copy_mode : std::uint8_t {
 /// Measured with scripts/bench-load (2 cores, see bench/README.md, "End to end"
 /// section): one event per datagram costs about 5 us of reader CPU per event
 /// and keeps p99 latency in the tens of microseconds at 1k-10k events/s;
-/// at a flood the adaptive default reads about 600 to 1300 events per
-/// datagram at 70 to 100 ns per event (a fifth to two fifths of
-/// libnetfilter_log with its defaults) and loses nothing with the default
+/// at a flood the adaptive default reads about 500 to 1300 events per
+/// datagram at 40 to 100 ns per event (a tenth to two fifths of
+/// libnetfilter_log with its defaults, depending on the machine) and loses nothing with the default
 /// receive buffer, where qthresh 1 falls behind the senders. A fixed
 /// qthresh of 32 with a 10 ms timer costs four times as much at a flood and
 /// makes rare events wait 4-16 ms.

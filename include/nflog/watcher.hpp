@@ -254,6 +254,15 @@ private:
             stop.emit(net::cancellation_type::terminal);
         }
 
+        // The run is over, completed or not.
+        void end_run() noexcept
+        {
+            running = false;
+            stop_requested = false;
+            if (closing)
+                discard_held();
+        }
+
         void discard_held() noexcept
         {
             discarded += cursor.remaining();
@@ -298,10 +307,34 @@ private:
         }
     };
 
+    // A run that is destroyed without completing (an initiation or a
+    // handler threw, out of memory for an operation; or the io_context was
+    // destroyed with the run pending) must not leave the watcher running
+    // for good, refusing every later run. Moves with the operation.
+    class run_claim {
+    public:
+        run_claim() = default;
+        run_claim(run_claim&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)) {}
+        run_claim& operator=(run_claim&&) = delete;
+        ~run_claim()
+        {
+            if (owner_)
+                owner_->end_run();
+        }
+
+        void take(impl& owner) noexcept { owner_ = &owner; }
+        void release() noexcept { owner_ = nullptr; }
+
+    private:
+        impl* owner_ = nullptr;
+    };
+
     struct run_op {
         std::shared_ptr<impl> state;
         bool started = false;
         bool refused = false;
+        // Declared after `state`, so destroyed before it: the watcher's state outlives it.
+        run_claim claim{};
 
         template <class Self>
         void operator()(Self& self)
@@ -317,6 +350,7 @@ private:
                 }
                 state->running = true;
                 state->stop_requested = false;
+                claim.take(*state);
                 self.reset_cancellation_state(net::enable_terminal_cancellation());
                 return net::post(executor, std::move(self));
             }
@@ -426,11 +460,8 @@ private:
         template <class Self>
         void finish(Self& self, boost::system::error_code error)
         {
-            auto& s = *state;
-            s.running = false;
-            s.stop_requested = false;
-            if (s.closing)
-                s.discard_held();
+            claim.release();
+            state->end_run();
             self.complete(error);
         }
     };

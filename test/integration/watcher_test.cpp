@@ -3,6 +3,7 @@
 #include "watcher_fixture.hpp"
 #include "support/counting_allocator.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
@@ -12,6 +13,8 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
+#include <new>
 #include <optional>
 #include <vector>
 
@@ -24,6 +27,36 @@ using boost::system::error_code;
 namespace channel_error = boost::asio::experimental::error;
 
 using consumer = channel_consumer<event_channel, event>;
+
+// Memory for a run's operations (Asio takes it from the completion
+// handler's allocator), refused once `granted` allocations were made.
+template <class T>
+struct rationed_allocator {
+    using value_type = T;
+
+    explicit rationed_allocator(std::shared_ptr<int> allowance) noexcept : granted(std::move(allowance)) {}
+    template <class U>
+    rationed_allocator(const rationed_allocator<U>& other) noexcept : granted(other.granted)
+    {
+    }
+
+    T* allocate(std::size_t count)
+    {
+        if (*granted <= 0)
+            throw std::bad_alloc();
+        --*granted;
+        return std::allocator<T>().allocate(count);
+    }
+    void deallocate(T* memory, std::size_t count) noexcept { std::allocator<T>().deallocate(memory, count); }
+
+    template <class U>
+    bool operator==(const rationed_allocator<U>& other) const noexcept
+    {
+        return granted == other.granted;
+    }
+
+    std::shared_ptr<int> granted;
+};
 
 class watcher_test : public watcher_fixture {
 protected:
@@ -244,6 +277,34 @@ TEST_F(watcher_test, a_second_run_is_refused)
     watcher.cancel();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
     EXPECT_EQ(*run_result, net::error::operation_aborted);
+}
+
+// An operation the run cannot get memory for throws, as any Asio
+// initiation does: here the socket's receive, inside the run, so the
+// exception leaves io_context::run and the run's handler is never called.
+// The run is over all the same: the next one starts and delivers everything.
+TEST_F(watcher_test, a_run_that_cannot_get_memory_for_an_operation_leaves_the_watcher_ready)
+{
+    nflog::watcher watcher(open_socket({41}), channel, 0);
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1);
+    const auto nothing_granted = std::make_shared<int>(0);
+    watcher.async_run(net::bind_allocator(rationed_allocator<void>(nothing_granted), record_run()));
+    io.restart();
+    EXPECT_THROW(io.run_for(std::chrono::seconds(5)), std::bad_alloc);
+    EXPECT_FALSE(watcher.is_running());
+    EXPECT_FALSE(run_result.has_value());
+
+    udp.send_udp("127.0.0.1", 9, 1);
+    consumer reader(channel);
+    reader.start();
+    watcher.async_run(record_run());
+    ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_EQ(watcher.stats().events, 2u);
+    EXPECT_EQ(watcher.stats().socket.lost, 0u);
 }
 
 TEST_F(watcher_test, close_then_closing_the_channel_ends_everything_in_order)
