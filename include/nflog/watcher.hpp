@@ -122,6 +122,10 @@ struct watcher_stats {
 /// The channel must outlive every run. A run keeps the watcher's state
 /// alive, so destroying the watcher (which closes it) while a run is
 /// pending is safe; the run then completes with `operation_aborted`.
+/// Should an operation of the run fail to get memory, Asio throws
+/// `std::bad_alloc` out of `io_context::run` (as from any handler) and the
+/// run's handler is never called; the run is over all the same, and the
+/// next `async_run` resumes where it stopped, losing nothing.
 ///
 /// @par Allocation
 /// The loop allocates nothing per event: the operation's memory comes from
