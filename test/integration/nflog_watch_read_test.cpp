@@ -317,6 +317,19 @@ std::vector<std::string> lines_of(const std::string& text)
     return lines;
 }
 
+// The writing end of `fifo` once a reader has opened it (until then the
+// open fails with ENXIO), as a blocking descriptor; -1 after ten seconds.
+int open_fifo_writer(const fs::path& fifo)
+{
+    for (int attempt = 0; attempt < 500; ++attempt) {
+        const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (writer >= 0)
+            return ::fcntl(writer, F_SETFL, 0) == 0 ? writer : -1;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+}
+
 struct run_result {
     int status = -1;
     std::string out;
@@ -560,15 +573,8 @@ TEST_F(nflog_watch_read, a_capture_from_a_pipe_is_printed_as_it_arrives)
     const auto command = "timeout 30 " + quoted(binary.string()) + " --container web --read " + quoted(fifo.string()) +
                          " --output " + quoted(out.string()) + " 2>/dev/null &";
     ASSERT_EQ(std::system(command.c_str()), 0);
-    int writer = -1;
-    for (int attempt = 0; attempt < 500 && writer < 0; ++attempt) {
-        // Fails with ENXIO until the tool has opened its end.
-        writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (writer < 0)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    const int writer = open_fifo_writer(fifo);
     ASSERT_GE(writer, 0) << "the tool never opened the capture";
-    ASSERT_EQ(::fcntl(writer, F_SETFL, 0), 0);
     const auto lines_within = [&](std::size_t count) {
         for (int attempt = 0; attempt < 500 && lines_of(read_text(out)).size() < count; ++attempt)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -656,15 +662,9 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
                                err_fd);
         ::close(err_fd);
         ASSERT_TRUE(watch.spawned());
-        int writer = -1;
-        for (int attempt = 0; attempt < 500 && writer < 0; ++attempt) {
-            writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-            if (writer < 0)
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
         // The tool opens the capture with its stop signals already in hand.
+        const int writer = open_fifo_writer(fifo);
         ASSERT_GE(writer, 0) << "the tool never opened the capture";
-        ASSERT_EQ(::fcntl(writer, F_SETFL, 0), 0);
 
         // With SIGINT, the first record whole and the second cut in its
         // data; with SIGTERM, not even the capture's header. The writer stays.
