@@ -422,9 +422,10 @@ protected:
         return words;
     }
 
-    std::unique_ptr<watch_process> start(std::initializer_list<std::string> arguments, const std::string& stderr_name = "err")
+    std::unique_ptr<watch_process> start(std::initializer_list<std::string> arguments, const std::string& stderr_name = "err",
+                                         void (*prepare)() = nullptr)
     {
-        return std::make_unique<watch_process>(command(arguments), scratch_ / stderr_name);
+        return std::make_unique<watch_process>(command(arguments), scratch_ / stderr_name, prepare);
     }
 
     std::string stderr_text(const std::string& name = "err") const { return read_text(scratch_ / name); }
@@ -635,6 +636,30 @@ TEST_F(nflog_watch_live, sigint_and_sigterm_unbind_flush_and_print_the_counters)
             EXPECT_EQ(text(parse_line(line), "prefix"), "DENIED udp") << line;
         EXPECT_EQ(bound_groups(*netns), std::set<int>{});
     }
+}
+
+// A background job of a script starts with SIGINT ignored, so that a
+// Ctrl-C meant for the foreground does not end it: the watch keeps it so,
+// and SIGTERM still stops it cleanly.
+TEST_F(nflog_watch_live, a_stop_signal_ignored_from_the_start_stays_ignored)
+{
+    auto watcher = start({"--netns", netns->name(), "--group", "41"}, "err", [] { ::signal(SIGINT, SIG_IGN); });
+    ASSERT_TRUE(wait_until_bound(*netns, {41}));
+    // The kernel's view of the dispositions, set up before any group was bound.
+    const auto status = read_text(fs::path("/proc") / std::to_string(watcher->pid()) / "status");
+    const auto ignored_line = status.find("SigIgn:\t");
+    ASSERT_NE(ignored_line, std::string::npos) << status;
+    const auto ignored = std::stoull(status.substr(ignored_line + 8, 16), nullptr, 16);
+    EXPECT_NE(ignored & (1ull << (SIGINT - 1)), 0u) << "SIGINT is no longer ignored";
+    EXPECT_EQ(ignored & (1ull << (SIGTERM - 1)), 0u) << "SIGTERM is ignored";
+    ASSERT_EQ(::kill(watcher->pid(), SIGINT), 0);
+    send_udp(*netns, "127.0.0.1", 9, 1);
+    // The event is printed after the signal arrived: the watch went on.
+    const auto line = watcher->next_line();
+    ASSERT_TRUE(line.has_value()) << "the watch ended at SIGINT";
+    EXPECT_EQ(text(parse_line(*line), "prefix"), "DENIED udp");
+    EXPECT_EQ(watcher->stop(SIGTERM), 0);
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
 
 // A reader slower than the watch: the tool blocks writing into a full pipe

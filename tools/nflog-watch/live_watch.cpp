@@ -45,6 +45,14 @@ struct watched_namespace {
 // with EINTR, and stdio would drop the buffered lines (the tool would then
 // print a cut line and exit with an output error). With SA_RESTART the
 // write goes on, and the signal stops the watch once it is done.
+// A signal ignored from the start (a background job of a script, nohup)
+// stays ignored: Asio would install its handler regardless.
+bool ignored_from_the_start(int signal_number) noexcept
+{
+    struct sigaction installed {};
+    return ::sigaction(signal_number, nullptr, &installed) == 0 && installed.sa_handler == SIG_IGN;
+}
+
 void restart_interrupted_calls(int signal_number) noexcept
 {
     struct sigaction installed {};
@@ -70,6 +78,8 @@ public:
         // Registered before any group is bound: a signal that arrives while
         // the sockets open waits for the loop and stops it at once.
         for (const int stop_signal : {SIGINT, SIGTERM}) {
+            if (ignored_from_the_start(stop_signal))
+                continue;
             signals_.add(stop_signal);
             restart_interrupted_calls(stop_signal);
         }
