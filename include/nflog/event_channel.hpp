@@ -104,6 +104,26 @@ using basic_packet_channel = net::experimental::basic_channel<Executor, recyclin
 
 using packet_channel = basic_packet_channel<>;
 
+/// The same three channels for watchers and consumers on different threads
+/// (an `io_context` per thread, or a pool of threads without a strand):
+/// Asio's concurrent channel, which guards its state with a mutex. Each
+/// watcher and its socket stay on their own executor, as always; batches
+/// and their buffers may be dropped on any thread.
+template <class Executor = net::any_io_executor>
+using basic_concurrent_event_channel =
+    net::experimental::basic_concurrent_channel<Executor, recycling_channel_traits<>, event_signature>;
+using concurrent_event_channel = basic_concurrent_event_channel<>;
+
+template <class Executor = net::any_io_executor>
+using basic_concurrent_event_batch_channel =
+    net::experimental::basic_concurrent_channel<Executor, recycling_channel_traits<>, event_batch_signature>;
+using concurrent_event_batch_channel = basic_concurrent_event_batch_channel<>;
+
+template <class Executor = net::any_io_executor>
+using basic_concurrent_packet_channel =
+    net::experimental::basic_concurrent_channel<Executor, recycling_channel_traits<>, packet_signature>;
+using concurrent_packet_channel = basic_concurrent_packet_channel<>;
+
 namespace detail {
 
 /// What a watcher sends into `Channel`: `event` unless the channel's

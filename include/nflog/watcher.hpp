@@ -116,7 +116,9 @@ struct watcher_stats {
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe. The watcher, its socket
 /// and the channel must be used from one thread or one strand, as Asio's
-/// channel requires.
+/// channel requires; with a concurrent channel (`concurrent_event_channel`
+/// and its kin) only the watcher and its socket must, and watchers on other
+/// threads and the consumer may share the channel.
 ///
 /// @par Lifetime
 /// The channel must outlive every run. A run keeps the watcher's state
