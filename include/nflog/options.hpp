@@ -55,8 +55,9 @@ enum class copy_mode : std::uint8_t {
 /// and keeps p99 latency in the tens of microseconds at 1k-10k events/s;
 /// at a flood the adaptive default reads about 500 to 1300 events per
 /// datagram at 40 to 100 ns per event (a tenth to two fifths of
-/// libnetfilter_log with its defaults, depending on the machine) and loses nothing with the default
-/// receive buffer, where qthresh 1 falls behind the senders. A fixed
+/// libnetfilter_log with its defaults, depending on the machine) and loses
+/// nothing with the default receive buffer, where qthresh 1 falls behind
+/// the senders. A fixed
 /// qthresh of 32 with a 10 ms timer costs four times as much at a flood and
 /// makes rare events wait 4-16 ms.
 ///

@@ -40,11 +40,6 @@ struct watched_namespace {
     nflog::socket socket;
 };
 
-// Asio installs its signal handler without SA_RESTART: a signal that
-// arrives while a write to a slow reader blocks would make that write fail
-// with EINTR, and stdio would drop the buffered lines (the tool would then
-// print a cut line and exit with an output error). With SA_RESTART the
-// write goes on, and the signal stops the watch once it is done.
 // A signal ignored from the start (a background job of a script, nohup)
 // stays ignored: Asio would install its handler regardless.
 bool ignored_from_the_start(int signal_number) noexcept
@@ -53,6 +48,11 @@ bool ignored_from_the_start(int signal_number) noexcept
     return ::sigaction(signal_number, nullptr, &installed) == 0 && installed.sa_handler == SIG_IGN;
 }
 
+// Asio installs its signal handler without SA_RESTART: a signal that
+// arrives while a write to a slow reader blocks would make that write fail
+// with EINTR, and stdio would drop the buffered lines (the tool would then
+// print a cut line and exit with an output error). With SA_RESTART the
+// write goes on, and the signal stops the watch once it is done.
 void restart_interrupted_calls(int signal_number) noexcept
 {
     struct sigaction installed {};
