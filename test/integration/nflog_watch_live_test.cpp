@@ -210,6 +210,14 @@ public:
             if (err_fd < 0 || null_fd < 0 || ::dup2(pipe_ends[1], 1) < 0 || ::dup2(err_fd, 2) < 0 ||
                 ::dup2(null_fd, 0) < 0)
                 ::_exit(126);
+            // The stop signals as a shell starts a foreground program,
+            // whatever the test runner inherited (a background job ignores
+            // SIGINT, and the tool keeps an ignored signal ignored).
+            ::signal(SIGINT, SIG_DFL);
+            ::signal(SIGTERM, SIG_DFL);
+            sigset_t none;
+            sigemptyset(&none);
+            ::sigprocmask(SIG_SETMASK, &none, nullptr);
             if (prepare)
                 prepare();
             ::execvp(argv[0], argv.data());

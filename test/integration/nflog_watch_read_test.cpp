@@ -592,9 +592,10 @@ TEST_F(nflog_watch_read, a_capture_from_a_pipe_is_printed_as_it_arrives)
 
 // nflog-watch started in the background, standard output and error to the
 // given files or descriptors, bounded: a run that never ends is killed.
+// With `sigint_ignored` it starts as a background job of a script does.
 class background_watch {
 public:
-    background_watch(const std::vector<std::string>& arguments, int out_fd, int err_fd)
+    background_watch(const std::vector<std::string>& arguments, int out_fd, int err_fd, bool sigint_ignored = false)
     {
         std::vector<char*> argv;
         std::string program = binary.string();
@@ -608,7 +609,31 @@ public:
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
-        spawned_ = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0;
+        // The stop signals as a shell starts a foreground program, whatever
+        // the test runner inherited (a background job ignores SIGINT, and
+        // the tool keeps an ignored signal ignored).
+        posix_spawnattr_t attributes;
+        posix_spawnattr_init(&attributes);
+        sigset_t stop_signals;
+        sigemptyset(&stop_signals);
+        if (!sigint_ignored)
+            sigaddset(&stop_signals, SIGINT);
+        sigaddset(&stop_signals, SIGTERM);
+        sigset_t none;
+        sigemptyset(&none);
+        posix_spawnattr_setsigdefault(&attributes, &stop_signals);
+        posix_spawnattr_setsigmask(&attributes, &none);
+        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        // An ignored signal is the one disposition a new program inherits.
+        struct sigaction ignoring {};
+        ignoring.sa_handler = SIG_IGN;
+        struct sigaction runner_interrupt {};
+        if (sigint_ignored)
+            ::sigaction(SIGINT, &ignoring, &runner_interrupt);
+        spawned_ = posix_spawn(&pid_, argv[0], &actions, &attributes, argv.data(), environ) == 0;
+        if (sigint_ignored)
+            ::sigaction(SIGINT, &runner_interrupt, nullptr);
+        posix_spawnattr_destroy(&attributes);
         posix_spawn_file_actions_destroy(&actions);
     }
     background_watch(const background_watch&) = delete;
@@ -720,45 +745,53 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_the_wait_for_a_capture_writer)
 
 // A stop that comes while the output blocks (a reader that is not reading)
 // waits for that write: the output holds whole lines, in order, and the
-// tool ends at a record soon after instead of reading the rest.
+// tool ends at a record soon after instead of reading the rest. A job
+// started with SIGINT ignored (in the background of a script) reads on.
 TEST_F(nflog_watch_read, a_stop_signal_never_cuts_a_line_of_the_output)
 {
     constexpr std::size_t record_count = 20000;
     const auto record = at(1, capture::nflog_record(denied_ssh(), std::endian::native));
     const auto path = scratch_ / "many.pcap";
     write_bytes(path, capture::pcap_file(link_type_nflog, std::vector<capture::record>(record_count, record)));
-    std::array<int, 2> output{};
-    ASSERT_EQ(::pipe2(output.data(), O_CLOEXEC), 0);
-    background_watch watch({"--container", "web", "--read", path.string()}, output[1], STDERR_FILENO);
-    ::close(output[1]);
-    ASSERT_TRUE(watch.spawned());
+    for (const bool sigint_ignored : {false, true}) {
+        SCOPED_TRACE(sigint_ignored ? "SIGINT ignored from the start" : "SIGINT");
+        std::array<int, 2> output{};
+        ASSERT_EQ(::pipe2(output.data(), O_CLOEXEC), 0);
+        background_watch watch({"--container", "web", "--read", path.string()}, output[1], STDERR_FILENO,
+                               sigint_ignored);
+        ::close(output[1]);
+        ASSERT_TRUE(watch.spawned());
 
-    // The pipe full: the tool is blocked in a write, or about to be.
-    int queued = 0;
-    for (int attempt = 0; attempt < 500 && queued < 60000; ++attempt) {
-        ASSERT_EQ(::ioctl(output[0], FIONREAD, &queued), 0);
-        if (queued < 60000)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // The pipe full: the tool is blocked in a write, or about to be.
+        int queued = 0;
+        for (int attempt = 0; attempt < 500 && queued < 60000; ++attempt) {
+            ASSERT_EQ(::ioctl(output[0], FIONREAD, &queued), 0);
+            if (queued < 60000)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ASSERT_GE(queued, 60000) << "the output never filled the pipe";
+        watch.signal(SIGINT);
+        std::string printed;
+        std::array<char, 65536> chunk{};
+        for (ssize_t got; (got = ::read(output[0], chunk.data(), chunk.size())) != 0;) {
+            if (got < 0 && errno == EINTR)
+                continue;
+            ASSERT_GT(got, 0) << std::strerror(errno);
+            printed.append(chunk.data(), static_cast<std::size_t>(got));
+        }
+        ::close(output[0]);
+        const int status = watch.wait_status();
+        ASSERT_NE(status, -1) << "the tool did not stop";
+        ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        EXPECT_EQ(WEXITSTATUS(status), 0);
+        ASSERT_TRUE(printed.ends_with('\n')) << "the last line is whole";
+        const auto lines = lines_of(printed);
+        if (sigint_ignored)
+            EXPECT_EQ(lines.size(), record_count) << "the ignored signal changed nothing";
+        else
+            EXPECT_LT(lines.size(), record_count) << "the stop ended the read before the end of the capture";
+        EXPECT_EQ(lines, std::vector<std::string>(lines.size(), line_denied_ssh_web));
     }
-    ASSERT_GE(queued, 60000) << "the output never filled the pipe";
-    watch.signal(SIGINT);
-    std::string printed;
-    std::array<char, 65536> chunk{};
-    for (ssize_t got; (got = ::read(output[0], chunk.data(), chunk.size())) != 0;) {
-        if (got < 0 && errno == EINTR)
-            continue;
-        ASSERT_GT(got, 0) << std::strerror(errno);
-        printed.append(chunk.data(), static_cast<std::size_t>(got));
-    }
-    ::close(output[0]);
-    const int status = watch.wait_status();
-    ASSERT_NE(status, -1) << "the tool did not stop";
-    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    EXPECT_EQ(WEXITSTATUS(status), 0);
-    ASSERT_TRUE(printed.ends_with('\n')) << "the last line is whole";
-    const auto lines = lines_of(printed);
-    EXPECT_LT(lines.size(), record_count) << "the stop ended the read before the end of the capture";
-    EXPECT_EQ(lines, std::vector<std::string>(lines.size(), line_denied_ssh_web));
 }
 
 TEST_F(nflog_watch_read, wrong_command_lines)

@@ -14,44 +14,29 @@ volatile std::sig_atomic_t stop_signal_caught = 0;
 
 extern "C" void record_stop_signal(int) { stop_signal_caught = 1; }
 
-sigset_t stop_set() noexcept
-{
-    sigset_t set;
-    ::sigemptyset(&set);
-    ::sigaddset(&set, SIGINT);
-    ::sigaddset(&set, SIGTERM);
-    return set;
-}
-
-// Takes a stop signal that is pending (blocked), without waiting.
-bool take_pending_stop_signal() noexcept
-{
-    const sigset_t set = stop_set();
-    const timespec no_wait{};
-    return ::sigtimedwait(&set, nullptr, &no_wait) > 0;
-}
-
 } // namespace
 
 stop_signals::stop_signals() noexcept
 {
     stop_signal_caught = 0;
-    const sigset_t set = stop_set();
+    ::sigemptyset(&watched_);
+    for (auto [number, before] : {std::pair{SIGINT, &interrupt_before_}, std::pair{SIGTERM, &terminate_before_}}) {
+        ::sigaction(number, nullptr, before);
+        if (before->sa_handler != SIG_IGN)
+            ::sigaddset(&watched_, number);
+    }
     // Blocked before the handler is in place: a signal in between stays
     // pending instead of ending the process.
-    ::pthread_sigmask(SIG_BLOCK, &set, &mask_before_);
+    ::pthread_sigmask(SIG_BLOCK, &watched_, &mask_before_);
     mask_while_waiting_ = mask_before_;
-    ::sigdelset(&mask_while_waiting_, SIGINT);
-    ::sigdelset(&mask_while_waiting_, SIGTERM);
-
     struct sigaction recording {};
     recording.sa_handler = record_stop_signal;
     ::sigemptyset(&recording.sa_mask);
-    for (auto [number, before] : {std::pair{SIGINT, &interrupt_before_}, std::pair{SIGTERM, &terminate_before_}}) {
-        ::sigaction(number, nullptr, before);
-        // A signal ignored from the start (a background job of a script, nohup) stays ignored.
-        if (before->sa_handler != SIG_IGN)
+    for (const int number : {SIGINT, SIGTERM}) {
+        if (::sigismember(&watched_, number) == 1) {
+            ::sigdelset(&mask_while_waiting_, number);
             ::sigaction(number, &recording, nullptr);
+        }
     }
 }
 
@@ -59,11 +44,18 @@ stop_signals::~stop_signals()
 {
     // A stop that came after the last wait (while the last lines were
     // written) asked for what has happened by now: the read is over.
-    while (take_pending_stop_signal()) {
+    while (take_pending()) {
     }
     ::sigaction(SIGINT, &interrupt_before_, nullptr);
     ::sigaction(SIGTERM, &terminate_before_, nullptr);
     ::pthread_sigmask(SIG_SETMASK, &mask_before_, nullptr);
+}
+
+// Takes a stop signal that is pending (blocked), without waiting.
+bool stop_signals::take_pending() const noexcept
+{
+    const timespec no_wait{};
+    return ::sigtimedwait(&watched_, nullptr, &no_wait) > 0;
 }
 
 bool stop_signals::requested() const noexcept { return stop_signal_caught != 0; }
@@ -72,7 +64,7 @@ bool stop_signals::wait_readable(int fd) const noexcept
 {
     // ppoll delivers a pending signal only when it has to wait: a file
     // that is always readable would never see one that came during a write.
-    if (take_pending_stop_signal())
+    if (take_pending())
         stop_signal_caught = 1;
     pollfd input{fd, POLLIN, 0};
     while (!requested()) {

@@ -11,9 +11,12 @@ namespace nflog::watch {
 /// While an instance lives both signals are blocked, and `wait_readable`
 /// lets them in for the duration of its wait alone. So a signal never cuts
 /// a write of the output short (it stays pending until the next wait), and
-/// a reader blocked on a quiet pipe wakes at once. One instance at a time:
-/// the handler records into process-wide state. The destructor restores
-/// the handlers and the signal mask it found.
+/// a reader blocked on a quiet pipe wakes at once. A signal ignored when
+/// the instance is made (a background job of a script, nohup) is left
+/// alone: neither blocked, which would keep it pending instead of dropped,
+/// nor taken. One instance at a time: the handler records into
+/// process-wide state. The destructor restores the handlers and the signal
+/// mask it found.
 class stop_signals {
 public:
     stop_signals() noexcept;
@@ -29,6 +32,9 @@ public:
     bool wait_readable(int fd) const noexcept;
 
 private:
+    bool take_pending() const noexcept;
+
+    sigset_t watched_{}; ///< the stop signals that were not ignored
     sigset_t mask_before_{};
     sigset_t mask_while_waiting_{};
     struct sigaction interrupt_before_ {};
