@@ -40,7 +40,7 @@ struct watched_namespace {
     nflog::socket socket;
 };
 
-// A signal ignored from the start (a background job of a script, nohup)
+// A signal ignored from the start (SIGINT for a background job of a script)
 // stays ignored: Asio would install its handler regardless.
 bool ignored_from_the_start(int signal_number) noexcept
 {

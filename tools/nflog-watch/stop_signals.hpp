@@ -12,7 +12,7 @@ namespace nflog::watch {
 /// lets them in for the duration of its wait alone. So a signal never cuts
 /// a write of the output short (it stays pending until the next wait), and
 /// a reader blocked on a quiet pipe wakes at once. A signal ignored when
-/// the instance is made (a background job of a script, nohup) is left
+/// the instance is made (SIGINT for a background job of a script) is left
 /// alone: neither blocked, which would keep it pending instead of dropped,
 /// nor taken. One instance at a time: the handler records into
 /// process-wide state. The destructor restores the handlers and the signal
