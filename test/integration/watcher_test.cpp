@@ -14,7 +14,6 @@
 #include <chrono>
 #include <map>
 #include <thread>
-#include <memory>
 #include <new>
 #include <optional>
 #include <vector>
@@ -30,33 +29,25 @@ namespace channel_error = boost::asio::experimental::error;
 using consumer = channel_consumer<event_channel, event>;
 
 // Memory for a run's operations (Asio takes it from the completion
-// handler's allocator), refused once `granted` allocations were made.
+// handler's allocator), always refused.
 template <class T>
-struct rationed_allocator {
+struct refusing_allocator {
     using value_type = T;
 
-    explicit rationed_allocator(std::shared_ptr<int> allowance) noexcept : granted(std::move(allowance)) {}
+    refusing_allocator() = default;
     template <class U>
-    rationed_allocator(const rationed_allocator<U>& other) noexcept : granted(other.granted)
+    refusing_allocator(const refusing_allocator<U>&) noexcept
     {
     }
 
-    T* allocate(std::size_t count)
-    {
-        if (*granted <= 0)
-            throw std::bad_alloc();
-        --*granted;
-        return std::allocator<T>().allocate(count);
-    }
-    void deallocate(T* memory, std::size_t count) noexcept { std::allocator<T>().deallocate(memory, count); }
+    T* allocate(std::size_t) { throw std::bad_alloc(); }
+    void deallocate(T*, std::size_t) noexcept {}
 
     template <class U>
-    bool operator==(const rationed_allocator<U>& other) const noexcept
+    bool operator==(const refusing_allocator<U>&) const noexcept
     {
-        return granted == other.granted;
+        return true;
     }
-
-    std::shared_ptr<int> granted;
 };
 
 class watcher_test : public watcher_fixture {
@@ -339,8 +330,7 @@ TEST_F(watcher_test, a_run_that_cannot_get_memory_for_an_operation_leaves_the_wa
     nflog::watcher watcher(open_socket({41}), channel, 0);
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
     udp.send_udp("127.0.0.1", 9, 1);
-    const auto nothing_granted = std::make_shared<int>(0);
-    watcher.async_run(net::bind_allocator(rationed_allocator<void>(nothing_granted), record_run()));
+    watcher.async_run(net::bind_allocator(refusing_allocator<void>(), record_run()));
     io.restart();
     EXPECT_THROW(io.run_for(std::chrono::seconds(5)), std::bad_alloc);
     EXPECT_FALSE(watcher.is_running());
