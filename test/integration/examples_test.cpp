@@ -2,6 +2,7 @@
 // and checks what it prints.
 
 #include "nflog_fixture.hpp"
+#include "support/child_process.hpp"
 #include "support/flat_json.hpp"
 
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -40,27 +42,14 @@ class running_example {
 public:
     running_example(const std::string& name, const std::vector<std::string>& arguments)
     {
-        const auto program = examples_dir + name;
-        std::vector<std::string> words{program};
+        std::vector<std::string> words{examples_dir + name};
         words.insert(words.end(), arguments.begin(), arguments.end());
-        std::vector<char*> argv;
-        for (auto& word : words)
-            argv.push_back(word.data());
-        argv.push_back(nullptr);
-
         int out[2];
         int err[2];
         EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
         EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            // Only async-signal-safe calls between fork and exec.
-            ::dup2(out[1], STDOUT_FILENO);
-            ::dup2(err[1], STDERR_FILENO);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
-        EXPECT_GT(pid_, 0) << "cannot start " << program;
+        process_.emplace(words, child_setup{.stdout_fd = out[1], .stderr_fd = err[1]});
+        EXPECT_TRUE(process_->started()) << "cannot start " << words.front();
         ::close(out[1]);
         ::close(err[1]);
         out_ = out[0];
@@ -70,10 +59,7 @@ public:
     running_example& operator=(const running_example&) = delete;
     ~running_example()
     {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
+        process_.reset();
         ::close(out_);
         ::close(err_);
     }
@@ -103,10 +89,9 @@ public:
             }
         }
         EXPECT_EQ(open_pipes, 0) << "the example did not finish in time";
-        ::kill(pid_, SIGKILL); // no effect on a process that has exited
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
+        // Both pipes closed: it is exiting, and gets a moment to finish.
+        const auto exited = process_->wait_for(open_pipes == 0 ? 5000ms : 0ms);
+        const int status = exited ? *exited : process_->kill_and_reap();
         outcome result;
         result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         std::istringstream stream(out);
@@ -117,7 +102,7 @@ public:
     }
 
 private:
-    pid_t pid_ = -1;
+    std::optional<child_process> process_;
     int out_ = -1;
     int err_ = -1;
 };

@@ -2,6 +2,7 @@
 // throwaway namespaces: started in the background, waited for until the
 // kernel lists its groups, fed with traffic, then stopped.
 
+#include "support/child_process.hpp"
 #include "support/counting_allocator.hpp"
 #include "support/flat_json.hpp"
 #include "support/netns.hpp"
@@ -191,49 +192,14 @@ public:
     /// just before exec.
     watch_process(const std::vector<std::string>& command, const fs::path& stderr_path,
                   void (*prepare)() = nullptr)
+        : process_(start(command, stderr_path, prepare))
     {
-        int pipe_ends[2];
-        if (::pipe2(pipe_ends, O_CLOEXEC) != 0) {
-            ADD_FAILURE() << "pipe failed";
-            return;
-        }
-        std::vector<char*> argv;
-        for (const auto& word : command)
-            argv.push_back(const_cast<char*>(word.c_str()));
-        argv.push_back(nullptr);
-        const std::string err = stderr_path.string();
-        std::fflush(nullptr);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            const int null_fd = ::open("/dev/null", O_RDONLY);
-            if (err_fd < 0 || null_fd < 0 || ::dup2(pipe_ends[1], 1) < 0 || ::dup2(err_fd, 2) < 0 ||
-                ::dup2(null_fd, 0) < 0)
-                ::_exit(126);
-            // The stop signals as a shell starts a foreground program,
-            // whatever the test runner inherited (a background job ignores
-            // SIGINT, and the tool keeps an ignored signal ignored).
-            ::signal(SIGINT, SIG_DFL);
-            ::signal(SIGTERM, SIG_DFL);
-            sigset_t none;
-            sigemptyset(&none);
-            ::sigprocmask(SIG_SETMASK, &none, nullptr);
-            if (prepare)
-                prepare();
-            ::execvp(argv[0], argv.data());
-            ::_exit(127);
-        }
-        ::close(pipe_ends[1]);
-        out_ = pipe_ends[0];
-        EXPECT_GT(pid_, 0) << "fork failed";
+        EXPECT_TRUE(process_ && process_->started()) << "cannot start " << command.front();
     }
 
     ~watch_process()
     {
-        if (pid_ > 0 && !exited_) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
+        process_.reset();
         if (out_ >= 0)
             ::close(out_);
     }
@@ -241,7 +207,7 @@ public:
     watch_process(const watch_process&) = delete;
     watch_process& operator=(const watch_process&) = delete;
 
-    pid_t pid() const noexcept { return pid_; }
+    pid_t pid() const noexcept { return process_ ? process_->pid() : -1; }
 
     /// The next line of standard output; nothing when none came within `limit`
     /// or the output ended.
@@ -302,54 +268,52 @@ public:
         out_ = -1;
     }
 
-    bool running()
-    {
-        if (exited_)
-            return false;
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            exited_ = true;
-            status_ = decode(status);
-        }
-        return !exited_;
-    }
+    bool running() { return process_ && process_->running(); }
 
     /// Waits for the process to exit by itself (bounded: after `limit` it is
     /// killed and the test fails). Its exit status, or 128 + the signal.
     int wait(std::chrono::milliseconds limit = 20s)
     {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (running()) {
-            if (std::chrono::steady_clock::now() > deadline) {
-                ADD_FAILURE() << "nflog-watch did not exit by itself";
-                ::kill(pid_, SIGKILL);
-                int status = 0;
-                ::waitpid(pid_, &status, 0);
-                exited_ = true;
-                status_ = decode(status);
-                break;
-            }
-            std::this_thread::sleep_for(10ms);
+        if (!process_)
+            return -1;
+        auto status = process_->wait_for(limit);
+        if (!status) {
+            ADD_FAILURE() << "nflog-watch did not exit by itself";
+            status = process_->kill_and_reap();
         }
-        return status_;
+        return child_process::shell_status(*status);
     }
 
     /// Sends `signal` and waits for the exit.
     int stop(int signal)
     {
         if (running())
-            ::kill(pid_, signal);
+            process_->signal(signal);
         return wait();
     }
 
 private:
-    static int decode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+    std::unique_ptr<child_process> start(const std::vector<std::string>& command, const fs::path& stderr_path,
+                                         void (*prepare)())
+    {
+        int pipe_ends[2];
+        if (::pipe2(pipe_ends, O_CLOEXEC) != 0) {
+            ADD_FAILURE() << "pipe failed";
+            return nullptr;
+        }
+        const int err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        EXPECT_GE(err_fd, 0) << "cannot create " << stderr_path;
+        auto started = std::make_unique<child_process>(
+            command, child_setup{.stdout_fd = pipe_ends[1], .stderr_fd = err_fd, .prepare = prepare});
+        ::close(pipe_ends[1]);
+        ::close(err_fd);
+        out_ = pipe_ends[0];
+        return started;
+    }
 
-    pid_t pid_ = -1;
     int out_ = -1;
     std::string pending_;
-    bool exited_ = false;
-    int status_ = -1;
+    std::unique_ptr<child_process> process_;
 };
 
 struct run_result {

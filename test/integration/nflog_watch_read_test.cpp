@@ -3,6 +3,7 @@
 // in test/data/. Needs no privileges.
 
 #include "support/capture_writer.hpp"
+#include "support/child_process.hpp"
 #include "support/flat_json.hpp"
 #include "support/message_builder.hpp"
 #include "support/packet_builder.hpp"
@@ -17,7 +18,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -590,84 +590,27 @@ TEST_F(nflog_watch_read, a_capture_from_a_pipe_is_printed_as_it_arrives)
     EXPECT_EQ(lines_within(nflog_lines.size()), nflog_lines);
 }
 
-// nflog-watch started in the background, standard output and error to the
-// given files or descriptors, bounded: a run that never ends is killed.
-// With `sigint_ignored` it starts as a background job of a script does.
-class background_watch {
+// nflog-watch started in the background (see `child_process`), standard
+// output and error onto the given descriptors. With `sigint_ignored` it
+// starts as a background job of a script does.
+class background_watch : public child_process {
 public:
     background_watch(const std::vector<std::string>& arguments, int out_fd, int err_fd, bool sigint_ignored = false)
+        : child_process(command_line(arguments),
+                        {.stdout_fd = out_fd, .stderr_fd = err_fd, .sigint_ignored = sigint_ignored})
     {
-        std::vector<char*> argv;
-        std::string program = binary.string();
-        argv.push_back(program.data());
-        std::vector<std::string> copies = arguments;
-        for (auto& argument : copies)
-            argv.push_back(argument.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
-        // The stop signals as a shell starts a foreground program, whatever
-        // the test runner inherited (a background job ignores SIGINT, and
-        // the tool keeps an ignored signal ignored).
-        posix_spawnattr_t attributes;
-        posix_spawnattr_init(&attributes);
-        sigset_t stop_signals;
-        sigemptyset(&stop_signals);
-        if (!sigint_ignored)
-            sigaddset(&stop_signals, SIGINT);
-        sigaddset(&stop_signals, SIGTERM);
-        sigset_t none;
-        sigemptyset(&none);
-        posix_spawnattr_setsigdefault(&attributes, &stop_signals);
-        posix_spawnattr_setsigmask(&attributes, &none);
-        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-        // An ignored signal is the one disposition a new program inherits.
-        struct sigaction ignoring {};
-        ignoring.sa_handler = SIG_IGN;
-        struct sigaction runner_interrupt {};
-        if (sigint_ignored)
-            ::sigaction(SIGINT, &ignoring, &runner_interrupt);
-        spawned_ = posix_spawn(&pid_, argv[0], &actions, &attributes, argv.data(), environ) == 0;
-        if (sigint_ignored)
-            ::sigaction(SIGINT, &runner_interrupt, nullptr);
-        posix_spawnattr_destroy(&attributes);
-        posix_spawn_file_actions_destroy(&actions);
     }
-    background_watch(const background_watch&) = delete;
-    background_watch& operator=(const background_watch&) = delete;
-    ~background_watch()
-    {
-        if (spawned_ && !reaped_) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-
-    bool spawned() const noexcept { return spawned_; }
-    pid_t pid() const noexcept { return pid_; }
-    void signal(int number) const { ::kill(pid_, number); }
 
     // The raw wait status, or -1 when it had not ended within ten seconds.
-    int wait_status()
-    {
-        for (int attempt = 0; attempt < 1000; ++attempt) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                reaped_ = true;
-                return status;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return -1;
-    }
+    int wait_status() { return wait_for(std::chrono::seconds(10)).value_or(-1); }
 
 private:
-    pid_t pid_ = -1;
-    bool spawned_ = false;
-    bool reaped_ = false;
+    static std::vector<std::string> command_line(const std::vector<std::string>& arguments)
+    {
+        std::vector<std::string> words{binary.string()};
+        words.insert(words.end(), arguments.begin(), arguments.end());
+        return words;
+    }
 };
 
 // A capture still arriving ends when the user stops the tool: the record
@@ -686,7 +629,7 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
         background_watch watch({"--container", "web", "--read", fifo.string(), "--output", out.string()}, err_fd,
                                err_fd);
         ::close(err_fd);
-        ASSERT_TRUE(watch.spawned());
+        ASSERT_TRUE(watch.started());
         // The tool opens the capture with its stop signals already in hand.
         const int writer = open_fifo_writer(fifo);
         ASSERT_GE(writer, 0) << "the tool never opened the capture";
@@ -721,7 +664,7 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_the_wait_for_a_capture_writer)
     ASSERT_GE(err_fd, 0);
     background_watch watch({"--read", fifo.string()}, err_fd, err_fd);
     ::close(err_fd);
-    ASSERT_TRUE(watch.spawned());
+    ASSERT_TRUE(watch.started());
     // Its stop signals are in hand before it opens the capture.
     const auto descriptors = fs::path("/proc") / std::to_string(watch.pid()) / "fd";
     const auto holds_the_fifo = [&] {
@@ -760,7 +703,7 @@ TEST_F(nflog_watch_read, a_stop_signal_never_cuts_a_line_of_the_output)
         background_watch watch({"--container", "web", "--read", path.string()}, output[1], STDERR_FILENO,
                                sigint_ignored);
         ::close(output[1]);
-        ASSERT_TRUE(watch.spawned());
+        ASSERT_TRUE(watch.started());
 
         // The pipe full: the tool is blocked in a write, or about to be.
         int queued = 0;
