@@ -8,6 +8,7 @@
 #include "pcap_writer.hpp"
 #include "socket_options.hpp"
 #include "stats_line.hpp"
+#include "stop_signals.hpp"
 
 #include <nflog/inet.hpp>
 #include <nflog/socket.hpp>
@@ -40,14 +41,6 @@ struct watched_namespace {
     nflog::socket socket;
 };
 
-// A signal ignored from the start (SIGINT for a background job of a script)
-// stays ignored: Asio would install its handler regardless.
-bool ignored_from_the_start(int signal_number) noexcept
-{
-    struct sigaction installed {};
-    return ::sigaction(signal_number, nullptr, &installed) == 0 && installed.sa_handler == SIG_IGN;
-}
-
 // Asio installs its signal handler without SA_RESTART: a signal that
 // arrives while a write to a slow reader blocks would make that write fail
 // with EINTR, and stdio would drop the buffered lines (the tool would then
@@ -77,8 +70,10 @@ public:
     {
         // Registered before any group is bound: a signal that arrives while
         // the sockets open waits for the loop and stops it at once.
+        // Only those not ignored: Asio would install its handler regardless.
+        const auto taken = stop_signals_not_ignored();
         for (const int stop_signal : {SIGINT, SIGTERM}) {
-            if (ignored_from_the_start(stop_signal))
+            if (::sigismember(&taken, stop_signal) != 1)
                 continue;
             signals_.add(stop_signal);
             restart_interrupted_calls(stop_signal);

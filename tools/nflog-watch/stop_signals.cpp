@@ -5,7 +5,7 @@
 
 #include <cerrno>
 #include <csignal>
-#include <utility>
+#include <initializer_list>
 
 namespace nflog::watch {
 namespace {
@@ -16,15 +16,23 @@ extern "C" void record_stop_signal(int) { stop_signal_caught = 1; }
 
 } // namespace
 
-stop_signals::stop_signals() noexcept
+sigset_t stop_signals_not_ignored() noexcept
+{
+    sigset_t taken;
+    ::sigemptyset(&taken);
+    for (const int number : {SIGINT, SIGTERM}) {
+        struct sigaction installed {};
+        if (::sigaction(number, nullptr, &installed) == 0 && installed.sa_handler != SIG_IGN)
+            ::sigaddset(&taken, number);
+    }
+    return taken;
+}
+
+stop_signals::stop_signals() noexcept : watched_(stop_signals_not_ignored())
 {
     stop_signal_caught = 0;
-    ::sigemptyset(&watched_);
-    for (auto [number, before] : {std::pair{SIGINT, &interrupt_before_}, std::pair{SIGTERM, &terminate_before_}}) {
-        ::sigaction(number, nullptr, before);
-        if (before->sa_handler != SIG_IGN)
-            ::sigaddset(&watched_, number);
-    }
+    ::sigaction(SIGINT, nullptr, &interrupt_before_);
+    ::sigaction(SIGTERM, nullptr, &terminate_before_);
     // Blocked before the handler is in place: a signal in between stays
     // pending instead of ending the process.
     ::pthread_sigmask(SIG_BLOCK, &watched_, &mask_before_);

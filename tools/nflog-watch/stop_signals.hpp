@@ -5,6 +5,11 @@
 
 namespace nflog::watch {
 
+/// The stop signals (SIGINT, SIGTERM) the tool takes, in either mode: those
+/// not ignored right now. One ignored from the start (SIGINT for a
+/// background job of a script) stays ignored, as the shell meant it.
+sigset_t stop_signals_not_ignored() noexcept;
+
 /// SIGINT and SIGTERM as a request to stop reading a capture, taken only
 /// while the reader waits for input.
 ///
