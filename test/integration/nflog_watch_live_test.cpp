@@ -634,6 +634,26 @@ TEST_F(nflog_watch_live, a_stop_signal_ignored_from_the_start_stays_ignored)
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
 
+// A supervisor's signal mask can leak into what it starts: a stop signal
+// blocked from the start still stops the watch, as it stops `--read`.
+TEST_F(nflog_watch_live, a_stop_signal_blocked_from_the_start_still_stops_the_watch)
+{
+    auto watcher = start({"--netns", netns->name(), "--group", "41", "--stats"}, "err", [] {
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        ::sigprocmask(SIG_BLOCK, &stop, nullptr);
+    });
+    ASSERT_TRUE(wait_until_bound(*netns, {41}));
+    send_udp(*netns, "127.0.0.1", 9, 1);
+    ASSERT_TRUE(watcher->next_line().has_value());
+    ASSERT_EQ(::kill(watcher->pid(), SIGTERM), 0);
+    EXPECT_EQ(watcher->wait(5s), 0);
+    EXPECT_EQ(stderr_text(), R"({"events":1,"lost":0,"overruns":0,"malformed":0,"truncated":0})"
+                             "\n");
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+}
+
 // A reader slower than the watch: the tool blocks writing into a full pipe
 // when the signal comes. The write must go on (not fail and drop what stdio
 // held), and every event must arrive as a whole line, before a clean exit.

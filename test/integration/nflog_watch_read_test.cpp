@@ -595,9 +595,12 @@ TEST_F(nflog_watch_read, a_capture_from_a_pipe_is_printed_as_it_arrives)
 // starts as a background job of a script does.
 class background_watch : public child_process {
 public:
-    background_watch(const std::vector<std::string>& arguments, int out_fd, int err_fd, bool sigint_ignored = false)
-        : child_process(command_line(arguments),
-                        {.stdout_fd = out_fd, .stderr_fd = err_fd, .sigint_ignored = sigint_ignored})
+    background_watch(const std::vector<std::string>& arguments, int out_fd, int err_fd, bool sigint_ignored = false,
+                     void (*prepare)() = nullptr)
+        : child_process(command_line(arguments), {.stdout_fd = out_fd,
+                                                  .stderr_fd = err_fd,
+                                                  .sigint_ignored = sigint_ignored,
+                                                  .prepare = prepare})
     {
     }
 
@@ -654,36 +657,47 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
 }
 
 // Opening a FIFO waits for a writer that may never come: a stop ends that
-// wait too.
+// wait too, also when the tool started with it blocked (a supervisor's
+// mask leaked into what it starts).
 TEST_F(nflog_watch_read, a_stop_signal_ends_the_wait_for_a_capture_writer)
 {
-    const auto fifo = scratch_ / "capture.fifo";
-    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-    const auto err = scratch_ / "errors";
-    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    ASSERT_GE(err_fd, 0);
-    background_watch watch({"--read", fifo.string()}, err_fd, err_fd);
-    ::close(err_fd);
-    ASSERT_TRUE(watch.started());
-    // Its stop signals are in hand before it opens the capture.
-    const auto descriptors = fs::path("/proc") / std::to_string(watch.pid()) / "fd";
-    const auto holds_the_fifo = [&] {
-        std::error_code ignored;
-        for (const auto& entry : fs::directory_iterator(descriptors, ignored))
-            if (fs::read_symlink(entry.path(), ignored) == fifo)
-                return true;
-        return false;
+    const auto block_sigterm = [] {
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        ::sigprocmask(SIG_BLOCK, &stop, nullptr);
     };
-    bool opened = false;
-    for (int attempt = 0; attempt < 500 && !(opened = holds_the_fifo()); ++attempt)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ASSERT_TRUE(opened) << "the tool never opened the capture";
-    watch.signal(SIGTERM);
-    const int status = watch.wait_status();
-    ASSERT_NE(status, -1) << "the tool did not stop";
-    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    EXPECT_EQ(WEXITSTATUS(status), 0);
-    EXPECT_EQ(read_text(err), "");
+    for (const bool blocked : {false, true}) {
+        SCOPED_TRACE(blocked ? "SIGTERM blocked from the start" : "SIGTERM");
+        const auto fifo = scratch_ / (blocked ? "blocked.fifo" : "capture.fifo");
+        ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+        const auto err = scratch_ / "errors";
+        const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_GE(err_fd, 0);
+        background_watch watch({"--read", fifo.string()}, err_fd, err_fd, false,
+                               blocked ? +block_sigterm : nullptr);
+        ::close(err_fd);
+        ASSERT_TRUE(watch.started());
+        // Its stop signals are in hand before it opens the capture.
+        const auto descriptors = fs::path("/proc") / std::to_string(watch.pid()) / "fd";
+        const auto holds_the_fifo = [&] {
+            std::error_code ignored;
+            for (const auto& entry : fs::directory_iterator(descriptors, ignored))
+                if (fs::read_symlink(entry.path(), ignored) == fifo)
+                    return true;
+            return false;
+        };
+        bool opened = false;
+        for (int attempt = 0; attempt < 500 && !(opened = holds_the_fifo()); ++attempt)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ASSERT_TRUE(opened) << "the tool never opened the capture";
+        watch.signal(SIGTERM);
+        const int status = watch.wait_status();
+        ASSERT_NE(status, -1) << "the tool did not stop";
+        ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        EXPECT_EQ(WEXITSTATUS(status), 0);
+        EXPECT_EQ(read_text(err), "");
+    }
 }
 
 // A stop that comes while the output blocks (a reader that is not reading)

@@ -78,6 +78,11 @@ public:
             signals_.add(stop_signal);
             restart_interrupted_calls(stop_signal);
         }
+        // A mask that blocked them when the tool started (a supervisor's,
+        // leaked into what it starts) would keep them pending for good.
+        // Unblocked only once handled: one pending since then stops the
+        // loop as soon as it runs.
+        ::pthread_sigmask(SIG_UNBLOCK, &taken, nullptr);
         signals_.async_wait([this](const boost::system::error_code& error, int) {
             if (!error)
                 stop(exit_ok);

@@ -19,7 +19,9 @@ sigset_t stop_signals_not_ignored() noexcept;
 /// a reader blocked on a quiet pipe wakes at once. A signal ignored when
 /// the instance is made (SIGINT for a background job of a script) is left
 /// alone: neither blocked, which would keep it pending instead of dropped,
-/// nor taken. One instance at a time: the handler records into
+/// nor taken. One blocked when the instance is made is let in during the
+/// waits like the other: a mask leaked from whatever started the tool must
+/// not make it unstoppable. One instance at a time: the handler records into
 /// process-wide state. The destructor restores the handlers and the signal
 /// mask it found.
 class stop_signals {
