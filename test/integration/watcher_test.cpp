@@ -348,6 +348,57 @@ TEST_F(watcher_test, a_run_that_cannot_get_memory_for_an_operation_leaves_the_wa
     EXPECT_EQ(watcher.stats().socket.lost, 0u);
 }
 
+// The io_context's executor, but one whose work cannot be queued while
+// `refusing` is set: as when memory for an operation runs out.
+struct refusing_executor {
+    net::io_context::executor_type inner;
+    const bool* refusing;
+
+    net::execution_context& query(net::execution::context_t) const noexcept { return inner.context(); }
+    static constexpr net::execution::blocking_t query(net::execution::blocking_t) noexcept
+    {
+        return net::execution::blocking.never;
+    }
+    refusing_executor require(net::execution::blocking_t::never_t) const noexcept { return *this; }
+
+    template <class Function>
+    void execute(Function&& work) const
+    {
+        if (*refusing)
+            throw std::bad_alloc();
+        net::post(inner, std::forward<Function>(work));
+    }
+
+    friend bool operator==(const refusing_executor& a, const refusing_executor& b) noexcept
+    {
+        return a.inner == b.inner && a.refusing == b.refusing;
+    }
+};
+
+TEST_F(watcher_test, a_run_that_cannot_start_leaves_the_watcher_ready)
+{
+    bool refusing = false;
+    auto opened = nflog::socket::open(net::any_io_executor(refusing_executor{io.get_executor(), &refusing}),
+                                      options_for({41}));
+    ASSERT_TRUE(opened) << opened.error().message();
+    nflog::watcher watcher(std::move(opened).value(), channel, 0);
+    refusing = true;
+    EXPECT_THROW(watcher.async_run(record_run()), std::bad_alloc);
+    refusing = false;
+    EXPECT_FALSE(watcher.is_running());
+
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1);
+    consumer reader(channel);
+    reader.start();
+    watcher.async_run(record_run());
+    ASSERT_TRUE(run_until([&] { return reader.events >= 1; }));
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_EQ(watcher.stats().events, 1u);
+}
+
 TEST_F(watcher_test, close_then_closing_the_channel_ends_everything_in_order)
 {
     event_channel single(io, 1);
