@@ -13,7 +13,6 @@
 
 #include <chrono>
 #include <map>
-#include <thread>
 #include <new>
 #include <optional>
 #include <vector>
@@ -157,56 +156,6 @@ TEST_F(watcher_test, several_sockets_and_namespaces_feed_one_channel)
 // Backpressure: the consumer does not read while a flood arrives, the
 // watcher fills the channel and stops reading, the socket's small buffer
 // overflows. Every logged packet is then either received or counted lost.
-// Watchers on threads of their own, each with its io_context, feed one
-// concurrent channel that the test's io_context reads.
-TEST_F(watcher_test, watchers_on_other_threads_feed_a_concurrent_channel)
-{
-    using threaded_watcher = nflog::basic_watcher<net::any_io_executor, concurrent_event_channel>;
-    concurrent_event_channel shared(io, 8);
-    net::io_context first_io(1);
-    net::io_context second_io(1);
-    const auto open_on = [&](net::io_context& where, std::uint16_t group) {
-        auto opened = nflog::socket::open(where, options_for({group}));
-        EXPECT_TRUE(opened) << opened.error().message();
-        return std::move(opened).value();
-    };
-    threaded_watcher denied(open_on(first_io, 41), shared, 1);
-    threaded_watcher allowed(open_on(second_io, 43), shared, 2);
-    std::optional<error_code> denied_result;
-    std::optional<error_code> allowed_result;
-    denied.async_run([&](error_code error) { denied_result = error; });
-    allowed.async_run([&](error_code error) { allowed_result = error; });
-    std::thread first([&] { first_io.run(); });
-    std::thread second([&] { second_io.run(); });
-    channel_consumer<concurrent_event_channel, event> reader(shared);
-    reader.start();
-
-    // More than the channel holds: both watchers wait for room at times.
-    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    udp.send_udp("127.0.0.1", 9, 30);
-    udp.send_udp("127.0.0.1", 10, 20);
-    const bool all_arrived = run_until([&] { return reader.events >= 50; });
-    // Each watcher is stopped on its own thread; its io_context then runs out of work.
-    net::post(first_io, [&] { denied.cancel(); });
-    net::post(second_io, [&] { allowed.cancel(); });
-    first.join();
-    second.join();
-    ASSERT_TRUE(all_arrived) << reader.events << " of 50 events arrived";
-
-    std::map<source_id, std::vector<std::uint32_t>> sequences;
-    for (const auto& [error, value] : reader.messages) {
-        EXPECT_FALSE(error) << error.message();
-        EXPECT_EQ(value.group, value.source == 1 ? 41 : 43);
-        sequences[value.source].push_back(value.seq.value_or(999));
-    }
-    EXPECT_EQ(sequences[1], count_from(0, 30));
-    EXPECT_EQ(sequences[2], count_from(0, 20));
-    EXPECT_EQ(denied_result, error_code(net::error::operation_aborted));
-    EXPECT_EQ(allowed_result, error_code(net::error::operation_aborted));
-    EXPECT_EQ(denied.stats().events + allowed.stats().events, 50u);
-    EXPECT_EQ(denied.stats().socket.lost + allowed.stats().socket.lost, 0u);
-}
-
 TEST_F(watcher_test, a_full_channel_turns_into_counted_kernel_overruns)
 {
     constexpr std::size_t capacity = 4;
