@@ -7,8 +7,11 @@
 
 #include "integration/watcher_fixture.hpp"
 
+#include <boost/asio/detached.hpp>
+
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <thread>
@@ -46,6 +49,12 @@ protected:
     // that this thread reads.
     template <class Channel>
     void feed_one_channel_from_two_threads();
+
+    // A watcher on a thread of its own feeds a channel of `Channel`; what
+    // this thread received outlives the watcher and its socket, and goes
+    // on a third thread.
+    template <class Channel>
+    void drop_messages_on_another_thread_after_their_watcher();
 };
 
 template <class Channel>
@@ -71,27 +80,41 @@ void concurrent_channel_test::feed_one_channel_from_two_threads()
     allowed.async_run([&](error_code error) { allowed_result = error; });
     std::thread first([&] { first_io.run(); });
     std::thread second([&] { second_io.run(); });
-    channel_consumer<channel_type, message> reader(shared);
-    reader.start();
+    // Each message is dropped as soon as it is read: its storage goes back
+    // to its watcher's pool on this thread while that watcher's thread takes
+    // more from it.
+    std::map<std::uint16_t, std::vector<std::uint32_t>> sequences;
+    std::size_t events = 0;
+    std::optional<error_code> reading_ended;
+    std::function<void()> read_next = [&] {
+        shared.async_receive([&](error_code error, message value) {
+            if (error == net::experimental::error::channel_cancelled) {
+                reading_ended = error;
+                return;
+            }
+            EXPECT_FALSE(error) << error.message();
+            for_each_event(value, [&](std::uint16_t group, std::optional<std::uint32_t> seq) {
+                sequences[group].push_back(seq.value_or(999));
+                ++events;
+            });
+            read_next();
+        });
+    };
+    read_next();
 
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
     udp.send_udp("127.0.0.1", 9, 30);
     udp.send_udp("127.0.0.1", 10, 20);
-    const bool all_arrived = run_until([&] { return reader.events >= 50; });
+    const bool all_arrived = run_until([&] { return events >= 50; });
     // Each watcher is stopped on its own thread; its io_context then runs out of work.
     net::post(first_io, [&] { denied.cancel(); });
     net::post(second_io, [&] { allowed.cancel(); });
     first.join();
     second.join();
-    ASSERT_TRUE(all_arrived) << reader.events << " of 50 events arrived";
+    shared.cancel();
+    EXPECT_TRUE(run_until([&] { return reading_ended.has_value(); }));
+    ASSERT_TRUE(all_arrived) << events << " of 50 events arrived";
 
-    std::map<std::uint16_t, std::vector<std::uint32_t>> sequences;
-    for (const auto& [error, value] : reader.messages) {
-        EXPECT_FALSE(error) << error.message();
-        for_each_event(value, [&](std::uint16_t group, std::optional<std::uint32_t> seq) {
-            sequences[group].push_back(seq.value_or(999));
-        });
-    }
     EXPECT_EQ(sequences[41], count_from(0, 30));
     EXPECT_EQ(sequences[43], count_from(0, 20));
     EXPECT_EQ(sequences.size(), 2u);
@@ -99,9 +122,49 @@ void concurrent_channel_test::feed_one_channel_from_two_threads()
     EXPECT_EQ(allowed_result, error_code(net::error::operation_aborted));
     EXPECT_EQ(denied.stats().events + allowed.stats().events, 50u);
     EXPECT_EQ(denied.stats().socket.lost + allowed.stats().socket.lost, 0u);
-    // What the reader kept goes now, on this thread, back to pools that
-    // other threads filled.
-    reader.messages.clear();
+}
+
+template <class Channel>
+void concurrent_channel_test::drop_messages_on_another_thread_after_their_watcher()
+{
+    using message = typename detail::channel_message<Channel>::type;
+    Channel channel(io, 4);
+    channel_consumer<Channel, message> reader(channel);
+    {
+        net::io_context watcher_io(1);
+        auto opened = nflog::socket::open(watcher_io, options_for({41}));
+        ASSERT_TRUE(opened) << opened.error().message();
+        basic_watcher<net::any_io_executor, Channel> watcher(std::move(opened).value(), channel, 1);
+        watcher.async_run(net::detached);
+        std::thread watching([&] { watcher_io.run(); });
+        reader.start();
+        namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+        udp.send_udp("127.0.0.1", 9, 12);
+        const bool all_arrived = run_until([&] { return reader.events >= 12; });
+        net::post(watcher_io, [&] { watcher.close(); });
+        watching.join();
+        ASSERT_TRUE(all_arrived) << reader.events << " of 12 events arrived";
+    }
+    std::vector<std::uint32_t> sequences;
+    for (const auto& [error, value] : reader.messages) {
+        EXPECT_FALSE(error) << error.message();
+        for_each_event(value, [&](std::uint16_t, std::optional<std::uint32_t> seq) {
+            sequences.push_back(seq.value_or(999));
+        });
+    }
+    EXPECT_EQ(sequences, count_from(0, 12)) << "what was received outlives its watcher";
+    std::thread dropping([messages = std::move(reader.messages)]() mutable { messages.clear(); });
+    dropping.join();
+}
+
+TEST_F(concurrent_channel_test, event_batches_outlive_their_watcher_and_go_on_another_thread)
+{
+    drop_messages_on_another_thread_after_their_watcher<concurrent_event_batch_channel>();
+}
+
+TEST_F(concurrent_channel_test, packets_outlive_their_socket_and_go_on_another_thread)
+{
+    drop_messages_on_another_thread_after_their_watcher<concurrent_packet_channel>();
 }
 
 TEST_F(concurrent_channel_test, events_from_watchers_on_other_threads)
