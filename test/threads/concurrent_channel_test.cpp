@@ -23,24 +23,34 @@ using namespace nflog;
 using namespace nflog::test;
 using boost::system::error_code;
 
-// Each event a channel message carries, as (group, sequence number).
+// What a channel message carries, event by event.
+struct seen_event {
+    source_id source = 0;
+    std::uint16_t group = 0;
+    std::uint32_t seq = 0;
+};
+
 template <class Visit>
 void for_each_event(const event& single, Visit visit)
 {
-    visit(single.group, single.seq);
+    visit(seen_event{single.source, single.group, single.seq.value_or(999)});
 }
 template <class Visit>
 void for_each_event(const event_batch& events, Visit visit)
 {
-    for (const auto& single : events)
-        visit(single.group, single.seq);
+    for (const auto& single : events) {
+        EXPECT_EQ(single.source, events.source());
+        visit(seen_event{single.source, single.group, single.seq.value_or(999)});
+    }
 }
 template <class Visit>
 void for_each_event(const batch& datagram, Visit visit)
 {
-    for (const auto& packet : datagram)
+    for (const auto& packet : datagram) {
+        EXPECT_TRUE(packet) << packet.error().message();
         if (packet)
-            visit(packet.value().group(), packet.value().seq());
+            visit(seen_event{datagram.source(), packet.value().group(), packet.value().seq().value_or(999)});
+    }
 }
 
 class concurrent_channel_test : public watcher_fixture {
@@ -83,7 +93,7 @@ void concurrent_channel_test::feed_one_channel_from_two_threads()
     // Each message is dropped as soon as it is read: its storage goes back
     // to its watcher's pool on this thread while that watcher's thread takes
     // more from it.
-    std::map<std::uint16_t, std::vector<std::uint32_t>> sequences;
+    std::map<source_id, std::vector<std::uint32_t>> sequences;
     std::size_t events = 0;
     std::optional<error_code> reading_ended;
     std::function<void()> read_next = [&] {
@@ -93,8 +103,9 @@ void concurrent_channel_test::feed_one_channel_from_two_threads()
                 return;
             }
             EXPECT_FALSE(error) << error.message();
-            for_each_event(value, [&](std::uint16_t group, std::optional<std::uint32_t> seq) {
-                sequences[group].push_back(seq.value_or(999));
+            for_each_event(value, [&](const seen_event& seen) {
+                EXPECT_EQ(seen.group, seen.source == 1 ? 41 : 43);
+                sequences[seen.source].push_back(seen.seq);
                 ++events;
             });
             read_next();
@@ -115,8 +126,8 @@ void concurrent_channel_test::feed_one_channel_from_two_threads()
     EXPECT_TRUE(run_until([&] { return reading_ended.has_value(); }));
     ASSERT_TRUE(all_arrived) << events << " of 50 events arrived";
 
-    EXPECT_EQ(sequences[41], count_from(0, 30));
-    EXPECT_EQ(sequences[43], count_from(0, 20));
+    EXPECT_EQ(sequences[1], count_from(0, 30));
+    EXPECT_EQ(sequences[2], count_from(0, 20));
     EXPECT_EQ(sequences.size(), 2u);
     EXPECT_EQ(denied_result, error_code(net::error::operation_aborted));
     EXPECT_EQ(allowed_result, error_code(net::error::operation_aborted));
@@ -148,8 +159,9 @@ void concurrent_channel_test::drop_messages_on_another_thread_after_their_watche
     std::vector<std::uint32_t> sequences;
     for (const auto& [error, value] : reader.messages) {
         EXPECT_FALSE(error) << error.message();
-        for_each_event(value, [&](std::uint16_t, std::optional<std::uint32_t> seq) {
-            sequences.push_back(seq.value_or(999));
+        for_each_event(value, [&](const seen_event& seen) {
+            EXPECT_EQ(seen.source, 1u);
+            sequences.push_back(seen.seq);
         });
     }
     EXPECT_EQ(sequences, count_from(0, 12)) << "what was received outlives its watcher";
