@@ -1,12 +1,18 @@
 #include "support/netns.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <mutex>
 #include <regex>
+#include <system_error>
 
 namespace nflog::test {
 
@@ -57,10 +63,33 @@ std::string shell_quote(const std::string& text)
     return quoted + "'";
 }
 
+std::size_t remove_namespaces_of_dead_test_processes()
+{
+    std::size_t removed = 0;
+    std::error_code unreadable;
+    for (const auto& entry : std::filesystem::directory_iterator("/run/netns", unreadable)) {
+        const auto name = entry.path().filename().string();
+        if (!name.starts_with(test_namespace_prefix))
+            continue;
+        const std::string_view rest = std::string_view(name).substr(test_namespace_prefix.size());
+        pid_t owner = 0;
+        const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), owner);
+        if (error != std::errc() || owner <= 0 || end == rest.data() + rest.size() || *end != '-')
+            continue;
+        if (::kill(owner, 0) == 0 || errno != ESRCH)
+            continue;
+        if (run("ip netns delete " + shell_quote(name) + " 2>/dev/null") == 0)
+            ++removed;
+    }
+    return removed;
+}
+
 scoped_netns::scoped_netns()
 {
+    static std::once_flag swept;
+    std::call_once(swept, [] { remove_namespaces_of_dead_test_processes(); });
     static std::atomic<int> counter{0};
-    name_ = "nflogt-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    name_ = std::string(test_namespace_prefix) + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     EXPECT_EQ(run("ip netns add " + name_), 0) << "cannot create namespace " << name_;
     EXPECT_EQ(exec("ip link set lo up"), 0);
 }

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace nflog::test {
 
@@ -24,7 +26,13 @@ int run(const std::string& command);
 std::string run_output(const std::string& command);
 
 /// A throwaway network namespace with loopback up, deleted when it goes out
-/// of scope, whatever the test did. Names are unique per process and object.
+/// of scope, whatever the test did. Names are unique per process and object:
+/// `test_namespace_prefix`, the process id, a number.
+///
+/// A test process that dies without running destructors (an abort, a
+/// sanitizer's report, a kill at a timeout) cannot delete its namespaces:
+/// the first one a later test process makes removes those first (see
+/// `remove_namespaces_of_dead_test_processes`).
 class scoped_netns {
 public:
     scoped_netns();
@@ -47,6 +55,13 @@ public:
 private:
     std::string name_;
 };
+
+inline constexpr std::string_view test_namespace_prefix = "nflogt-";
+
+/// Deletes the namespaces of `scoped_netns` whose process has ended; a
+/// namespace whose process still runs, or whose name is not one of
+/// `scoped_netns`, stays. Returns how many it deleted.
+std::size_t remove_namespaces_of_dead_test_processes();
 
 /// Quotes `text` for /bin/sh.
 std::string shell_quote(const std::string& text);
