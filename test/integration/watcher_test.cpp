@@ -51,6 +51,24 @@ struct refusing_allocator {
 
 class watcher_test : public watcher_fixture {
 protected:
+    /// A run started now delivers the `count` events sent to the watcher's
+    /// group, with nothing lost; then it is cancelled.
+    void expect_the_next_run_to_deliver(nflog::watcher& watcher, std::size_t count)
+    {
+        consumer reader(channel);
+        reader.start();
+        run_result.reset();
+        watcher.async_run(record_run());
+        ASSERT_TRUE(run_until([&] { return reader.events >= count; }));
+        watcher.cancel();
+        ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+        EXPECT_EQ(*run_result, net::error::operation_aborted);
+        EXPECT_EQ(watcher.stats().events, count);
+        EXPECT_EQ(watcher.stats().socket.lost, 0u);
+        reader.stop();
+        EXPECT_TRUE(run_until([&] { return reader.ended_with.has_value(); }));
+    }
+
     event_channel channel{io, 16};
 };
 
@@ -286,15 +304,7 @@ TEST_F(watcher_test, a_run_that_cannot_get_memory_for_an_operation_leaves_the_wa
     EXPECT_FALSE(run_result.has_value());
 
     udp.send_udp("127.0.0.1", 9, 1);
-    consumer reader(channel);
-    reader.start();
-    watcher.async_run(record_run());
-    ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
-    watcher.cancel();
-    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
-    EXPECT_EQ(*run_result, net::error::operation_aborted);
-    EXPECT_EQ(watcher.stats().events, 2u);
-    EXPECT_EQ(watcher.stats().socket.lost, 0u);
+    expect_the_next_run_to_deliver(watcher, 2);
 }
 
 // The io_context's executor, but one whose work cannot be queued while
@@ -338,14 +348,7 @@ TEST_F(watcher_test, a_run_that_cannot_start_leaves_the_watcher_ready)
 
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
     udp.send_udp("127.0.0.1", 9, 1);
-    consumer reader(channel);
-    reader.start();
-    watcher.async_run(record_run());
-    ASSERT_TRUE(run_until([&] { return reader.events >= 1; }));
-    watcher.cancel();
-    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
-    EXPECT_EQ(*run_result, net::error::operation_aborted);
-    EXPECT_EQ(watcher.stats().events, 1u);
+    expect_the_next_run_to_deliver(watcher, 1);
 }
 
 TEST_F(watcher_test, close_then_closing_the_channel_ends_everything_in_order)
