@@ -26,6 +26,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -656,6 +657,38 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
     }
 }
 
+// A reader that went away while SIGPIPE is ignored (as systemd starts
+// services): the first failed write ends the read, although the capture is
+// still arriving and might never end.
+TEST_F(nflog_watch_read, an_output_that_fails_ends_a_capture_still_arriving)
+{
+    const auto fifo = scratch_ / "capture.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const auto err = scratch_ / "errors";
+    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(err_fd, 0);
+    std::array<int, 2> output{};
+    ASSERT_EQ(::pipe2(output.data(), O_CLOEXEC), 0);
+    ::close(output[0]);
+    const auto ignore_sigpipe = [] { std::signal(SIGPIPE, SIG_IGN); };
+    background_watch watch({"--read", fifo.string()}, output[1], err_fd, false, +ignore_sigpipe);
+    ::close(output[1]);
+    ::close(err_fd);
+    ASSERT_TRUE(watch.started());
+    const int writer = open_fifo_writer(fifo);
+    ASSERT_GE(writer, 0) << "the tool never opened the capture";
+    // One whole record, and the capture stays open.
+    const auto whole = nflog_pcap();
+    const auto first_record_end = 24 + 16 + nflog_records(std::endian::native)[0].data.size();
+    ASSERT_EQ(::write(writer, whole.data(), first_record_end), static_cast<ssize_t>(first_record_end));
+    const int status = watch.wait_status();
+    ::close(writer);
+    ASSERT_NE(status, -1) << "the tool read on after its output failed";
+    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 5);
+    EXPECT_EQ(read_text(err), "nflog-watch: cannot write the output: Broken pipe\n");
+}
+
 // Opening a FIFO waits for a writer that may never come: a stop ends that
 // wait too, also when the tool started with it blocked (a supervisor's
 // mask leaked into what it starts).
@@ -776,6 +809,16 @@ TEST_F(nflog_watch_read, help_documents_the_exit_statuses)
                              "\n  1  the file cannot be opened", "\n  3  unsupported link type",
                              "\n  4  the capture is damaged"})
         EXPECT_NE(result.out.find(text), std::string::npos) << text;
+}
+
+TEST_F(nflog_watch_read, help_that_cannot_be_written_is_an_output_failure)
+{
+    const auto err = scratch_ / "stderr";
+    const auto command = "timeout 30 " + quoted(binary.string()) + " --help >/dev/full 2>" + quoted(err.string());
+    const int raw = std::system(command.c_str());
+    ASSERT_TRUE(WIFEXITED(raw));
+    EXPECT_EQ(WEXITSTATUS(raw), 5);
+    EXPECT_EQ(read_text(err), "nflog-watch: cannot write the help: No space left on device\n");
 }
 
 TEST_F(nflog_watch_read, damaged_bytes_never_crash_or_hang)

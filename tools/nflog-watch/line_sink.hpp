@@ -29,6 +29,9 @@ public:
         return error_ == 0;
     }
 
+    /// A write or a flush failed: later lines cannot reach the reader either.
+    bool failed() const noexcept { return error_ != 0; }
+
     /// The errno of the first failure, 0 when there was none.
     int error() const noexcept { return error_; }
 

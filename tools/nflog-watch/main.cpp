@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -88,8 +89,15 @@ int main(int argc, char** argv)
         }
         if (parsed.values.help) {
             const auto text = help_text();
+            // A write that failed inside fwrite leaves nothing for fflush to
+            // report: ferror keeps it.
+            errno = 0;
             std::fwrite(text.data(), 1, text.size(), stdout);
-            return std::fflush(stdout) == 0 ? exit_ok : exit_output_failed;
+            if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+                std::fprintf(stderr, "nflog-watch: cannot write the help: %s\n", std::strerror(errno != 0 ? errno : EIO));
+                return exit_output_failed;
+            }
+            return exit_ok;
         }
         return run(parsed.values);
     } catch (const std::bad_alloc&) {

@@ -93,6 +93,11 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
     for (;;) {
         if (streaming)
             sink.flush();
+        // The first failed write ends the read, as it ends a live watch: with
+        // SIGPIPE ignored (as systemd starts services) a reader gone away is
+        // only an error, and a capture still arriving might never end.
+        if (sink.failed())
+            return report_output_failure(sink, diagnostics);
         if (stop_requested())
             break;
         const auto step = reader->read(record, problem);
