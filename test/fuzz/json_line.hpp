@@ -165,6 +165,7 @@ private:
         static constexpr unsigned smallest[] = {0, 0x80, 0x800, 0x10000};
         require(code_point >= smallest[continuation], "no overlong UTF-8");
         require(code_point <= 0x10ffff && (code_point < 0xd800 || code_point > 0xdfff), "UTF-8 encodes scalar values");
+        require(code_point >= 0xa0, "C1 control characters are escaped");
     }
 
     std::string string()

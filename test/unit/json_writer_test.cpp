@@ -54,10 +54,23 @@ TEST(append_json_string, delete_is_escaped)
     EXPECT_EQ(quoted("a\x7f" "b"), R"("a\u007fb")");
 }
 
+// U+0080-U+009F are well-formed UTF-8 but control characters: U+009B is a
+// CSI, U+009D an OSC to a terminal that takes 8-bit controls.
+TEST(append_json_string, c1_control_characters_are_escaped)
+{
+    for (int code = 0x80; code < 0xa0; ++code) {
+        const char text[] = {'x', '\xc2', static_cast<char>(code), 'y'};
+        constexpr char hex[] = "0123456789abcdef";
+        const std::string escape = {'\\', 'u', '0', '0', hex[code >> 4], hex[code & 0x0f]};
+        EXPECT_EQ(quoted({text, sizeof text}), "\"x" + escape + "y\"") << code;
+    }
+    EXPECT_EQ(quoted("DENIED \xc2\x9b" "31mRED\xc2\x9b" "0m"), R"("DENIED \u009b31mRED\u009b0m")");
+}
+
 TEST(append_json_string, well_formed_utf8_is_kept)
 {
     // Two-, three- and four-byte sequences, including the edges of each range.
-    EXPECT_EQ(quoted("\xc2\x80"), "\"\xc2\x80\"");             // U+0080
+    EXPECT_EQ(quoted("\xc2\xa0"), "\"\xc2\xa0\"");             // U+00A0, just above the C1 controls
     EXPECT_EQ(quoted("caf\xc3\xa9"), "\"caf\xc3\xa9\"");       // é
     EXPECT_EQ(quoted("\xdf\xbf"), "\"\xdf\xbf\"");             // U+07FF
     EXPECT_EQ(quoted("\xe0\xa0\x80"), "\"\xe0\xa0\x80\"");     // U+0800

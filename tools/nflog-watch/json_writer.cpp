@@ -92,7 +92,12 @@ void append_json_string(std::string& out, std::string_view text)
             append_control_escape(out, byte);
             ++at;
         } else if (const auto length = utf8_sequence_length(text, at); length != 0) {
-            out.append(text.data() + at, length);
+            // U+0080-U+009F are control characters too (C1: CSI, OSC, ...).
+            const auto second = static_cast<unsigned char>(text[at + 1]);
+            if (byte == 0xc2 && second < 0xa0)
+                append_control_escape(out, second);
+            else
+                out.append(text.data() + at, length);
             at += length;
         } else {
             out.append("\\ufffd");

@@ -13,8 +13,9 @@ namespace nflog::watch {
 /// Log prefixes and interface names are bytes, not text, and the output must
 /// stay valid UTF-8 whatever they hold, so:
 /// - `"` and `\` are escaped; `\b \f \n \r \t` use their short escapes; every
-///   other byte below 0x20 and DEL (0x7f) becomes `\u00XX`, so that a log line
-///   can never carry terminal control sequences;
+///   other byte below 0x20, DEL (0x7f) and the C1 controls U+0080-U+009F
+///   become `\u00XX`, so that a log line can never carry terminal control
+///   sequences;
 /// - well-formed UTF-8 sequences (RFC 3629: no overlong forms, no surrogates,
 ///   nothing above U+10FFFF) are copied unchanged;
 /// - every byte that does not start a well-formed sequence becomes one
