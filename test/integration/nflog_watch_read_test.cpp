@@ -539,6 +539,17 @@ TEST_F(nflog_watch_read, the_capture_being_read_is_never_the_output)
     EXPECT_EQ(result.status, 2);
     EXPECT_EQ(result.err, "nflog-watch: --output names the capture that --read reads (see --help)\n");
     EXPECT_EQ(read_text(path).size(), nflog_pcap().size()) << "the capture is untouched";
+
+    const auto from_standard_input = run("--read - --output " + quoted(path.string()), path);
+    EXPECT_EQ(from_standard_input.status, 2);
+    EXPECT_EQ(from_standard_input.err, "nflog-watch: --output names the capture that --read reads (see --help)\n");
+    EXPECT_EQ(read_text(path).size(), nflog_pcap().size()) << "the capture is untouched";
+
+    const auto events = scratch_ / "events.json";
+    const auto other_file = run("--container web --read - --output " + quoted(events.string()), path);
+    EXPECT_EQ(other_file.status, 0);
+    EXPECT_EQ(other_file.err, "");
+    EXPECT_EQ(lines_of(read_text(events)), nflog_lines);
 }
 
 // The output is replaced only once the capture is known to be readable: a

@@ -4,6 +4,7 @@
 
 #include <nflog/options.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -167,6 +168,17 @@ bool same_file(const std::string& first, const std::string& second)
     return failed ? first == second : first_place == second_place;
 }
 
+// Whether standard input is `path`, redirected (`--read - --output F < F`).
+// Only a regular file: a pipe or a device loses nothing when the output is
+// opened.
+bool standard_input_is(const std::string& path)
+{
+    struct stat input {};
+    struct stat output {};
+    return ::fstat(STDIN_FILENO, &input) == 0 && S_ISREG(input.st_mode) && ::stat(path.c_str(), &output) == 0 &&
+           input.st_dev == output.st_dev && input.st_ino == output.st_ino;
+}
+
 // The checks that need the whole command line.
 std::string check_combination(const options& values, const option_spec* first_live_only)
 {
@@ -176,7 +188,8 @@ std::string check_combination(const options& values, const option_spec* first_li
         if (first_live_only)
             return std::string(first_live_only->long_name) + " works only when watching live (with --group)";
         // Opening the output empties it: it would destroy the capture.
-        if (!values.output_path.empty() && values.read_path != "-" && same_file(values.read_path, values.output_path))
+        if (!values.output_path.empty() && (values.read_path == "-" ? standard_input_is(values.output_path)
+                                                                     : same_file(values.read_path, values.output_path)))
             return "--output names the capture that --read reads";
         return {};
     }
