@@ -1000,6 +1000,18 @@ TEST_F(nflog_watch_live, group_bound_by_another_instance)
     EXPECT_EQ(stderr_text("first.err"), "");
 }
 
+// One namespace by its name and by its path is a wrong command line, not a
+// group that another program holds.
+TEST_F(nflog_watch_live, one_namespace_given_twice_under_two_spellings)
+{
+    const auto twice = run("--netns " + netns->name() + " --netns /run/netns/" + netns->name() + " --group 41");
+    EXPECT_EQ(twice.status, 2);
+    EXPECT_EQ(twice.out, "");
+    EXPECT_EQ(twice.err, "nflog-watch: --netns " + netns->name() + " and --netns /run/netns/" + netns->name() +
+                             " name the same namespace (see --help)\n");
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+}
+
 TEST_F(nflog_watch_live, missing_namespace)
 {
     const std::string name = "nflog-missing-" + std::to_string(::getpid());

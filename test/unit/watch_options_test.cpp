@@ -189,6 +189,12 @@ TEST(parse_options, wrong_watching_command_lines)
     EXPECT_EQ(parse({"--group", "3", "--group", "3"}).error, "--group 3 given twice");
     EXPECT_EQ(parse({"--group", "3", "--netns", "a", "--netns", "a"}).error, "--netns a given twice");
     EXPECT_EQ(parse({"--group", "3", "--netns="}).error, "--netns needs a namespace name or path");
+    EXPECT_EQ(parse({"--group", "3", "--netns", "/proc/self/ns/net", "--netns", "nflog-test-no-such-namespace",
+                     "--netns", "/proc/thread-self/ns/net"})
+                  .error,
+              "--netns /proc/self/ns/net and --netns /proc/thread-self/ns/net name the same namespace");
+    // Namespaces that do not exist are reported when the watch opens them.
+    EXPECT_EQ(parse({"--group", "3", "--netns", "nflog-test-no-such-a", "--netns", "nflog-test-no-such-b"}).error, "");
     EXPECT_EQ(parse({"--group", "3", "--count", "2", "--count", "2"}).error, "--count given twice");
     EXPECT_EQ(parse({"--group", "3", "--count", "0"}).error, "--count 0: expected a number of events of at least 1");
     EXPECT_EQ(parse({"--group", "3", "--copy-range", "65532"}).error,

@@ -179,6 +179,32 @@ bool standard_input_is(const std::string& path)
            input.st_dev == output.st_dev && input.st_ino == output.st_ino;
 }
 
+// Two --netns values that name one namespace: a name and its path, two
+// mounts of it, /proc/PID/ns/net. Its groups would be bound twice, and the
+// second bind would blame another program. A value is a path, or a name in
+// /run/netns, as for `nflog::options::netns`; one that does not exist is
+// reported when the watch opens it.
+std::string same_namespace_twice(const std::vector<std::string>& values)
+{
+    struct opened {
+        dev_t device;
+        ino_t inode;
+        const std::string* value;
+    };
+    std::vector<opened> seen;
+    for (const auto& value : values) {
+        const auto path = value.find('/') == std::string::npos ? "/run/netns/" + value : value;
+        struct stat status {};
+        if (::stat(path.c_str(), &status) != 0)
+            continue;
+        for (const auto& earlier : seen)
+            if (earlier.device == status.st_dev && earlier.inode == status.st_ino)
+                return "--netns " + *earlier.value + " and --netns " + value + " name the same namespace";
+        seen.push_back({status.st_dev, status.st_ino, &value});
+    }
+    return {};
+}
+
 // The checks that need the whole command line.
 std::string check_combination(const options& values, const option_spec* first_live_only)
 {
@@ -201,7 +227,7 @@ std::string check_combination(const options& values, const option_spec* first_li
     if (!values.pcap_path.empty() && values.pcap_path != "-" && !values.output_path.empty() &&
         same_file(values.pcap_path, values.output_path))
         return "--output and --pcap name the same file";
-    return {};
+    return same_namespace_twice(values.netns);
 }
 
 } // namespace
