@@ -429,6 +429,25 @@ TEST_F(nflog_watch_read, nflog_link_type_big_endian_pcapng)
     EXPECT_TRUE(every_line_parses_as_json(result.out));
 }
 
+// A pcapng interface's time offset may put a record before 1970: its time is
+// printed as it is, not moved to the epoch.
+TEST_F(nflog_watch_read, a_capture_time_before_1970_is_kept)
+{
+    constexpr std::int64_t offset = -10'000'000'000;
+    const auto path = scratch_ / "old.pcapng";
+    write_bytes(path, capture::pcapng_file(link_type_netlink,
+                                           {at(50, capture::netlink_record(NETLINK_NETFILTER, bypass_on_a_bridge()))},
+                                           std::endian::native, 262144, offset));
+    const auto result = run("--read " + quoted(path.string()));
+    EXPECT_EQ(result.status, 0);
+    EXPECT_EQ(result.err, "");
+    auto expected = netlink_lines.back();
+    const std::string capture_time = "2024-05-01T12:35:01.000000+00:00";
+    ASSERT_EQ(expected.find(capture_time), 7u);
+    expected.replace(7, capture_time.size(), "1707-06-12T18:48:21.000000+00:00");
+    EXPECT_EQ(result.lines(), std::vector<std::string>{expected});
+}
+
 TEST_F(nflog_watch_read, netlink_link_type_pcapng)
 {
     const auto result = run("-r " + quoted((fixture_dir / "netlink.pcapng").string()));

@@ -53,9 +53,11 @@ inline bytes pcap_file(std::uint32_t link_type, const std::vector<record>& recor
 }
 
 /// pcapng: one section, one interface (default microsecond resolution), one
-/// enhanced packet block per record.
+/// enhanced packet block per record. A `time_offset` (seconds, the
+/// interface's if_tsoffset) is added to every record's time by readers.
 inline bytes pcapng_file(std::uint16_t link_type, const std::vector<record>& records,
-                         std::endian order = std::endian::native, std::uint32_t snap_length = 262144)
+                         std::endian order = std::endian::native, std::uint32_t snap_length = 262144,
+                         std::int64_t time_offset = 0)
 {
     const auto block = [&](bytes& out, std::uint32_t type, const bytes& body) {
         const auto total = static_cast<std::uint32_t>(12 + detail::align4(body.size()));
@@ -77,6 +79,13 @@ inline bytes pcapng_file(std::uint16_t link_type, const std::vector<record>& rec
     put<std::uint16_t>(interface, link_type, order);
     put<std::uint16_t>(interface, 0, order);
     put<std::uint32_t>(interface, snap_length, order);
+    if (time_offset != 0) {
+        constexpr std::uint16_t if_tsoffset = 14;
+        put<std::uint16_t>(interface, if_tsoffset, order);
+        put<std::uint16_t>(interface, 8, order);
+        put<std::int64_t>(interface, time_offset, order);
+        put<std::uint32_t>(interface, 0, order); // opt_endofopt
+    }
     block(out, 1, interface);
 
     for (const auto& r : records) {

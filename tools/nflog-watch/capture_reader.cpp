@@ -15,13 +15,15 @@
 namespace nflog::watch {
 namespace {
 
-// A pcapng timestamp is 64 bits of arbitrary units: a hostile one must not
-// overflow the clock. 9e9 s (year 2255) is inside every system_clock.
+// A pcapng timestamp is 64 bits of arbitrary units plus an interface's
+// signed offset: a hostile one must not overflow the clock. +-9e9 s (years
+// 1684 and 2255) is inside every system_clock; a capture's time before 1970
+// is kept as it is.
 std::chrono::system_clock::time_point capture_time(const timeval& stamp) noexcept
 {
     using namespace std::chrono;
     constexpr long long latest_second = 9'000'000'000;
-    const auto seconds_part = std::clamp<long long>(stamp.tv_sec, 0, latest_second);
+    const auto seconds_part = std::clamp<long long>(stamp.tv_sec, -latest_second, latest_second);
     const auto micros_part = std::clamp<long long>(stamp.tv_usec, 0, 999'999);
     return system_clock::time_point(duration_cast<system_clock::duration>(seconds(seconds_part) +
                                                                           microseconds(micros_part)));
