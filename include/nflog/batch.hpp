@@ -59,7 +59,7 @@ public:
     /// The datagram walked anew, without the elements kept by the batch.
     packet_range packets() const noexcept { return packet_range(bytes()); }
 
-    /// The datagram as received.
+    /// The datagram as received; of a `truncated()` one, its whole messages.
     std::span<const std::byte> bytes() const noexcept
     {
         return buffer_ ? buffer_.bytes().first(length_) : std::span<const std::byte>();
@@ -73,6 +73,10 @@ public:
     /// delivered right before this batch (from sequence numbers).
     std::uint64_t lost_before() const noexcept { return lost_before_; }
     /// The datagram was larger than the receive buffer: its tail is missing.
+    /// The batch holds the whole messages before the cut (`bytes()` ends
+    /// there); the message the cut fell in is no element and not counted as
+    /// malformed. With sequence numbers, the events of the missing tail
+    /// count as lost at the next datagram of their group.
     bool truncated() const noexcept { return truncated_; }
     /// Which watcher sent the batch through a channel (see `basic_watcher`);
     /// 0 for a batch straight from a socket.

@@ -205,7 +205,8 @@ public:
     /// dropped at least one batch because the socket's receive buffer was
     /// full; the socket keeps working and the next batch's
     /// `lost_before()` gives the exact count. A datagram larger than the
-    /// buffer completes successfully with `batch::truncated()` set. `ENOMEM`
+    /// buffer completes successfully with `batch::truncated()` set and its
+    /// whole messages. `ENOMEM`
     /// (generic category): memory ran out while parsing a datagram; it is
     /// gone, its events count as lost at the next datagram of their group,
     /// and the socket keeps working.

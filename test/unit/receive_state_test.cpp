@@ -97,11 +97,44 @@ TEST(receive_state, a_datagram_larger_than_the_buffer_is_marked_truncated)
     // MSG_TRUNC makes recv report the datagram's real length.
     auto received = accept(state, datagram, datagram.size());
     EXPECT_TRUE(received.truncated());
-    EXPECT_EQ(received.bytes().size(), 64u);
     EXPECT_EQ(state.counters().truncated, 1u);
-    // What fit whole is delivered; the cut message ends the walk with a framing error.
+    // What fit whole is delivered; the message the cut fell in was sent
+    // whole by the kernel: it is no element and not malformed.
+    EXPECT_EQ(received.bytes().size(), packet_with_seq(7, 0).size());
     EXPECT_EQ(received.size(), 1u);
-    EXPECT_EQ(received.malformed(), 1u);
+    EXPECT_EQ(received.malformed(), 0u);
+    EXPECT_EQ(received.end() - received.begin(), 1);
+    EXPECT_EQ(state.counters().malformed, 0u);
+    // Its events and the rest are counted when the group's next datagram comes.
+    const auto next = accept(state, packet_with_seq(7, 3), packet_with_seq(7, 3).size());
+    EXPECT_EQ(next.lost_before(), 2u);
+}
+
+TEST(receive_state, a_cut_inside_a_message_header_is_no_malformed_message)
+{
+    const auto first = packet_with_seq(7, 0);
+    detail::receive_state state(first.size() + 10, {7}, {});
+    const auto datagram = concat({first, packet_with_seq(7, 1)});
+    auto received = accept(state, datagram, datagram.size());
+    EXPECT_TRUE(received.truncated());
+    EXPECT_EQ(received.bytes().size(), first.size());
+    EXPECT_EQ(received.end() - received.begin(), 1);
+    EXPECT_EQ(state.counters().malformed, 0u);
+}
+
+TEST(receive_state, bad_framing_before_the_cut_is_still_malformed)
+{
+    auto broken = packet_with_seq(7, 1);
+    // A length shorter than a netlink header: no cut, bad bytes.
+    broken[0] = std::byte{8};
+    broken[1] = broken[2] = broken[3] = std::byte{0};
+    const auto datagram = concat({packet_with_seq(7, 0), broken, packet_with_seq(7, 2)});
+    detail::receive_state state(datagram.size() - 10, {7}, {});
+    auto received = accept(state, datagram, datagram.size());
+    EXPECT_TRUE(received.truncated());
+    ASSERT_EQ(received.end() - received.begin(), 2);
+    EXPECT_EQ(received.begin()[1].error(), errc::bad_message_length);
+    EXPECT_EQ(state.counters().malformed, 1u);
 }
 
 } // namespace

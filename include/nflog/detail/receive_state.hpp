@@ -4,6 +4,7 @@
 #include <nflog/batch.hpp>
 #include <nflog/detail/batching_controller.hpp>
 #include <nflog/detail/buffer_pool.hpp>
+#include <nflog/detail/bytes.hpp>
 #include <nflog/detail/setup.hpp>
 #include <nflog/error.hpp>
 #include <nflog/netlink/message.hpp>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -121,10 +123,15 @@ public:
     }
 
     /// The same for a datagram of which the first `kept` bytes are in
-    /// `buffer` (`received` is larger when it was cut).
+    /// `buffer` (`received` is larger when it was cut). A cut datagram's
+    /// batch ends at its last whole message: the kernel sent the message the
+    /// cut fell in whole, so it is not malformed, and `truncated()` reports
+    /// it with the rest.
     batch accept(buffer_lease buffer, std::size_t kept, std::size_t received)
     {
         const bool truncated = received > kept;
+        if (truncated)
+            kept = whole_messages_length(buffer.bytes().first(kept));
         std::size_t packets = 0;
         std::size_t malformed = 0;
         std::uint64_t lost = 0;
@@ -223,6 +230,27 @@ private:
     static boost::system::error_code out_of_memory() noexcept
     {
         return {ENOMEM, boost::system::generic_category()};
+    }
+
+    // Of the first bytes of a cut datagram, the length of the whole messages
+    // before the cut: the cut lies in the message whose length runs past the
+    // end, or in a header of which only a part arrived. A length shorter
+    // than a header is no cut but bad framing, left for the walk to report.
+    static std::size_t whole_messages_length(std::span<const std::byte> bytes) noexcept
+    {
+        constexpr std::size_t header_size = netlink::message_view::header_size;
+        std::size_t at = 0;
+        while (at < bytes.size()) {
+            if (bytes.size() - at < header_size)
+                return at;
+            const auto length = load<std::uint32_t>(bytes.data() + at);
+            if (length < header_size)
+                return bytes.size();
+            if (length > bytes.size() - at)
+                return at;
+            at += align4(length);
+        }
+        return bytes.size();
     }
 
     struct group_slot {
