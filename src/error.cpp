@@ -24,13 +24,12 @@ public:
         case errc::bad_error_message: return "netlink error message too short";
         case errc::datagram_truncated: return "netlink datagram larger than the receive buffer";
         case errc::kernel_overrun: return "kernel dropped NFLOG messages (receive buffer overrun)";
-        case errc::sequence_gap: return "NFLOG sequence gap: messages were lost";
-        case errc::permission_denied: return "missing CAP_NET_ADMIN for nfnetlink_log";
+        case errc::permission_denied: return "permission denied: nfnetlink_log needs CAP_NET_ADMIN, entering a network namespace CAP_SYS_ADMIN";
         case errc::group_busy: return "NFLOG group already bound by another socket";
         case errc::group_already_bound: return "NFLOG group already bound by this socket";
         case errc::group_not_bound: return "NFLOG group not bound by this socket";
         case errc::nflog_unavailable: return "nfnetlink_log is not available";
-        case errc::namespace_not_found: return "network namespace not found";
+        case errc::namespace_not_found: return "network namespace not found (no such file, or not a network namespace)";
         case errc::invalid_option: return "invalid NFLOG option value";
         case errc::no_group: return "no NFLOG group to bind";
         case errc::unexpected_reply: return "unexpected netlink reply";
@@ -54,7 +53,6 @@ public:
             return condition::malformed;
         case errc::datagram_truncated:
         case errc::kernel_overrun:
-        case errc::sequence_gap:
             return condition::overrun;
         case errc::permission_denied:
         case errc::group_busy:

@@ -269,7 +269,7 @@ def readme_section(summary, runs, overload, load_range):
               "takes so much CPU from the senders that they generate far fewer events. Fixed batches",
               "are cheap at a flood but make rare events wait for the rest of the batch or for the",
               "flush timer (the kernel counts it in jiffies: 1 cs is two jiffies, 4-8 ms at HZ=250).",
-              "Adaptive batching keeps one event per datagram below about 60k events/s and grows the",
+              "Adaptive batching keeps one event per datagram below about 69k events/s and grows the",
               "batch with the fourth power of the rate above it (8 at 100k/s, 128 at 200k/s, 2048",
               "from about 390k/s, in a 128 KiB kernel buffer): as quick as qthresh 1 where latency",
               "matters, far cheaper than qthresh 32 at a flood. A reader that is behind reads the",

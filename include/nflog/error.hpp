@@ -25,14 +25,13 @@ enum class errc {
     // Receive path.
     datagram_truncated,        ///< the receive buffer was smaller than the datagram (MSG_TRUNC)
     kernel_overrun,            ///< the kernel dropped a batch (ENOBUFS): events were lost
-    sequence_gap,              ///< sequence numbers jumped: events were lost
     // Setup and configuration.
-    permission_denied,         ///< the socket lacks CAP_NET_ADMIN in the namespace's user namespace
+    permission_denied,         ///< no CAP_NET_ADMIN in the namespace's user namespace, or no CAP_SYS_ADMIN to enter the namespace
     group_busy,                ///< the group is bound by another netlink socket
     group_already_bound,       ///< this socket has already bound the group
     group_not_bound,           ///< configuring a group this socket has not bound
     nflog_unavailable,         ///< nfnetlink_log is missing (no module, no netlink, not Linux)
-    namespace_not_found,       ///< the network namespace path or name does not exist
+    namespace_not_found,       ///< the network namespace path or name does not exist, or is no network namespace
     invalid_option,            ///< an option value the kernel would ignore or reject
     no_group,                  ///< open() was asked to bind no group at all
     unexpected_reply,          ///< the kernel answered a request with something other than an ACK

@@ -42,7 +42,7 @@ enum class copy_mode : std::uint8_t {
 /// event has its own datagram; above it a batch holds (rate /
 /// batching_rate)^4 events, rounded down to a power of two, at most what
 /// fills in `batching_delay` and at most `queue_threshold`, with `nlbufsiz`
-/// (at most the option's value) sized to hold it: 1 below about 60k
+/// (at most the option's value) sized to hold it: 1 below about 69k
 /// events/s, 8 at 100k, 128 at 200k, 2048 from about 390k (a rate must
 /// pass a level's edge by 15 % to change it, so jitter does not make the
 /// batches flap). Batches grow within milliseconds of a rising rate and

@@ -49,7 +49,9 @@ namespace nflog {
 /// The socket may be moved. Closing or destroying it completes a pending
 /// `async_receive` with `net::error::operation_aborted`; the operation keeps
 /// what it uses alive until its handler has run, so neither is a
-/// use-after-free. Batches own their buffers and may outlive the socket.
+/// use-after-free. A receive started after `close()` completes with
+/// `net::error::bad_descriptor`. Batches own their buffers and may outlive
+/// the socket.
 ///
 /// @par Loss accounting
 /// Every event the kernel logged for a bound group ends up in exactly one
@@ -100,9 +102,11 @@ public:
     /// Errors (all values, never exceptions): `errc::no_group`,
     /// `errc::invalid_option` (checked before anything reaches the kernel,
     /// which would ACK some invalid values and ignore them),
-    /// `errc::permission_denied` (no CAP_NET_ADMIN), `errc::group_busy`
-    /// (another socket owns a group), `errc::nflog_unavailable`,
-    /// `errc::namespace_not_found`, or a kernel errno. Compare with
+    /// `errc::permission_denied` (no CAP_NET_ADMIN, or no CAP_SYS_ADMIN to
+    /// enter `opts.netns`), `errc::group_busy` (another socket owns a
+    /// group), `errc::nflog_unavailable`, `errc::namespace_not_found`,
+    /// `errc::conntrack_unavailable` (`opts.conntrack` without
+    /// nf_conntrack_netlink), or a kernel errno. Compare with
     /// `condition::unavailable` / `condition::permission` to degrade
     /// gracefully. `diagnostic`, when given, receives the kernel's
     /// extended-ACK text for a refused request.
@@ -203,8 +207,8 @@ public:
     /// `void(boost::system::error_code, nflog::batch)`. On error the batch is
     /// empty. `errc::kernel_overrun` (condition `overrun`) means the kernel
     /// dropped at least one batch because the socket's receive buffer was
-    /// full; the socket keeps working and the next batch's
-    /// `lost_before()` gives the exact count. A datagram larger than the
+    /// full; the socket keeps working and the next batch of each group
+    /// that lost events gives the exact count in `lost_before()`. A datagram larger than the
     /// buffer completes successfully with `batch::truncated()` set and its
     /// whole messages. `ENOMEM`
     /// (generic category): memory ran out while parsing a datagram; it is

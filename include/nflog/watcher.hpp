@@ -64,17 +64,19 @@ struct watcher_stats {
 /// several times cheaper per event than the one before
 /// (bench/README.md, "End to end").
 ///
-/// In a channel of batches, malformed messages and truncation stay inside
-/// the batch (error elements, `truncated()`), as the socket delivers them;
-/// only overruns are reports. Everything else below holds for all three.
+/// In a packet channel (`nflog::batch`), malformed messages, kernel error
+/// replies and truncation stay inside the batch (error elements,
+/// `truncated()`), as the socket delivers them; only overruns are reports.
+/// An event channel and an event-batch channel send each of them as a
+/// report of its own, as below.
 ///
 /// @par Messages
 /// In the order the kernel delivered them:
-/// - an event, with a default error code, for every packet (in a batch
-///   channel: a batch of events, never empty);
+/// - an event, with a default error code, for every packet (in an
+///   event-batch channel: a batch of events, never empty);
 /// - a report, for a problem on the way, and the loop keeps running: an
 ///   error code with an event that carries only `source` and `timestamp`
-///   (in a batch channel: an empty batch that carries only `source`):
+///   (in an event-batch channel: an empty batch that carries only `source`):
 ///   - `errc::kernel_overrun` (condition `overrun`): the kernel dropped at
 ///     least one batch because the socket's receive buffer was full. The
 ///     next event of the group says exactly how many in `lost_before`, and
@@ -83,6 +85,9 @@ struct watcher_stats {
 ///     fit the receive buffer; it comes after the events that did.
 ///   - a `condition::malformed` code for a message that did not parse, at
 ///     its place among the events (a batch ends before it).
+///   - an errno (generic category) for an `NLMSG_ERROR` the kernel sent
+///     among the packets: a configuration request it refused, such as a
+///     batching change (see `options::adaptive_batching`).
 ///
 /// A consumer that awaits with `use_awaitable` gets the reports as
 /// exceptions; `net::as_tuple(net::use_awaitable)` gets them as values.

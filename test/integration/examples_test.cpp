@@ -215,7 +215,7 @@ TEST_P(examples, reports_a_missing_namespace_and_fails)
     EXPECT_TRUE(result.lines.empty());
     const std::string name = GetParam();
     const std::string expected_prefix = name == "namespaces" ? "namespaces: nflog-no-such-namespace: " : name + ": ";
-    EXPECT_EQ(result.errors, expected_prefix + "network namespace not found\n");
+    EXPECT_EQ(result.errors, expected_prefix + "network namespace not found (no such file, or not a network namespace)\n");
 }
 
 TEST_P(examples, rejects_an_unknown_option_with_usage)

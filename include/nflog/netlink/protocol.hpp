@@ -80,8 +80,9 @@ public:
     std::size_t size() const noexcept { return sizeof address_; }
     std::size_t capacity() const noexcept { return sizeof address_; }
 
-    /// Called by Asio after the kernel filled in an address; a netlink
-    /// address has one size, anything else is an error.
+    /// Called by Asio with the length the kernel filled in: more than a
+    /// `sockaddr_nl` is an error, as for Asio's own endpoints; the kernel
+    /// always fills in a whole one.
     void resize(std::size_t new_size)
     {
         if (new_size > sizeof address_) {
