@@ -50,8 +50,10 @@ namespace nflog {
 /// `async_receive` with `net::error::operation_aborted`; the operation keeps
 /// what it uses alive until its handler has run, so neither is a
 /// use-after-free. A receive started after `close()` completes with
-/// `net::error::bad_descriptor`. Batches own their buffers and may outlive
-/// the socket.
+/// `net::error::bad_descriptor`, as does every operation of a moved-from
+/// socket (its executor stays, as for Asio's sockets; `native_socket()` is
+/// not to be called on it). Batches own their buffers and may outlive the
+/// socket.
 ///
 /// @par Loss accounting
 /// Every event the kernel logged for a bound group ends up in exactly one
@@ -67,6 +69,11 @@ class basic_socket {
              detail::request_state requests, const detail::batching_setup& batching)
             : state(capacity, std::move(groups), std::move(requests), batching),
               socket(executor, netlink::raw_protocol::netfilter(), fd)
+        {
+        }
+        template <class OtherSocket>
+        impl(detail::receive_state&& taken_state, OtherSocket&& taken_socket)
+            : state(std::move(taken_state)), socket(std::move(taken_socket))
         {
         }
 
@@ -135,34 +142,60 @@ public:
         requires std::is_convertible_v<ExecutionContext&, net::execution_context&>
     static result<basic_socket> open(ExecutionContext& context, const options& opts, std::string* diagnostic = nullptr)
     {
-        return open(context.get_executor(), opts, diagnostic);
+        // Explicitly: some executors (a strand) are not implicitly made from the context's.
+        return open(executor_type(context.get_executor()), opts, diagnostic);
     }
 
-    basic_socket(basic_socket&&) noexcept = default;
+    // The executor is copied, not moved: a moved-from socket keeps it, as Asio's do.
+    basic_socket(basic_socket&& other) noexcept : executor_(other.executor_), impl_(std::move(other.impl_)) {}
     basic_socket& operator=(basic_socket&& other) noexcept
     {
         if (this != &other) {
             close();
+            executor_ = other.executor_;
             impl_ = std::move(other.impl_);
         }
         return *this;
+    }
+    /// Takes over a socket of another executor type, as Asio's sockets do
+    /// (what `as_default_on` uses); call it with no operation pending.
+    template <class OtherExecutor>
+        requires(!std::is_same_v<OtherExecutor, Executor> && std::is_constructible_v<Executor, const OtherExecutor&>)
+    basic_socket(basic_socket<OtherExecutor>&& other) : executor_(other.executor_)
+    {
+        if (other.impl_) {
+            impl_ = std::make_shared<impl>(std::move(other.impl_->state), std::move(other.impl_->socket));
+            other.impl_.reset();
+        }
     }
     basic_socket(const basic_socket&) = delete;
     basic_socket& operator=(const basic_socket&) = delete;
     ~basic_socket() { close(); }
 
-    executor_type get_executor() const noexcept { return impl_->socket.get_executor(); }
+    executor_type get_executor() const noexcept { return executor_; }
     bool is_open() const noexcept { return impl_ && impl_->socket.is_open(); }
 
-    /// The groups this socket bound, in the order given.
-    const std::vector<std::uint16_t>& groups() const noexcept { return impl_->state.groups(); }
+    /// The groups this socket bound, in the order given (none once moved from).
+    const std::vector<std::uint16_t>& groups() const noexcept
+    {
+        static const std::vector<std::uint16_t> none;
+        return impl_ ? impl_->state.groups() : none;
+    }
     /// Counters since open; see `nflog::stats`.
-    const nflog::stats& stats() const noexcept { return impl_->state.counters(); }
+    const nflog::stats& stats() const noexcept
+    {
+        static const nflog::stats zero{};
+        return impl_ ? impl_->state.counters() : zero;
+    }
 
+    /// Not on a moved-from socket.
     native_socket_type& native_socket() noexcept { return impl_->socket; }
 
     /// The batching the socket has set for `group` (see `options`, "Batching").
-    batching_status batching(std::uint16_t group) const noexcept { return impl_->state.batching(group); }
+    batching_status batching(std::uint16_t group) const noexcept
+    {
+        return impl_ ? impl_->state.batching(group) : batching_status{};
+    }
 
     /// Changes the kernel's settings for one bound group, synchronously
     /// (for example to trade latency for batching at run time). Call it
@@ -181,6 +214,8 @@ public:
     result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
     {
         BOOST_OUTCOME_TRY(validate(settings));
+        if (!impl_)
+            return boost::system::error_code(net::error::bad_descriptor);
         auto& state = impl_->state;
         detail::buffer_lease buffer;
         try {
@@ -231,12 +266,14 @@ public:
     auto async_receive(CompletionToken&& token = net::default_completion_token_t<executor_type>())
     {
         return net::async_compose<CompletionToken, void(boost::system::error_code, batch)>(
-            receive_op{impl_}, token, impl_->socket);
+            receive_op{impl_}, token, executor_);
     }
 
     /// Blocks until a datagram arrives. Same results as `async_receive`.
     result<batch> receive()
     {
+        if (!impl_)
+            return boost::system::error_code(net::error::bad_descriptor);
         auto& state = impl_->state;
         if (state.has_early_datagram())
             return early();
@@ -251,6 +288,8 @@ public:
     /// `net::error::would_block` when there is none. Drain with a loop.
     result<batch> try_receive()
     {
+        if (!impl_)
+            return boost::system::error_code(net::error::bad_descriptor);
         auto& state = impl_->state;
         if (state.has_early_datagram())
             return early();
@@ -283,7 +322,13 @@ public:
     }
 
 private:
-    explicit basic_socket(std::shared_ptr<impl> state) noexcept : impl_(std::move(state)) {}
+    template <class>
+    friend class basic_socket;
+
+    explicit basic_socket(std::shared_ptr<impl> state) noexcept
+        : executor_(state->socket.get_executor()), impl_(std::move(state))
+    {
+    }
 
     result<batch> early()
     {
@@ -316,16 +361,18 @@ private:
         void operator()(Self& self)
         {
             self.reset_cancellation_state(net::enable_total_cancellation());
-            auto& shared = *self_impl;
-            if (!shared.socket.is_open()) {
+            // Taken before `self` moves into the post.
+            const auto executor = self.get_io_executor();
+            if (!self_impl || !self_impl->socket.is_open()) {
                 serving_early = true; // reuse the posted path: complete asynchronously
-                return net::post(shared.socket.get_executor(),
+                return net::post(executor,
                                  net::append(std::move(self), boost::system::error_code(net::error::bad_descriptor),
                                              std::size_t{0}));
             }
+            auto& shared = *self_impl;
             if (shared.state.has_early_datagram()) {
                 serving_early = true;
-                return net::post(shared.socket.get_executor(),
+                return net::post(executor,
                                  net::append(std::move(self), boost::system::error_code(), std::size_t{0}));
             }
             lease = shared.state.acquire();
@@ -336,10 +383,10 @@ private:
         template <class Self>
         void operator()(Self& self, boost::system::error_code error, std::size_t received)
         {
+            if (serving_early && error)
+                return self.complete(error, batch{});
             auto& state = self_impl->state;
             if (serving_early) {
-                if (error)
-                    return self.complete(error, batch{});
                 auto out = state.take_early_datagram();
                 self_impl->send_batching();
                 if (!out)
@@ -363,6 +410,7 @@ private:
         }
     };
 
+    executor_type executor_;
     std::shared_ptr<impl> impl_;
 };
 

@@ -129,6 +129,8 @@ struct watcher_stats {
 /// The channel must outlive every run. A run keeps the watcher's state
 /// alive, so destroying the watcher (which closes it) while a run is
 /// pending is safe; the run then completes with `operation_aborted`.
+/// A moved-from watcher keeps its executor; its `async_run` completes with
+/// `net::error::bad_descriptor`.
 /// Should an operation of the run fail to get memory, Asio throws
 /// `std::bad_alloc` out of `io_context::run` (as from any handler) and the
 /// run's handler is never called; the run is over all the same, and the
@@ -154,15 +156,17 @@ public:
 
     /// Takes over `socket`; `source` goes into every event and report.
     basic_watcher(socket_type socket, channel_type& channel, source_id source = 0)
-        : impl_(std::make_shared<impl>(std::move(socket), channel, source))
+        : executor_(socket.get_executor()), impl_(std::make_shared<impl>(std::move(socket), channel, source))
     {
     }
 
-    basic_watcher(basic_watcher&&) noexcept = default;
+    // The executor is copied, not moved: a moved-from watcher keeps it.
+    basic_watcher(basic_watcher&& other) noexcept : executor_(other.executor_), impl_(std::move(other.impl_)) {}
     basic_watcher& operator=(basic_watcher&& other) noexcept
     {
         if (this != &other) {
             close();
+            executor_ = other.executor_;
             impl_ = std::move(other.impl_);
         }
         return *this;
@@ -171,15 +175,17 @@ public:
     basic_watcher& operator=(const basic_watcher&) = delete;
     ~basic_watcher() { close(); }
 
-    executor_type get_executor() const noexcept { return impl_->socket.get_executor(); }
-    source_id source() const noexcept { return impl_->source; }
-    /// The socket, for `configure()` between runs.
+    executor_type get_executor() const noexcept { return executor_; }
+    source_id source() const noexcept { return impl_ ? impl_->source : 0; }
+    /// The socket, for `configure()` between runs. Not on a moved-from watcher.
     socket_type& socket() noexcept { return impl_->socket; }
     bool is_running() const noexcept { return impl_ && impl_->running; }
 
     watcher_stats stats() const noexcept
     {
         watcher_stats out;
+        if (!impl_)
+            return out;
         out.socket = impl_->socket.stats();
         out.events = impl_->events_sent;
         out.reports = impl_->reports_sent;
@@ -211,7 +217,7 @@ public:
     auto async_run(CompletionToken&& token = net::default_completion_token_t<executor_type>())
     {
         return net::async_compose<CompletionToken, void(boost::system::error_code)>(run_op{impl_}, token,
-                                                                                    impl_->socket.get_executor());
+                                                                                    executor_);
     }
 
     /// Stops a running loop; its `async_run` completes with
@@ -353,7 +359,12 @@ private:
             if (!started) {
                 started = true;
                 // Through the executor, so that no handler ever runs inside async_run.
-                const auto executor = state->socket.get_executor();
+                const auto executor = self.get_io_executor();
+                if (!state) { // a moved-from watcher
+                    refused = true;
+                    return net::post(executor, net::append(std::move(self),
+                                                           boost::system::error_code(net::error::bad_descriptor)));
+                }
                 if (state->running) {
                     refused = true;
                     return net::post(executor, net::append(std::move(self),
@@ -477,6 +488,7 @@ private:
         }
     };
 
+    executor_type executor_;
     std::shared_ptr<impl> impl_;
 };
 

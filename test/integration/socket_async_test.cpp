@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
@@ -215,6 +216,77 @@ TEST_F(socket_tokens, destroying_with_a_receive_pending_aborts_it)
     io.run();
     ASSERT_TRUE(outcome.has_value());
     EXPECT_EQ(*outcome, net::error::operation_aborted);
+}
+
+// As with Asio's sockets: a moved-from socket keeps its executor, and every
+// operation on it fails with bad_descriptor instead of touching the state
+// that moved away.
+TEST_F(socket_tokens, a_moved_from_socket_fails_every_operation_with_bad_descriptor)
+{
+    auto taken = std::move(*watcher);
+    auto& moved_from = *watcher;
+    EXPECT_FALSE(moved_from.is_open());
+    EXPECT_TRUE(moved_from.get_executor() == io.get_executor());
+    EXPECT_TRUE(moved_from.groups().empty());
+    EXPECT_EQ(moved_from.stats().datagrams, 0u);
+    EXPECT_EQ(moved_from.receive().error(), net::error::bad_descriptor);
+    EXPECT_EQ(moved_from.try_receive().error(), net::error::bad_descriptor);
+    EXPECT_EQ(moved_from.configure(41, {}).error(), net::error::bad_descriptor);
+    std::optional<error_code> outcome;
+    moved_from.async_receive([&](error_code error, batch) { outcome = error; });
+    EXPECT_FALSE(outcome.has_value()) << "never inside the initiating function";
+    io.run();
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(*outcome, net::error::bad_descriptor);
+    moved_from.close();
+
+    // The socket that took over works.
+    send_one();
+    auto received = taken.receive();
+    ASSERT_TRUE(received) << received.error().message();
+    EXPECT_EQ(valid_packets(received.value()), 1u);
+}
+
+// `as_default_on` rebinds a socket to an executor with a default
+// completion token, through the converting move, as for Asio's sockets.
+TEST_F(socket_tokens, as_default_on_gives_a_socket_with_a_default_token)
+{
+    auto awaiting = net::use_awaitable.as_default_on(std::move(*watcher));
+    EXPECT_TRUE(awaiting.is_open());
+    EXPECT_EQ(awaiting.groups(), std::vector<std::uint16_t>{41});
+    send_one();
+    std::size_t packets = 0;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            auto received = co_await awaiting.async_receive();
+            packets = valid_packets(received);
+        },
+        [](std::exception_ptr failure) { EXPECT_FALSE(failure); });
+    io.run();
+    EXPECT_EQ(packets, 1u);
+    EXPECT_EQ(awaiting.stats().packets, 1u);
+}
+
+// An executor that is made from the context's only explicitly (a strand).
+TEST_F(socket_tokens, a_socket_on_a_strand_opens_from_the_context)
+{
+    watcher.reset();
+    using strand_socket = basic_socket<net::strand<net::io_context::executor_type>>;
+    auto opened = strand_socket::open(io, options_for({41}));
+    ASSERT_TRUE(opened) << opened.error().message();
+    auto on_strand = std::move(opened).value();
+    send_one();
+    std::size_t packets = 0;
+    bool in_strand = false;
+    on_strand.async_receive([&](error_code error, batch received) {
+        EXPECT_FALSE(error) << error.message();
+        in_strand = on_strand.get_executor().running_in_this_thread();
+        packets = valid_packets(received);
+    });
+    io.run();
+    EXPECT_EQ(packets, 1u);
+    EXPECT_TRUE(in_strand);
 }
 
 TEST_F(socket_tokens, batches_outlive_the_socket)

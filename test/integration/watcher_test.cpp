@@ -288,6 +288,29 @@ TEST_F(watcher_test, a_second_run_is_refused)
     EXPECT_EQ(*run_result, net::error::operation_aborted);
 }
 
+// A moved-from watcher keeps its executor and refuses to run; the watcher
+// that took over delivers.
+TEST_F(watcher_test, a_moved_from_watcher_refuses_to_run)
+{
+    nflog::watcher watcher(open_socket({41}), channel, 3);
+    auto taken = std::move(watcher);
+    EXPECT_TRUE(watcher.get_executor() == io.get_executor());
+    EXPECT_EQ(watcher.source(), 0u);
+    EXPECT_EQ(watcher.stats().events, 0u);
+    EXPECT_FALSE(watcher.is_running());
+    std::optional<error_code> refused;
+    watcher.async_run([&](error_code error) { refused = error; });
+    EXPECT_FALSE(refused.has_value()) << "completions never run inside async_run";
+    ASSERT_TRUE(run_until([&] { return refused.has_value(); }));
+    EXPECT_EQ(*refused, net::error::bad_descriptor);
+    watcher.cancel();
+    watcher.close();
+    EXPECT_EQ(taken.source(), 3u);
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1);
+    expect_the_next_run_to_deliver(taken, 1);
+}
+
 // An operation the run cannot get memory for throws, as any Asio
 // initiation does: here the socket's receive, inside the run, so the
 // exception leaves io_context::run and the run's handler is never called.
