@@ -65,9 +65,9 @@ public:
         return buffer_ ? buffer_.bytes().first(length_) : std::span<const std::byte>();
     }
 
-    /// Packet messages that parsed / did not parse.
-    std::size_t size() const noexcept { return packets_; }
-    bool empty() const noexcept { return packets_ == 0; }
+    /// Not `size()`: the range also yields malformed messages and kernel
+    /// error replies, so the element count is `std::ranges::size(batch)`.
+    std::size_t packet_count() const noexcept { return packets_; }
     std::size_t malformed() const noexcept { return malformed_; }
     /// Events of this batch's group that the kernel logged but never
     /// delivered right before this batch (from sequence numbers).

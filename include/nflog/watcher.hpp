@@ -251,7 +251,7 @@ private:
     // Events a message delivers, for `stats().events`.
     static std::size_t events_in(const event&) noexcept { return 1; }
     static std::size_t events_in(const event_batch& events) noexcept { return events.size(); }
-    static std::size_t events_in(const batch& datagram) noexcept { return datagram.size(); }
+    static std::size_t events_in(const batch& datagram) noexcept { return datagram.packet_count(); }
     // Events and reports a message carries, for `stats().discarded`.
     static std::size_t carried_by(const event&) noexcept { return 1; }
     static std::size_t carried_by(const event_batch& events) noexcept { return events.size(); }

@@ -32,6 +32,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <ranges>
 #include <span>
 #include <utility>
 #include <vector>
@@ -245,7 +246,10 @@ void check_socket(const std::vector<std::span<const std::byte>>& datagrams, std:
             ++element;
         }
         require(element == packets.end(), "the socket yields every element of packet_range");
-        require(received.size() == parsed && received.malformed() == malformed, "the batch counts what it holds");
+        require(received.packet_count() == parsed && received.malformed() == malformed,
+                "the batch counts what it holds");
+        require(std::ranges::size(received) == static_cast<std::size_t>(received.end() - received.begin()),
+                "a batch's size as a range is its element count");
         require(received.truncated() == (datagram.size() > capacity), "a cut datagram is flagged");
         require(received.lost_before() == expected.lost_in(in_hand), "losses follow the sequence rules");
 

@@ -58,10 +58,10 @@ protected:
         for (int idle = 0; idle < 20;) {
             auto next = watcher.try_receive();
             if (next) {
-                out.packets += next.value().size();
+                out.packets += next.value().packet_count();
                 ++out.datagrams;
-                out.largest = std::max(out.largest, next.value().size());
-                received += next.value().size();
+                out.largest = std::max(out.largest, next.value().packet_count());
+                received += next.value().packet_count();
                 idle = 0;
                 continue;
             }

@@ -261,7 +261,7 @@ TEST_F(composition, racing_a_socket_receive_with_a_timer_loses_nothing)
             };
             co_await (next_batch() || next_tick());
             if (got)
-                received += got->size();
+                received += got->packet_count();
             if (ticked) {
                 ++ticks;
                 timer.expires_after(tick);

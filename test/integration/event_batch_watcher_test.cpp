@@ -236,7 +236,7 @@ TEST_F(event_batch_watcher_test, a_datagram_the_socket_cannot_parse_is_counted_a
     udp.send_udp("127.0.0.1", 9, 2);
     const auto next = socket.receive();
     ASSERT_TRUE(next) << next.error().message();
-    EXPECT_EQ(next.value().size(), 2u);
+    EXPECT_EQ(next.value().packet_count(), 2u);
     EXPECT_EQ(next.value().lost_before(), 2u);
     EXPECT_EQ(socket.stats().lost, 2u);
 }

@@ -61,7 +61,7 @@ TEST_F(packet_watcher_test, a_datagram_arrives_whole_with_its_source)
     const auto& [error, received] = reader.messages.front();
     EXPECT_FALSE(error) << error.message();
     EXPECT_EQ(received.source(), 6u);
-    EXPECT_EQ(received.size(), count);
+    EXPECT_EQ(received.packet_count(), count);
     EXPECT_EQ(received.malformed(), 0u);
     EXPECT_FALSE(received.truncated());
     EXPECT_EQ(sequence_numbers(reader), count_from(0, count));
@@ -175,7 +175,7 @@ TEST_F(packet_watcher_test, close_counts_the_packets_it_held_as_discarded)
     std::size_t drained = 0;
     while (single.try_receive([&](error_code error, batch received) {
         EXPECT_FALSE(error);
-        drained += received.size();
+        drained += received.packet_count();
         EXPECT_EQ(received.begin()->value().seq(), 0u);
     })) {
     }
@@ -193,7 +193,7 @@ TEST_F(packet_watcher_test, the_packet_path_allocates_nothing_per_event)
         channel.async_receive([&](error_code error, batch received) {
             if (error)
                 return;
-            events += received.size();
+            events += received.packet_count();
             receive();
         });
     };

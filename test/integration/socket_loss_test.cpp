@@ -31,7 +31,7 @@ TEST_F(socket_loss, overruns_are_counted_exactly_and_the_socket_recovers)
         for (int idle = 0; idle < 20;) {
             auto next = watcher.try_receive();
             if (next) {
-                received += next.value().size();
+                received += next.value().packet_count();
                 idle = 0;
                 continue;
             }
@@ -79,7 +79,7 @@ TEST_F(socket_loss, a_batch_reports_the_events_lost_right_before_it)
         auto next = watcher.try_receive();
         if (next) {
             lost_in_batches += next.value().lost_before();
-            received += next.value().size();
+            received += next.value().packet_count();
             idle = 0;
         }
         else if (next.error() != errc::kernel_overrun) {
@@ -91,7 +91,7 @@ TEST_F(socket_loss, a_batch_reports_the_events_lost_right_before_it)
     auto last = watcher.receive();
     ASSERT_TRUE(last);
     lost_in_batches += last.value().lost_before();
-    received += last.value().size();
+    received += last.value().packet_count();
     EXPECT_EQ(lost_in_batches, watcher.stats().lost);
     EXPECT_EQ(received + lost_in_batches, 5001u);
 }

@@ -112,7 +112,7 @@ TEST_F(socket_receive, blocking_and_non_blocking_receive)
     udp.send_udp("127.0.0.1", 9, 1);
     auto blocking = watcher.receive();
     ASSERT_TRUE(blocking) << blocking.error().message();
-    ASSERT_EQ(blocking.value().size(), 1u);
+    ASSERT_EQ(blocking.value().packet_count(), 1u);
     EXPECT_EQ((*blocking.value().begin()).value().prefix(), "DENIED udp");
 
     udp.send_udp("127.0.0.1", 9, 2);
@@ -122,7 +122,7 @@ TEST_F(socket_receive, blocking_and_non_blocking_receive)
     for (int attempt = 0; attempt < 200 && drained < 2; ++attempt) {
         auto next = watcher.try_receive();
         if (next)
-            drained += next.value().size();
+            drained += next.value().packet_count();
         else {
             ASSERT_EQ(next.error(), net::error::would_block);
             ::usleep(10000);
@@ -169,7 +169,7 @@ TEST_F(socket_receive, conntrack_data_or_a_clear_refusal)
     udp.send_udp("127.0.0.1", 9, 1);
     auto received = opened.value().receive();
     ASSERT_TRUE(received);
-    ASSERT_EQ(received.value().size(), 1u);
+    ASSERT_EQ(received.value().packet_count(), 1u);
     const auto packet = (*received.value().begin()).value();
     EXPECT_FALSE(packet.conntrack().empty());
     EXPECT_TRUE(packet.ct_info().has_value());
@@ -198,7 +198,7 @@ TEST_F(socket_receive, settings_for_larger_datagrams_grow_the_receive_buffers)
     ASSERT_TRUE(received) << received.error().message();
     EXPECT_FALSE(received.value().truncated());
     EXPECT_EQ(received.value().malformed(), 0u);
-    ASSERT_EQ(received.value().size(), 1u);
+    ASSERT_EQ(received.value().packet_count(), 1u);
     EXPECT_EQ((*received.value().begin()).value().payload().size(), 20u + 8u + udp_payload);
     EXPECT_EQ(watcher.stats().truncated, 0u);
 }

@@ -20,7 +20,7 @@ namespace nflog::test {
 /// Events one channel message delivers, whatever the channel carries.
 inline std::size_t events_in(const event&) { return 1; }
 inline std::size_t events_in(const event_batch& events) { return events.size(); }
-inline std::size_t events_in(const batch& datagram) { return datagram.size(); }
+inline std::size_t events_in(const batch& datagram) { return datagram.packet_count(); }
 
 /// Receives everything from a channel of `void(error_code, Message)`, one
 /// message at a time, until the channel is cancelled or closed; keeps every

@@ -459,7 +459,7 @@ TEST_F(adaptive_state, a_refusal_among_the_data_stops_adapting_that_group)
     receive(state, flood_packet(0));
     ASSERT_EQ(send(state).size(), 1u);
     const auto received = receive(state, refusal(EPERM, detail::receive_state::batching_sequence_base));
-    EXPECT_EQ(received.size(), 0u);
+    EXPECT_EQ(received.packet_count(), 0u);
     EXPECT_EQ(received.malformed(), 0u) << "a kernel answer is not a malformed message";
     const auto status = state.batching(group);
     EXPECT_FALSE(status.adaptive);

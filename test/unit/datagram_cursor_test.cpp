@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <ranges>
 
 namespace {
 
@@ -38,7 +39,7 @@ TEST(datagram_cursor, yields_the_datagram_once_marked_with_its_source)
     ASSERT_TRUE(cursor.next(error, out));
     EXPECT_FALSE(error);
     EXPECT_EQ(out.source(), 4u);
-    EXPECT_EQ(out.size(), 2u);
+    EXPECT_EQ(out.packet_count(), 2u);
     EXPECT_EQ(out.begin()[1].value().seq(), 1u);
     EXPECT_EQ(cursor.remaining(), 0u);
     EXPECT_FALSE(cursor.next(error, out));
@@ -59,9 +60,13 @@ TEST(datagram_cursor, malformed_messages_and_truncation_travel_inside_the_batch)
     ASSERT_TRUE(cursor.next(error, out));
     EXPECT_FALSE(error);
     EXPECT_TRUE(out.truncated());
-    EXPECT_EQ(out.size(), 2u);
+    EXPECT_EQ(out.packet_count(), 2u);
     EXPECT_EQ(out.malformed(), 1u);
     ASSERT_EQ(out.end() - out.begin(), 3);
+    // As a range its size is its element count, not its packet count.
+    static_assert(std::ranges::sized_range<batch>);
+    EXPECT_EQ(std::ranges::size(out), 3u);
+    EXPECT_FALSE(std::ranges::empty(out));
     EXPECT_EQ(out.begin()[1].error(), errc::missing_packet_header);
     EXPECT_EQ(out.bytes().size(), datagram.size() - logged_udp(2).size());
 }

@@ -30,7 +30,7 @@ TEST(receive_state, counts_packets_and_sequence_gaps_per_group)
 {
     detail::receive_state state(4096, {7, 8}, {});
     auto first = accept(state, concat({packet_with_seq(7, 0), packet_with_seq(7, 1), done_message()}));
-    EXPECT_EQ(first.size(), 2u);
+    EXPECT_EQ(first.packet_count(), 2u);
     EXPECT_EQ(first.lost_before(), 0u);
 
     // Group 8 starts at 0 on its own; group 7 skips 2..4.
@@ -58,7 +58,7 @@ TEST(receive_state, groups_that_alternate_within_one_datagram_keep_their_own_seq
     const auto no_sequence = packet_message(2, 7, attribute(NFULA_PACKET_HDR, packet_header(0x0800, 3)));
     auto mixed = accept(state, concat({packet_with_seq(7, 0), packet_with_seq(8, 2), packet_with_seq(7, 3),
                                        packet_with_seq(99, 50), no_sequence, packet_with_seq(7, 4)}));
-    EXPECT_EQ(mixed.size(), 6u);
+    EXPECT_EQ(mixed.packet_count(), 6u);
     // 8 skipped 0..1, 7 skipped 1..2; group 99 is not this socket's.
     EXPECT_EQ(mixed.lost_before(), 4u);
 
@@ -82,7 +82,7 @@ TEST(receive_state, malformed_messages_are_counted_and_the_rest_delivered)
     detail::receive_state state(4096, {7}, {});
     const auto broken = packet_message(2, 7, attribute(NFULA_MARK, be<std::uint16_t>(1)));
     auto received = accept(state, concat({packet_with_seq(7, 0), broken, packet_with_seq(7, 2)}));
-    EXPECT_EQ(received.size(), 2u);
+    EXPECT_EQ(received.packet_count(), 2u);
     EXPECT_EQ(received.malformed(), 1u);
     EXPECT_EQ(state.counters().malformed, 1u);
     // The malformed message used sequence number 1.
@@ -101,7 +101,7 @@ TEST(receive_state, a_datagram_larger_than_the_buffer_is_marked_truncated)
     // What fit whole is delivered; the message the cut fell in was sent
     // whole by the kernel: it is no element and not malformed.
     EXPECT_EQ(received.bytes().size(), packet_with_seq(7, 0).size());
-    EXPECT_EQ(received.size(), 1u);
+    EXPECT_EQ(received.packet_count(), 1u);
     EXPECT_EQ(received.malformed(), 0u);
     EXPECT_EQ(received.end() - received.begin(), 1);
     EXPECT_EQ(state.counters().malformed, 0u);

@@ -178,7 +178,7 @@ TEST(setup, a_datagram_that_arrives_before_the_answer_is_kept_whole_for_the_next
     detail::receive_state state(256 * 1024, {7}, std::move(requests));
     const auto received = state.take_early_datagram();
     ASSERT_TRUE(received);
-    EXPECT_EQ(received.value().size(), 100u);
+    EXPECT_EQ(received.value().packet_count(), 100u);
     EXPECT_EQ(received.value().malformed(), 0u);
     EXPECT_FALSE(received.value().truncated());
     EXPECT_EQ(state.counters().lost, 0u);
@@ -307,7 +307,7 @@ TEST(setup, an_overrun_met_while_waiting_is_reported_at_its_place_and_counted)
 
     const auto before = state.take_early_datagram();
     ASSERT_TRUE(before);
-    EXPECT_EQ(before.value().size(), 2u);
+    EXPECT_EQ(before.value().packet_count(), 2u);
     const auto overrun = state.take_early_datagram();
     ASSERT_FALSE(overrun);
     EXPECT_EQ(overrun.error(), errc::kernel_overrun);
