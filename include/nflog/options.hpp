@@ -107,7 +107,10 @@ struct options {
 
     /// Per-group sequence numbers: exact counts of lost events. Keep it on.
     bool sequence_numbers = true;
-    /// Per-namespace sequence numbers (`NFULNL_CFG_F_SEQ_GLOBAL`).
+    /// Per-namespace sequence numbers (`NFULNL_CFG_F_SEQ_GLOBAL`), shown in
+    /// `packet_view::seq_global()`. Their gaps are not counted as losses:
+    /// every NFLOG group of the namespace draws from that sequence, also
+    /// groups of other sockets.
     bool global_sequence_numbers = false;
     /// Conntrack information (`NFULNL_CFG_F_CONNTRACK`; needs nf_conntrack_netlink).
     bool conntrack = false;
