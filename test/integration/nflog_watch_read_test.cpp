@@ -173,6 +173,13 @@ std::vector<capture::record> nflog_records(std::endian order)
 
 bytes nflog_pcap() { return capture::pcap_file(link_type_nflog, nflog_records(std::endian::native)); }
 
+// Where the first record of `nflog_pcap()` ends: its file header (24 bytes),
+// the record's header (16) and data.
+std::size_t end_of_first_record() { return 24 + 16 + nflog_records(std::endian::native)[0].data.size(); }
+
+// A descriptor that writes `path` from its start; -1 when it cannot.
+int open_for_writing(const fs::path& path) { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); }
+
 bytes nflog_big_endian_pcapng()
 {
     auto records = nflog_records(std::endian::big);
@@ -599,7 +606,7 @@ TEST_F(nflog_watch_read, a_capture_from_a_pipe_is_printed_as_it_arrives)
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     const auto out = scratch_ / "events";
     const auto whole = nflog_pcap();
-    const auto first_record_end = 24 + 16 + nflog_records(std::endian::native)[0].data.size();
+    const auto first_record_end = end_of_first_record();
     // In the background and bounded; the test feeds the capture in two steps.
     const auto command = "timeout 30 " + quoted(binary.string()) + " --container web --read " + quoted(fifo.string()) +
                          " --output " + quoted(out.string()) + " 2>/dev/null &";
@@ -658,7 +665,7 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
         ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
         const auto out = scratch_ / ("events-" + std::to_string(stop_signal));
         const auto err = scratch_ / ("errors-" + std::to_string(stop_signal));
-        const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        const int err_fd = open_for_writing(err);
         ASSERT_GE(err_fd, 0);
         background_watch watch({"--container", "web", "--read", fifo.string(), "--output", out.string()}, err_fd,
                                err_fd);
@@ -671,7 +678,7 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_a_capture_still_arriving)
         // With SIGINT, the first record whole and the second cut in its
         // data; with SIGTERM, not even the capture's header. The writer stays.
         const auto whole = nflog_pcap();
-        const auto first_record_end = 24 + 16 + nflog_records(std::endian::native)[0].data.size();
+        const auto first_record_end = end_of_first_record();
         const auto sent = stop_signal == SIGINT ? first_record_end + 16 + 6 : 0;
         ASSERT_EQ(::write(writer, whole.data(), sent), static_cast<ssize_t>(sent));
         for (int attempt = 0; sent > 0 && attempt < 500 && lines_of(read_text(out)).empty(); ++attempt)
@@ -695,7 +702,7 @@ TEST_F(nflog_watch_read, an_output_that_fails_ends_a_capture_still_arriving)
     const auto fifo = scratch_ / "capture.fifo";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     const auto err = scratch_ / "errors";
-    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int err_fd = open_for_writing(err);
     ASSERT_GE(err_fd, 0);
     std::array<int, 2> output{};
     ASSERT_EQ(::pipe2(output.data(), O_CLOEXEC), 0);
@@ -708,9 +715,8 @@ TEST_F(nflog_watch_read, an_output_that_fails_ends_a_capture_still_arriving)
     const int writer = open_fifo_writer(fifo);
     ASSERT_GE(writer, 0) << "the tool never opened the capture";
     // One whole record, and the capture stays open.
-    const auto whole = nflog_pcap();
-    const auto first_record_end = 24 + 16 + nflog_records(std::endian::native)[0].data.size();
-    ASSERT_EQ(::write(writer, whole.data(), first_record_end), static_cast<ssize_t>(first_record_end));
+    const auto one_record = end_of_first_record();
+    ASSERT_EQ(::write(writer, nflog_pcap().data(), one_record), static_cast<ssize_t>(one_record));
     const int status = watch.wait_status();
     ::close(writer);
     ASSERT_NE(status, -1) << "the tool read on after its output failed";
@@ -735,7 +741,7 @@ TEST_F(nflog_watch_read, a_stop_signal_ends_the_wait_for_a_capture_writer)
         const auto fifo = scratch_ / (blocked ? "blocked.fifo" : "capture.fifo");
         ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
         const auto err = scratch_ / "errors";
-        const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        const int err_fd = open_for_writing(err);
         ASSERT_GE(err_fd, 0);
         background_watch watch({"--read", fifo.string()}, err_fd, err_fd, false,
                                blocked ? +block_sigterm : nullptr);
