@@ -186,12 +186,12 @@ bool standard_input_is(const std::string& path)
 // reported when the watch opens it.
 std::string same_namespace_twice(const std::vector<std::string>& values)
 {
-    struct opened {
+    struct seen_namespace {
         dev_t device;
         ino_t inode;
         const std::string* value;
     };
-    std::vector<opened> seen;
+    std::vector<seen_namespace> seen;
     for (const auto& value : values) {
         const auto path = value.find('/') == std::string::npos ? "/run/netns/" + value : value;
         struct stat status {};
