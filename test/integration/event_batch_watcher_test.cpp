@@ -2,6 +2,7 @@
 
 #include "watcher_fixture.hpp"
 #include "support/counting_allocator.hpp"
+#include "support/steady_state_run.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -302,7 +303,9 @@ TEST_F(event_batch_watcher_test, the_batch_path_allocates_nothing_per_event)
 {
     constexpr std::uint32_t per_datagram = 100;
     auto watcher = open_watcher(one_datagram_of(per_datagram), channel, 0);
-    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    // Warm up: the socket's buffer pool, the watcher's blocks, Asio's handler memory, the channel's ring.
+    steady_state_run probe(io, udp, per_datagram, 5, 50);
     std::size_t events = 0;
     std::size_t batches = 0;
     // The consumer drops each batch at once, so its block goes back to the pool.
@@ -312,27 +315,20 @@ TEST_F(event_batch_watcher_test, the_batch_path_allocates_nothing_per_event)
                 return;
             events += batch.size();
             ++batches;
+            if (probe.received(events))
+                return watcher.cancel();
             receive();
         });
     };
     receive();
-    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    std::size_t expected = 0;
-    auto one_round = [&] {
-        expected += per_datagram;
-        send_and_wait(udp, per_datagram, expected, [&] { return events; });
-    };
-    // Warm up: the socket's buffer pool, the watcher's blocks, Asio's handler memory, the channel's ring.
-    for (int i = 0; i < 5; ++i)
-        one_round();
-    allocation_scope scope;
-    for (int i = 0; i < 50; ++i)
-        one_round();
-    EXPECT_EQ(scope.count(), 0u);
+    watcher.async_run(record_run());
+    probe.run();
+    ASSERT_FALSE(probe.gave_up()) << "events stopped arriving after " << events;
+    ASSERT_TRUE(probe.allocations().has_value());
+    EXPECT_EQ(*probe.allocations(), 0u);
     EXPECT_EQ(events, 55u * per_datagram);
     EXPECT_EQ(batches, 55u * 2) << "64 + 36 events per datagram";
-    watcher.cancel();
-    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(run_result, net::error::operation_aborted);
 }
 
 } // namespace

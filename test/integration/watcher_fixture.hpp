@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -49,6 +50,8 @@ public:
                 else
                     events += events_in(value);
                 messages.push_back({error, std::move(value)});
+                if (after_each && after_each())
+                    return;
                 start();
             }));
     }
@@ -58,6 +61,8 @@ public:
     std::size_t events = 0;
     std::map<boost::system::error_code, std::size_t> reports;
     std::optional<boost::system::error_code> ended_with;
+    /// Called after each message is kept; returning true stops receiving.
+    std::function<bool()> after_each;
 
 private:
     Channel& channel_;

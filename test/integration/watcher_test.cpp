@@ -2,6 +2,7 @@
 
 #include "watcher_fixture.hpp"
 #include "support/counting_allocator.hpp"
+#include "support/steady_state_run.hpp"
 
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -441,26 +442,25 @@ TEST_F(watcher_test, a_closed_channel_ends_the_run_at_its_next_send)
 TEST_F(watcher_test, the_event_path_allocates_nothing_per_event)
 {
     nflog::watcher watcher(open_socket({41}), channel, 0);
-    watcher.async_run(record_run());
     consumer reader(channel);
-    reader.messages.reserve(400);
-    reader.start();
+    reader.messages.reserve(320);
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    std::size_t expected = 0;
-    auto one_round = [&] {
-        expected += 1;
-        send_and_wait(udp, 1, expected, [&] { return reader.events; });
-    };
     // Warm up: the socket's buffer pool, Asio's handler memory, the channel's ring.
-    for (int i = 0; i < 20; ++i)
-        one_round();
-    allocation_scope scope;
-    for (int i = 0; i < 300; ++i)
-        one_round();
-    EXPECT_EQ(scope.count(), 0u);
+    steady_state_run probe(io, udp, 1, 20, 300);
+    reader.after_each = [&] {
+        if (!probe.received(reader.events))
+            return false;
+        watcher.cancel();
+        return true;
+    };
+    reader.start();
+    watcher.async_run(record_run());
+    probe.run();
+    ASSERT_FALSE(probe.gave_up()) << "events stopped arriving after " << reader.events;
+    ASSERT_TRUE(probe.allocations().has_value());
+    EXPECT_EQ(*probe.allocations(), 0u);
     EXPECT_EQ(reader.events, 320u);
-    watcher.cancel();
-    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(run_result, net::error::operation_aborted);
 }
 
 } // namespace
