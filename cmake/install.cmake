@@ -1,9 +1,15 @@
 include(CMakePackageConfigHelpers)
 
+get_target_property(nflog_type nflog TYPE)
+if(nflog_type STREQUAL "STATIC_LIBRARY")
+  set(NFLOG_STATIC TRUE)
+else()
+  set(NFLOG_STATIC FALSE)
+endif()
+
 install(TARGETS nflog EXPORT nflogTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/nflog DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT nflogTargets NAMESPACE nflog:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/nflog)
 
@@ -15,7 +21,15 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/nflogConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/nflogConfig.cmake ${PROJECT_BINARY_DIR}/nflogConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/nflog)
 
-file(RELATIVE_PATH NFLOG_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
-string(REGEX REPLACE "/$" "" NFLOG_PC_TO_PREFIX "${NFLOG_PC_TO_PREFIX}")
-configure_file(cmake/nflog.pc.in ${PROJECT_BINARY_DIR}/nflog.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/nflog.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# A static libnflog needs libmnl and threads on every link line, not only with --static.
+if(NFLOG_STATIC)
+  set(NFLOG_PC_REQUIRES "Requires")
+  set(NFLOG_PC_LIBS "-lnflog -pthread")
+else()
+  set(NFLOG_PC_REQUIRES "Requires.private")
+  set(NFLOG_PC_LIBS "-lnflog")
+endif()
+# The .pc file is written when installing, where the prefix given to
+# `cmake --install --prefix` is known.
+configure_file(cmake/install-pc.cmake.in ${PROJECT_BINARY_DIR}/install-pc.cmake @ONLY)
+install(SCRIPT ${PROJECT_BINARY_DIR}/install-pc.cmake)

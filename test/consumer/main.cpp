@@ -1,6 +1,9 @@
 // Built against an installed nflog-asio: proves the package config, the
-// headers and the library work outside the source tree.
+// headers and the library work outside the source tree, down to the link
+// of everything a socket needs.
 #include <nflog/nflog.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include <cstdio>
 
@@ -17,5 +20,13 @@ int main()
         ++packets;
     }
     std::printf("consumer parsed %d packet\n", packets);
+
+    // Links everything opening a socket uses; options without a group are
+    // refused before the kernel is asked, so the machine is left alone.
+    boost::asio::io_context io;
+    const auto opened = nflog::socket::open(io, nflog::options{});
+    if (opened || opened.error() != nflog::errc::no_group)
+        return 1;
+    std::printf("consumer: open without a group: %s\n", opened.error().message().c_str());
     return packets == 1 ? 0 : 1;
 }
