@@ -41,8 +41,9 @@ struct watcher_stats {
     std::uint64_t events = 0;    ///< events the channel accepted (in batches: every event of them)
     std::uint64_t reports = 0;   ///< error reports the channel accepted
     /// Events and reports the watcher had taken from the socket when `close()`
-    /// came, which no consumer took: never sent, or sent into a channel that
-    /// was closed before the send was known to have been received.
+    /// came, which no consumer took: never sent, or waiting to be sent into
+    /// a channel already closed when the watcher was stopped (Boost 1.81
+    /// cannot tell whether a receiver took that one just before).
     std::uint64_t discarded = 0;
 };
 
@@ -117,6 +118,10 @@ struct watcher_stats {
 ///   drain it with `try_receive` first when that matters) and never wakes a
 ///   send that waits for room. A run whose channel was closed under it ends
 ///   with `channel_closed` at its next send, keeping its message pending.
+/// - The channel's `cancel()` also ends a run that waits for room in it,
+///   with `channel_cancelled`; a run that does not is left running. Reset a
+///   channel only when no watcher runs on it: Boost 1.81's `reset()`
+///   completes a waiting send as if it had been received.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe. The watcher, its socket
@@ -200,6 +205,9 @@ public:
     /// - `net::error::operation_aborted`: `cancel()`, `close()`, or
     ///   cancellation through the slot;
     /// - `net::experimental::error::channel_closed`: the channel was closed;
+    /// - `net::experimental::error::channel_cancelled`: the channel's
+    ///   `cancel()` met the run waiting for room; nothing is lost, the
+    ///   message waits for the next run;
     /// - `net::error::already_started`: another run of this watcher is active;
     /// - `ENOMEM` (generic category): memory ran out while making or
     ///   queueing a message, or while the socket parsed a datagram. What the
@@ -267,6 +275,8 @@ private:
         {
             if (!running)
                 return;
+            if (!stop_requested)
+                stop_found_channel_closed = !channel.is_open();
             stop_requested = true;
             stop.emit(net::cancellation_type::terminal);
         }
@@ -276,6 +286,7 @@ private:
         {
             running = false;
             stop_requested = false;
+            stop_found_channel_closed = false;
             if (closing)
                 discard_held();
         }
@@ -305,6 +316,10 @@ private:
         net::cancellation_signal stop;
         bool running = false;
         bool stop_requested = false;
+        // Whether the channel was already closed when this run was asked to
+        // stop: only then can a send waiting in it complete with success
+        // without having been received (see the send's completion).
+        bool stop_found_channel_closed = false;
         bool closing = false;
 
         std::uint64_t events_sent = 0;
@@ -385,17 +400,21 @@ private:
         {
             if (refused)
                 return self.complete(error);
-            if (!error && state->channel.is_open()) {
+            // Boost 1.81 completes a waiting send with success in two cases:
+            // a receiver took the message, or the send was cancelled in a
+            // channel closed meanwhile (its cancel treats the send as a
+            // receive). Only a stop that found the channel closed can be the
+            // second; the channel's own cancel() as well, which a closed
+            // channel has no use for. A receiver may have taken the message
+            // before such a stop all the same: it is then counted as
+            // discarded, never as sent without having been received.
+            if (!error && !state->stop_found_channel_closed) {
                 sent();
                 return proceed(self);
             }
-            // Boost 1.81 completes a send that waited in a channel closed
-            // meanwhile with success when it is cancelled, delivered or not:
-            // the message stays pending and is counted as discarded on close().
-            if (!error)
-                return finish(self, net::experimental::error::channel_closed);
-            // The message stays pending for the next run.
-            if (error == net::experimental::error::channel_cancelled)
+            // In both cases below the message stays pending: for the next
+            // run, or counted as discarded on close().
+            if (!error || (error == net::experimental::error::channel_cancelled && state->stop_requested))
                 return finish(self, net::error::operation_aborted);
             finish(self, error);
         }

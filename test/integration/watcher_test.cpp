@@ -413,6 +413,88 @@ TEST_F(watcher_test, close_then_closing_the_channel_ends_everything_in_order)
     EXPECT_EQ(*run_result, net::error::bad_descriptor);
 }
 
+// The documented order, with the message that waited for room taken by
+// the drain: Boost 1.81 then completes that send only after both closes,
+// with success on a closed channel. It was received, and counts as sent.
+TEST_F(watcher_test, a_drain_before_both_closes_counts_every_event_as_sent)
+{
+    event_channel single(io, 1);
+    nflog::watcher watcher(open_socket({41}), single, 0);
+    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    run_until_quiet();
+    // One event in the channel, the second waiting in the watcher's send.
+    EXPECT_EQ(watcher.stats().events, 1u);
+
+    std::vector<std::uint32_t> drained;
+    while (single.try_receive([&](error_code error, event value) {
+        if (!error)
+            drained.push_back(value.seq.value_or(999));
+    })) {
+    }
+    watcher.close();
+    single.close();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(drained, (std::vector<std::uint32_t>{0, 1}));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_EQ(watcher.stats().events, 2u);
+    EXPECT_EQ(watcher.stats().discarded, 0u);
+}
+
+// The other order: the channel closed while the watcher waits for room,
+// then the watcher stopped. Boost 1.81 completes the cancelled send with
+// success; nobody received it, and it counts as discarded.
+TEST_F(watcher_test, a_send_stopped_in_a_closed_channel_counts_as_discarded)
+{
+    event_channel single(io, 1);
+    nflog::watcher watcher(open_socket({41}), single, 0);
+    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    run_until_quiet();
+    EXPECT_EQ(watcher.stats().events, 1u);
+
+    single.close(); // drops the buffered event, which was sent
+    watcher.close();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+    EXPECT_EQ(watcher.stats().events, 1u);
+    EXPECT_EQ(watcher.stats().discarded, 1u);
+}
+
+// A consumer that cancels the shared channel ends a run that waits for
+// room in it, with a code of its own; the next run delivers the message.
+TEST_F(watcher_test, the_channels_cancel_ends_a_waiting_run_without_loss)
+{
+    event_channel single(io, 1);
+    nflog::watcher watcher(open_socket({41}), single, 0);
+    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    run_until_quiet();
+    EXPECT_EQ(watcher.stats().events, 1u);
+
+    single.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, channel_error::channel_cancelled);
+    EXPECT_FALSE(watcher.is_running());
+
+    consumer reader(single);
+    reader.start();
+    run_result.reset();
+    watcher.async_run(record_run());
+    ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
+    std::vector<std::uint32_t> sequence;
+    for (const auto& [error, value] : reader.messages)
+        sequence.push_back(value.seq.value_or(999));
+    EXPECT_EQ(sequence, (std::vector<std::uint32_t>{0, 1}));
+    EXPECT_EQ(watcher.stats().events, 2u);
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
+}
+
 TEST_F(watcher_test, destroying_a_running_watcher_ends_its_run)
 {
     std::optional<nflog::watcher> watcher;
