@@ -1,6 +1,10 @@
 #include "nflog/packet.hpp"
 
 namespace nflog {
+
+// Here the kernel's own header is the one included.
+static_assert(detail::nfula_vlan == NFULA_VLAN && detail::nfula_l2hdr == NFULA_L2HDR);
+
 namespace {
 
 // The nested VLAN attribute: only its two members are kept, as offsets of

@@ -27,6 +27,12 @@ class packet_layout;
 // What a default packet_view points at: zeros for the netlink header and
 // nfgenmsg that every parsed message has, so its getters read in bounds too.
 inline constexpr std::array<std::byte, netlink::message_view::header_size + 4> no_message{};
+// The two newest attribute types by number, as the kernel's ABI fixes them:
+// libnetfilter_log ships an older copy of <linux/netfilter/nfnetlink_log.h>
+// under the same include guard, and a program that includes it first gets
+// that copy, which stops at NFULA_CT_INFO.
+inline constexpr std::uint16_t nfula_vlan = 20;
+inline constexpr std::uint16_t nfula_l2hdr = 21;
 } // namespace detail
 
 /// The netlink message type of an NFLOG packet.
@@ -47,7 +53,7 @@ inline constexpr std::uint16_t packet_message_type = (NFNL_SUBSYS_ULOG << 8) | N
 class packet_view {
 public:
     /// Highest NFULA_* attribute type this library knows.
-    static constexpr std::uint16_t max_attribute = NFULA_L2HDR;
+    static constexpr std::uint16_t max_attribute = detail::nfula_l2hdr;
 
     packet_view() = default;
 
@@ -88,7 +94,7 @@ public:
     std::optional<std::uint32_t> ct_info() const noexcept { return be32(NFULA_CT_INFO); }
     std::optional<std::uint16_t> vlan_proto() const noexcept;
     std::optional<std::uint16_t> vlan_tci() const noexcept;
-    std::span<const std::byte> l2hdr() const noexcept { return bytes(NFULA_L2HDR); }
+    std::span<const std::byte> l2hdr() const noexcept { return bytes(detail::nfula_l2hdr); }
 
     /// Whether attribute `type` (1..max_attribute) was present.
     bool has(std::uint16_t type) const noexcept { return type <= max_attribute && (present_ >> type & 1u) != 0; }
@@ -295,7 +301,7 @@ inline errc packet_view::parse_into(const netlink::message_view& message, packet
     view.present_ = present;
     // A VLAN nest is checked where it stood among the other errors: before
     // the attribute that failed, before a short tail.
-    if ((present & 1u << NFULA_VLAN) != 0) [[unlikely]] {
+    if ((present & 1u << detail::nfula_vlan) != 0) [[unlikely]] {
         if (const auto nested = parse_vlans(view, failure != errc{} ? at : end); nested != errc{})
             return nested;
     }

@@ -119,7 +119,7 @@ private:
         last_offset_ = nothing_known;
         // The members of a VLAN nest are not in the table, and nests of the
         // same length may hold them at other places.
-        if ((view.present_ & 1u << NFULA_VLAN) != 0)
+        if ((view.present_ & 1u << nfula_vlan) != 0)
             return;
         // Only a parsed view has attributes to remember; a default one has none.
         if (!view.has(NFULA_PACKET_HDR))
