@@ -42,7 +42,9 @@ TEST(scoped_netns, namespaces_of_dead_test_processes_are_removed)
     const std::string prefix(test_namespace_prefix);
     const auto of_dead_process = prefix + std::to_string(child) + "-0";
     const auto of_this_process = prefix + std::to_string(::getpid()) + "-9999";
-    const auto not_a_test_name = prefix + "other-0";
+    // Not of the test pattern, yet unique, so that a run that crashed here
+    // cannot stop the next (scripts/test removes it once its process is gone).
+    const auto not_a_test_name = prefix + "other" + std::to_string(::getpid()) + "-0";
     namespaces_made_here made{{of_dead_process, of_this_process, not_a_test_name}};
     for (const auto& name : made.names)
         ASSERT_EQ(run("ip netns add " + shell_quote(name)), 0) << name;
