@@ -38,6 +38,8 @@ private:
         if (error)
             return; // cancelled or closed
         const auto now = std::chrono::system_clock::now();
+        if (received.lost_before() > 0) // dropped by the kernel right before this batch
+            example::print_line(example::lost_json(received.lost_before()));
         for (const auto& packet : received) {
             if (!packet) {
                 example::print_line(example::report_json(packet.error()));
@@ -47,6 +49,8 @@ private:
             if (--remaining_ == 0)
                 return socket_.close();
         }
+        if (received.truncated())
+            example::print_line(example::truncated_json());
         start();
     }
 

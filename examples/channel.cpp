@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -57,7 +58,13 @@ int main(int argc, char** argv)
     // [snippet:channel-setup]
     nflog::event_channel channel(io, 64);
     nflog::watcher watcher(std::move(opened).value(), channel);
-    watcher.async_run(net::detached);
+    watcher.async_run([&](boost::system::error_code error) {
+        // A run that ends by itself (the socket failed, memory ran out) says
+        // why, and closing the channel ends the consumer too.
+        if (error != net::error::operation_aborted)
+            std::fprintf(stderr, "channel: the watcher stopped: %s\n", error.message().c_str());
+        channel.close();
+    });
     net::co_spawn(io, consume(channel, args.count), [&](std::exception_ptr) {
         // In this order: stop the watcher, then close the channel.
         watcher.close();

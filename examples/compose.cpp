@@ -16,6 +16,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -178,7 +179,13 @@ int main(int argc, char** argv)
 
     nflog::event_channel channel(io, 64);
     nflog::watcher watcher(std::move(opened).value(), channel);
-    watcher.async_run(net::detached);
+    watcher.async_run([&](boost::system::error_code error) {
+        // A run that ends by itself (the socket failed, memory ran out) says
+        // why, and closing the channel ends the consumer too.
+        if (error != net::error::operation_aborted)
+            std::fprintf(stderr, "compose: the watcher stopped: %s\n", error.message().c_str());
+        channel.close();
+    });
     net::steady_timer timer(io, tick_period);
     merged_output output(args);
     auto race = args.mode == "group" ? race_with_group(channel, *file, timer, output)

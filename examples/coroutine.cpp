@@ -35,12 +35,18 @@ net::awaitable<void> print_events(nflog::socket& socket, std::size_t count)
         if (error)
             co_return; // cancelled or closed
         const auto now = std::chrono::system_clock::now();
+        if (received.lost_before() > 0) // dropped by the kernel right before this batch
+            example::print_line(example::lost_json(received.lost_before()));
         for (const auto& packet : received) {
-            if (packet && count > 0) {
+            if (!packet) { // a malformed message: reported, and the next one is read
+                example::print_line(example::report_json(packet.error()));
+            } else if (count > 0) {
                 example::print_line(example::event_json(nflog::make_event(packet.value(), now)));
                 --count;
             }
         }
+        if (received.truncated())
+            example::print_line(example::truncated_json());
     }
     socket.close();
 }

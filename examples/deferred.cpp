@@ -28,13 +28,19 @@ auto print_one_batch(nflog::socket& socket, std::size_t& remaining)
         net::deferred([&remaining](boost::system::error_code error, nflog::batch received) {
             std::size_t printed = 0;
             const auto now = std::chrono::system_clock::now();
+            if (received.lost_before() > 0)
+                example::print_line(example::lost_json(received.lost_before()));
             for (const auto& packet : received) {
-                if (packet && remaining > 0) {
+                if (!packet) {
+                    example::print_line(example::report_json(packet.error()));
+                } else if (remaining > 0) {
                     example::print_line(example::event_json(nflog::make_event(packet.value(), now)));
                     --remaining;
                     ++printed;
                 }
             }
+            if (received.truncated())
+                example::print_line(example::truncated_json());
             return net::deferred.values(error, printed);
         }));
 }

@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -64,7 +65,13 @@ int main(int argc, char** argv)
     // The capacity counts batches of up to nflog::event_batch::max_size events.
     nflog::event_batch_channel channel(io, 16);
     nflog::event_batch_watcher watcher(std::move(opened).value(), channel);
-    watcher.async_run(net::detached);
+    watcher.async_run([&](boost::system::error_code error) {
+        // A run that ends by itself (the socket failed, memory ran out) says
+        // why, and closing the channel ends the consumer too.
+        if (error != net::error::operation_aborted)
+            std::fprintf(stderr, "event_batch_channel: the watcher stopped: %s\n", error.message().c_str());
+        channel.close();
+    });
     net::co_spawn(io, consume(channel, args.count), [&](std::exception_ptr) {
         watcher.close();
         channel.close();

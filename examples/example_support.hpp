@@ -4,6 +4,7 @@
 // What every example shares and none is about: reading its command line
 // and printing one line of JSON per event.
 
+#include <nflog/error.hpp>
 #include <nflog/event.hpp>
 #include <nflog/options.hpp>
 
@@ -207,6 +208,23 @@ inline std::string report_json(const boost::system::error_code& error, std::stri
         append_field(out, "netns", netns);
     append_field(out, "error", error.message());
     return out + "}";
+}
+
+/// Events of a batch's group that the kernel dropped right before it.
+inline std::string lost_json(std::uint64_t lost, std::string_view netns = {})
+{
+    std::string out = "{";
+    append_field(out, "source", "nflog");
+    if (!netns.empty())
+        append_field(out, "netns", netns);
+    append_field(out, "lost", lost);
+    return out + "}";
+}
+
+/// The datagram did not fit the receive buffer: its tail is missing.
+inline std::string truncated_json()
+{
+    return report_json(make_error_code(nflog::errc::datagram_truncated));
 }
 
 /// Writes one line and flushes it, so that a reader on a pipe sees it now.

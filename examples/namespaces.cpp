@@ -14,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -66,7 +67,12 @@ int main(int argc, char** argv)
         }
         // The source id is the index of the namespace's name.
         watchers.emplace_back(std::move(opened).value(), channel, source);
-        watchers.back().async_run(net::detached);
+        // The others go on when one run ends by itself; it says why.
+        watchers.back().async_run([&, source](boost::system::error_code error) {
+            if (error != net::error::operation_aborted)
+                std::fprintf(stderr, "namespaces: the watcher of %s stopped: %s\n",
+                             args.namespaces[source].c_str(), error.message().c_str());
+        });
     }
     // [/snippet]
 

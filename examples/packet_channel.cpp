@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -42,6 +43,8 @@ net::awaitable<void> consume(nflog::packet_channel& channel, std::size_t count)
             continue;
         }
         const auto now = std::chrono::system_clock::now();
+        if (received.lost_before() > 0) // dropped by the kernel right before this batch
+            example::print_line(example::lost_json(received.lost_before()));
         for (const auto& packet : received) {
             if (!packet) {
                 // A malformed message, at its place among the packets.
@@ -52,6 +55,8 @@ net::awaitable<void> consume(nflog::packet_channel& channel, std::size_t count)
             if (--count == 0)
                 break;
         }
+        if (received.truncated())
+            example::print_line(example::truncated_json());
     }
 }
 // [/snippet]
@@ -72,7 +77,13 @@ int main(int argc, char** argv)
     // Each batch in the channel holds a receive buffer: keep the capacity small.
     nflog::packet_channel channel(io, 8);
     nflog::packet_watcher watcher(std::move(opened).value(), channel);
-    watcher.async_run(net::detached);
+    watcher.async_run([&](boost::system::error_code error) {
+        // A run that ends by itself (the socket failed, memory ran out) says
+        // why, and closing the channel ends the consumer too.
+        if (error != net::error::operation_aborted)
+            std::fprintf(stderr, "packet_channel: the watcher stopped: %s\n", error.message().c_str());
+        channel.close();
+    });
     net::co_spawn(io, consume(channel, args.count), [&](std::exception_ptr) {
         watcher.close();
         channel.close();

@@ -61,12 +61,18 @@ int main(int argc, char** argv)
         try {
             const auto received = next.get();
             const auto now = std::chrono::system_clock::now();
+            if (received.lost_before() > 0)
+                example::print_line(example::lost_json(received.lost_before()));
             for (const auto& packet : received) {
-                if (packet && printed < args.count) {
+                if (!packet) {
+                    example::print_line(example::report_json(packet.error()));
+                } else if (printed < args.count) {
                     example::print_line(example::event_json(nflog::make_event(packet.value(), now)));
                     ++printed;
                 }
             }
+            if (received.truncated())
+                example::print_line(example::truncated_json());
         }
         catch (const boost::system::system_error& failure) {
             // use_future turns an error into an exception: an overrun is worth
