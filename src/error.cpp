@@ -21,7 +21,7 @@ public:
         case errc::short_nfgenmsg: return "netfilter message shorter than its nfgenmsg header";
         case errc::not_a_packet: return "netfilter message is not an NFLOG packet";
         case errc::missing_packet_header: return "NFLOG packet without its packet header attribute";
-        case errc::bad_error_message: return "netlink error message too short";
+        case errc::bad_error_message: return "malformed netlink error message";
         case errc::datagram_truncated: return "netlink datagram larger than the receive buffer";
         case errc::kernel_overrun: return "kernel dropped NFLOG messages (receive buffer overrun)";
         case errc::permission_denied: return "permission denied: nfnetlink_log needs CAP_NET_ADMIN, entering a network namespace CAP_SYS_ADMIN";

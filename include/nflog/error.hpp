@@ -21,7 +21,7 @@ enum class errc {
     short_nfgenmsg,            ///< the message is too short for its nfgenmsg header
     not_a_packet,              ///< the message is not an NFULNL_MSG_PACKET
     missing_packet_header,     ///< NFULA_PACKET_HDR is absent
-    bad_error_message,         ///< an NLMSG_ERROR too short to carry its errno
+    bad_error_message,         ///< an NLMSG_ERROR too short, with an impossible errno, or misstating its echoed request
     // Receive path.
     datagram_truncated,        ///< the receive buffer was smaller than the datagram (MSG_TRUNC)
     kernel_overrun,            ///< the kernel dropped a batch (ENOBUFS): events were lost

@@ -427,7 +427,9 @@ private:
 /// Elements are `result<packet_view>`: a packet message that fails to parse is
 /// an error element and the walk goes on with the next message; a framing
 /// error ends the walk after one error element. `NLMSG_NOOP` and other
-/// message types are skipped; an `NLMSG_ERROR` is yielded as its errno.
+/// message types are skipped; an `NLMSG_ERROR` is yielded as its errno (an
+/// acknowledgement, errno 0, yields nothing; a malformed one yields
+/// `errc::bad_error_message`).
 class packet_range {
 public:
     class iterator {

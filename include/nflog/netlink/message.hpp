@@ -80,7 +80,8 @@ inline result<error_message> parse_error(const message_view& message) noexcept
     std::size_t skip = sizeof(std::int32_t) + sizeof(nlmsghdr);
     if ((message.flags() & NLM_F_CAPPED) == 0) {
         const auto request_length = detail::load<std::uint32_t>(payload.data() + 4);
-        if (request_length < sizeof(nlmsghdr))
+        // Bounded before it is rounded up, which could wrap a 32-bit size_t.
+        if (request_length < sizeof(nlmsghdr) || request_length > payload.size() - sizeof(std::int32_t))
             return make_error_code(errc::bad_error_message);
         skip = sizeof(std::int32_t) + detail::align4(request_length);
     }
