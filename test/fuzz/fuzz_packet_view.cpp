@@ -4,9 +4,10 @@
 // message, values equal to the raw attribute bytes, the last occurrence of a
 // type wins, and the range yields exactly what a message walk predicts. Then
 // walks it as a socket does, with a remembered attribute layout, and checks
-// that this yields exactly what packet_range yields. Last, one event is
-// reused for every packet, as a batch's slots are, and must equal an event
-// made fresh from the same packet.
+// that this yields exactly what packet_range yields. Every packet message's
+// verdict must equal that of a plain reference walk written out here. Last,
+// one event is reused for every packet, as a batch's slots are, and must
+// equal an event made fresh from the same packet.
 
 #include <nflog/detail/packet_layout.hpp>
 #include <nflog/event.hpp>
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <span>
@@ -155,6 +157,77 @@ void check_packet(const packet_view& packet, std::span<const std::byte> datagram
     }
 }
 
+std::uint16_t host_u16(std::span<const std::byte> bytes, std::size_t at)
+{
+    std::uint16_t value;
+    std::memcpy(&value, bytes.data() + at, sizeof value);
+    return value;
+}
+
+// The payload size of each fixed-size NFULA type, from the kernel's ABI
+// (0: any size); written out here rather than taken from the library.
+std::size_t fixed_payload(unsigned type)
+{
+    switch (type) {
+    case 1: return 4;   // PACKET_HDR: hw_protocol, hook, pad
+    case 3: return 16;  // TIMESTAMP: two 64-bit fields
+    case 8: return 12;  // HWADDR: hw_addrlen, pad, 8 address bytes
+    case 15: return 2;  // HWTYPE
+    case 17: return 2;  // HWLEN
+    case 2: case 4: case 5: case 6: case 7: case 11: case 12: case 13: case 14: case 19:
+        return 4;       // MARK, the four interfaces, UID, SEQ, SEQ_GLOBAL, GID, CT_INFO
+    default: return 0;
+    }
+}
+
+// The members of one VLAN nest: a tail too short for a header is
+// short_attribute, a member that does not fit is bad_attribute_length,
+// a PROTO or TCI member of another size than 2 is bad_attribute_size.
+errc reference_vlan(std::span<const std::byte> nest)
+{
+    std::size_t at = 0;
+    while (at + 4 <= nest.size()) {
+        const std::size_t length = host_u16(nest, at);
+        if (length < 4 || length > nest.size() - at)
+            return errc::bad_attribute_length;
+        const unsigned type = host_u16(nest, at + 2) & NLA_TYPE_MASK;
+        if ((type == 1 || type == 2) && length != 6)
+            return errc::bad_attribute_size;
+        at += (length + 3) & ~std::size_t{3};
+    }
+    return at < nest.size() ? errc::short_attribute : errc{};
+}
+
+// packet_view::parse's verdict on one message, by the plainest walk there
+// is: one attribute after the other, every rule checked where it stands.
+errc reference_parse(const netlink::message_view& message)
+{
+    if (message.type() != packet_message_type)
+        return errc::not_a_packet;
+    const auto bytes = message.bytes();
+    if (bytes.size() < 20)
+        return errc::short_nfgenmsg;
+    bool packet_header = false;
+    std::size_t at = 20;
+    // An unpadded last attribute leaves `at` up to 3 bytes past the end.
+    while (at + 4 <= bytes.size()) {
+        const std::size_t length = host_u16(bytes, at);
+        if (length < 4 || length > bytes.size() - at)
+            return errc::bad_attribute_length;
+        const unsigned type = host_u16(bytes, at + 2) & NLA_TYPE_MASK;
+        if (type <= packet_view::max_attribute && fixed_payload(type) != 0 && length != 4 + fixed_payload(type))
+            return errc::bad_attribute_size;
+        if (type == 20)
+            if (const auto nested = reference_vlan(bytes.subspan(at + 4, length - 4)); nested != errc{})
+                return nested;
+        packet_header = packet_header || type == 1;
+        at += (length + 3) & ~std::size_t{3};
+    }
+    if (at < bytes.size())
+        return errc::short_attribute;
+    return packet_header ? errc{} : errc::missing_packet_header;
+}
+
 // What packet_range must yield for each message, predicted from a message walk.
 void check_range(std::span<const std::byte> datagram)
 {
@@ -170,6 +243,8 @@ void check_range(std::span<const std::byte> datagram)
         if (message.type() == packet_message_type) {
             require(element != packets.end(), "every packet message is an element");
             const auto parsed = packet_view::parse(message);
+            require((parsed ? errc{} : errc(parsed.error().value())) == reference_parse(message),
+                    "the parse accepts and rejects exactly as the plain walk does, with its error");
             require(element->has_value() == parsed.has_value(), "an element is the packet's parse");
             if (parsed) {
                 require(element->value().message().data() == message.bytes().data(), "elements come in message order");
