@@ -199,6 +199,14 @@ try {
     local.nl_family = AF_NETLINK;
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0)
         return fail(from_errno(errno));
+    // Connected to the kernel (port 0), the socket takes datagrams from the
+    // kernel alone: another process with CAP_NET_ADMIN in the namespace, such
+    // as the root of a container whose namespace is watched, could otherwise
+    // send it forged events and forged replies to its requests.
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel) != 0)
+        return fail(from_errno(errno));
     const int on = 1;
     // Both are optional refinements of error replies; old kernels lack them.
     ::setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);

@@ -39,7 +39,9 @@ namespace nflog {
 
 /// An NFLOG socket: one netfilter netlink socket that has bound one or more
 /// NFLOG groups, configured the kernel for them, and delivers what the kernel
-/// logs as batches of parsed packets.
+/// logs as batches of parsed packets. It is connected to the kernel, so only
+/// the kernel can send to it: another process of the namespace, root there
+/// included, can neither inject events nor answer its requests.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe — as with Asio's sockets,

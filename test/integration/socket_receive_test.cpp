@@ -1,11 +1,15 @@
 #include <nflog/socket.hpp>
 
 #include "nflog_fixture.hpp"
+#include "support/packet_builder.hpp"
 
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
+#include <cerrno>
 #include <iostream>
 
 namespace {
@@ -153,6 +157,36 @@ TEST_F(socket_receive, global_sequence_numbers_count_per_namespace_from_one)
 
 // Conntrack data needs nf_conntrack_netlink in the kernel; without it the
 // kernel refuses the flag, and open says so instead of binding without it.
+// Only the kernel may send to a reader: a forged event from another
+// socket of the namespace (root there, as a container's root is) is
+// refused at the sender, and the reader gets the real events only.
+TEST_F(socket_receive, a_datagram_from_another_socket_never_reaches_the_reader)
+{
+    auto reader = open_socket({41});
+    sockaddr_nl address{};
+    socklen_t address_length = sizeof address;
+    ASSERT_EQ(::getsockname(reader.native_socket().native_handle(), reinterpret_cast<sockaddr*>(&address), &address_length), 0);
+
+    namespace_socket forger(netns->path(), AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER);
+    using namespace nflog::test::packets;
+    const auto forged = packet_message(
+        AF_INET, 41, concat({header_attribute(0x0800, 3), prefix_attribute("FORGED")}));
+    sockaddr_nl target{};
+    target.nl_family = AF_NETLINK;
+    target.nl_pid = address.nl_pid;
+    const auto sent = ::sendto(forger.fd(), forged.data(), forged.size(), 0, reinterpret_cast<const sockaddr*>(&target),
+                               sizeof target);
+    EXPECT_EQ(sent, -1) << "a forged datagram was accepted for the reader";
+    EXPECT_EQ(errno, ECONNREFUSED);
+
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1);
+    const auto seen = collect(reader, 1);
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].prefix, "DENIED udp");
+    EXPECT_EQ(reader.stats().malformed, 0u);
+}
+
 TEST_F(socket_receive, conntrack_data_or_a_clear_refusal)
 {
     // A ct expression makes the namespace track connections at all.
