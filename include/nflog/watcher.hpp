@@ -159,10 +159,37 @@ public:
                   "a watcher sends into a channel of void(error_code, nflog::event), "
                   "void(error_code, nflog::event_batch) or void(error_code, nflog::batch)");
 
+    /// The watcher type on another executor type, as Asio's I/O objects have
+    /// it (`net::use_awaitable.as_default_on(std::move(watcher))`).
+    template <class OtherExecutor>
+    struct rebind_executor {
+        using other = basic_watcher<OtherExecutor, Channel>;
+    };
+
     /// Takes over `socket`; `source` goes into every event and report.
     basic_watcher(socket_type socket, channel_type& channel, source_id source = 0)
         : executor_(socket.get_executor()), impl_(std::make_shared<impl>(std::move(socket), channel, source))
     {
+    }
+
+    /// Takes over a watcher of another executor type, with what it holds
+    /// and its counters. It must not be running.
+    template <class OtherExecutor>
+        requires(!std::is_same_v<OtherExecutor, Executor> && std::is_constructible_v<Executor, const OtherExecutor&>)
+    basic_watcher(basic_watcher<OtherExecutor, Channel>&& other) : executor_(other.executor_)
+    {
+        if (!other.impl_)
+            return;
+        auto& from = *other.impl_;
+        impl_ = std::make_shared<impl>(socket_type(std::move(from.socket)), from.channel, from.source);
+        impl_->cursor = std::move(from.cursor);
+        impl_->pending_error = from.pending_error;
+        impl_->pending_message = std::move(from.pending_message);
+        impl_->has_pending = from.has_pending;
+        impl_->events_sent = from.events_sent;
+        impl_->reports_sent = from.reports_sent;
+        impl_->discarded = from.discarded;
+        other.impl_.reset();
     }
 
     // The executor is copied, not moved: a moved-from watcher keeps it.
@@ -252,6 +279,9 @@ public:
     }
 
 private:
+    template <class, class>
+    friend class basic_watcher;
+
     using cursor_type = std::conditional_t<
         std::is_same_v<message_type, event>, detail::event_cursor,
         std::conditional_t<std::is_same_v<message_type, event_batch>, detail::batch_cursor, detail::datagram_cursor>>;

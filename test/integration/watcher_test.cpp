@@ -7,7 +7,11 @@
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -16,6 +20,7 @@
 #include <map>
 #include <new>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -493,6 +498,57 @@ TEST_F(watcher_test, the_channels_cancel_ends_a_waiting_run_without_loss)
     watcher.cancel();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
     EXPECT_EQ(*run_result, net::error::operation_aborted);
+}
+
+// `as_default_on` rebinds a stopped watcher to an executor with a default
+// token, as for Asio's I/O objects; the message it held and its counters
+// come along.
+TEST_F(watcher_test, as_default_on_gives_a_watcher_with_a_default_token)
+{
+    event_channel single(io, 1);
+    nflog::watcher plain(open_socket({41}), single, 4);
+    plain.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2);
+    run_until_quiet();
+    plain.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    // One event in the channel, the second held by the watcher.
+    EXPECT_EQ(plain.stats().events, 1u);
+
+    auto awaiting = net::use_awaitable.as_default_on(std::move(plain));
+    static_assert(std::is_same_v<decltype(awaiting)::executor_type,
+                                 net::use_awaitable_t<>::executor_with_default<net::any_io_executor>>);
+    EXPECT_EQ(awaiting.source(), 4u);
+    EXPECT_EQ(awaiting.stats().events, 1u);
+    EXPECT_FALSE(plain.is_running());
+
+    consumer reader(single);
+    reader.start();
+    std::optional<error_code> ended;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            try {
+                co_await awaiting.async_run();
+            }
+            catch (const boost::system::system_error& failure) {
+                ended = failure.code();
+            }
+        },
+        net::detached);
+    ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
+    std::vector<std::uint32_t> sequence;
+    for (const auto& [error, value] : reader.messages)
+        sequence.push_back(value.seq.value_or(999));
+    EXPECT_EQ(sequence, (std::vector<std::uint32_t>{0, 1}));
+    awaiting.cancel();
+    ASSERT_TRUE(run_until([&] { return ended.has_value(); }));
+    EXPECT_EQ(*ended, net::error::operation_aborted);
+    EXPECT_EQ(awaiting.stats().events, 2u);
+    EXPECT_EQ(awaiting.stats().socket.lost, 0u);
+    reader.stop();
+    EXPECT_TRUE(run_until([&] { return reader.ended_with.has_value(); }));
 }
 
 TEST_F(watcher_test, destroying_a_running_watcher_ends_its_run)
