@@ -180,26 +180,27 @@ std::size_t fixed_payload(unsigned type)
     }
 }
 
-// The members of one VLAN nest: a tail too short for a header is
-// short_attribute, a member that does not fit is bad_attribute_length,
-// a PROTO or TCI member of another size than 2 is bad_attribute_size.
-errc reference_vlan(std::span<const std::byte> nest)
+// Attributes one after the other from `at`: one that does not fit is
+// bad_attribute_length, a tail too short for a header short_attribute, and
+// `check(type, length, at)` judges the rest.
+template <class Check>
+errc reference_walk(std::span<const std::byte> bytes, std::size_t at, Check check)
 {
-    std::size_t at = 0;
-    while (at + 4 <= nest.size()) {
-        const std::size_t length = host_u16(nest, at);
-        if (length < 4 || length > nest.size() - at)
+    // An unpadded last attribute leaves `at` up to 3 bytes past the end.
+    while (at + 4 <= bytes.size()) {
+        const std::size_t length = host_u16(bytes, at);
+        if (length < 4 || length > bytes.size() - at)
             return errc::bad_attribute_length;
-        const unsigned type = host_u16(nest, at + 2) & NLA_TYPE_MASK;
-        if ((type == 1 || type == 2) && length != 6)
-            return errc::bad_attribute_size;
+        if (const auto failure = check(host_u16(bytes, at + 2) & NLA_TYPE_MASK, length, at); failure != errc{})
+            return failure;
         at += (length + 3) & ~std::size_t{3};
     }
-    return at < nest.size() ? errc::short_attribute : errc{};
+    return at < bytes.size() ? errc::short_attribute : errc{};
 }
 
 // packet_view::parse's verdict on one message, by the plainest walk there
-// is: one attribute after the other, every rule checked where it stands.
+// is: one attribute after the other, every rule checked where it stands; in
+// a VLAN nest, PROTO and TCI must have 2 bytes.
 errc reference_parse(const netlink::message_view& message)
 {
     if (message.type() != packet_message_type)
@@ -208,23 +209,21 @@ errc reference_parse(const netlink::message_view& message)
     if (bytes.size() < 20)
         return errc::short_nfgenmsg;
     bool packet_header = false;
-    std::size_t at = 20;
-    // An unpadded last attribute leaves `at` up to 3 bytes past the end.
-    while (at + 4 <= bytes.size()) {
-        const std::size_t length = host_u16(bytes, at);
-        if (length < 4 || length > bytes.size() - at)
-            return errc::bad_attribute_length;
-        const unsigned type = host_u16(bytes, at + 2) & NLA_TYPE_MASK;
+    const auto failure = reference_walk(bytes, 20, [&](unsigned type, std::size_t length, std::size_t at) {
         if (type <= packet_view::max_attribute && fixed_payload(type) != 0 && length != 4 + fixed_payload(type))
             return errc::bad_attribute_size;
-        if (type == 20)
-            if (const auto nested = reference_vlan(bytes.subspan(at + 4, length - 4)); nested != errc{})
+        if (type == 20) {
+            const auto nested = reference_walk(bytes.subspan(at + 4, length - 4), 0, [](unsigned member, std::size_t size, std::size_t) {
+                return (member == 1 || member == 2) && size != 6 ? errc::bad_attribute_size : errc{};
+            });
+            if (nested != errc{})
                 return nested;
+        }
         packet_header = packet_header || type == 1;
-        at += (length + 3) & ~std::size_t{3};
-    }
-    if (at < bytes.size())
-        return errc::short_attribute;
+        return errc{};
+    });
+    if (failure != errc{})
+        return failure;
     return packet_header ? errc{} : errc::missing_packet_header;
 }
 

@@ -75,6 +75,28 @@ protected:
         EXPECT_TRUE(run_until([&] { return reader.ended_with.has_value(); }));
     }
 
+    /// A running watcher over `single` (capacity 1) after `packets` were
+    /// logged: the first event in the channel, the second waiting in the
+    /// watcher's send, any others still in the socket.
+    nflog::watcher one_in_the_channel_one_waiting(event_channel& single, std::size_t packets = 2, source_id source = 0)
+    {
+        nflog::watcher watcher(open_socket({41}), single, source);
+        watcher.async_run(record_run());
+        namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+        udp.send_udp("127.0.0.1", 9, packets);
+        run_until_quiet();
+        EXPECT_EQ(watcher.stats().events, 1u);
+        return watcher;
+    }
+
+    static std::vector<std::uint32_t> sequence_numbers(const consumer& reader)
+    {
+        std::vector<std::uint32_t> out;
+        for (const auto& [error, value] : reader.messages)
+            out.push_back(value.seq.value_or(999));
+        return out;
+    }
+
     event_channel channel{io, 16};
 };
 
@@ -227,14 +249,7 @@ TEST_F(watcher_test, a_full_channel_turns_into_counted_kernel_overruns)
 TEST_F(watcher_test, cancel_keeps_what_was_taken_and_the_next_run_resumes)
 {
     event_channel single(io, 1);
-    nflog::watcher watcher(open_socket({41}), single, 0);
-    watcher.async_run(record_run());
-    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    udp.send_udp("127.0.0.1", 9, 5);
-    // One event in the channel, the second waiting in the watcher to be sent.
-    run_until_quiet();
-    EXPECT_EQ(watcher.stats().events, 1u);
-
+    auto watcher = one_in_the_channel_one_waiting(single, 5);
     watcher.cancel();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
     EXPECT_EQ(*run_result, net::error::operation_aborted);
@@ -245,10 +260,7 @@ TEST_F(watcher_test, cancel_keeps_what_was_taken_and_the_next_run_resumes)
     run_result.reset();
     watcher.async_run(record_run());
     ASSERT_TRUE(run_until([&] { return reader.events >= 5; }));
-    std::vector<std::uint32_t> sequence;
-    for (const auto& [error, value] : reader.messages)
-        sequence.push_back(value.seq.value_or(999));
-    EXPECT_EQ(sequence, (std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(sequence_numbers(reader), (std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
     EXPECT_EQ(watcher.stats().socket.lost, 0u);
     EXPECT_EQ(watcher.stats().events, 5u);
     watcher.cancel();
@@ -383,13 +395,7 @@ TEST_F(watcher_test, a_run_that_cannot_start_leaves_the_watcher_ready)
 TEST_F(watcher_test, close_then_closing_the_channel_ends_everything_in_order)
 {
     event_channel single(io, 1);
-    nflog::watcher watcher(open_socket({41}), single, 0);
-    watcher.async_run(record_run());
-    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    udp.send_udp("127.0.0.1", 9, 3);
-    run_until_quiet();
-    // One event in the channel, one waiting in the watcher, one in the socket.
-    EXPECT_EQ(watcher.stats().events, 1u);
+    auto watcher = one_in_the_channel_one_waiting(single, 3);
 
     watcher.close();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
@@ -424,13 +430,7 @@ TEST_F(watcher_test, close_then_closing_the_channel_ends_everything_in_order)
 TEST_F(watcher_test, a_drain_before_both_closes_counts_every_event_as_sent)
 {
     event_channel single(io, 1);
-    nflog::watcher watcher(open_socket({41}), single, 0);
-    watcher.async_run(record_run());
-    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    udp.send_udp("127.0.0.1", 9, 2);
-    run_until_quiet();
-    // One event in the channel, the second waiting in the watcher's send.
-    EXPECT_EQ(watcher.stats().events, 1u);
+    auto watcher = one_in_the_channel_one_waiting(single);
 
     std::vector<std::uint32_t> drained;
     while (single.try_receive([&](error_code error, event value) {
@@ -453,12 +453,7 @@ TEST_F(watcher_test, a_drain_before_both_closes_counts_every_event_as_sent)
 TEST_F(watcher_test, a_send_stopped_in_a_closed_channel_counts_as_discarded)
 {
     event_channel single(io, 1);
-    nflog::watcher watcher(open_socket({41}), single, 0);
-    watcher.async_run(record_run());
-    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    udp.send_udp("127.0.0.1", 9, 2);
-    run_until_quiet();
-    EXPECT_EQ(watcher.stats().events, 1u);
+    auto watcher = one_in_the_channel_one_waiting(single);
 
     single.close(); // drops the buffered event, which was sent
     watcher.close();
@@ -473,12 +468,7 @@ TEST_F(watcher_test, a_send_stopped_in_a_closed_channel_counts_as_discarded)
 TEST_F(watcher_test, the_channels_cancel_ends_a_waiting_run_without_loss)
 {
     event_channel single(io, 1);
-    nflog::watcher watcher(open_socket({41}), single, 0);
-    watcher.async_run(record_run());
-    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    udp.send_udp("127.0.0.1", 9, 2);
-    run_until_quiet();
-    EXPECT_EQ(watcher.stats().events, 1u);
+    auto watcher = one_in_the_channel_one_waiting(single);
 
     single.cancel();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
@@ -490,10 +480,7 @@ TEST_F(watcher_test, the_channels_cancel_ends_a_waiting_run_without_loss)
     run_result.reset();
     watcher.async_run(record_run());
     ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
-    std::vector<std::uint32_t> sequence;
-    for (const auto& [error, value] : reader.messages)
-        sequence.push_back(value.seq.value_or(999));
-    EXPECT_EQ(sequence, (std::vector<std::uint32_t>{0, 1}));
+    EXPECT_EQ(sequence_numbers(reader), (std::vector<std::uint32_t>{0, 1}));
     EXPECT_EQ(watcher.stats().events, 2u);
     watcher.cancel();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
@@ -506,15 +493,9 @@ TEST_F(watcher_test, the_channels_cancel_ends_a_waiting_run_without_loss)
 TEST_F(watcher_test, as_default_on_gives_a_watcher_with_a_default_token)
 {
     event_channel single(io, 1);
-    nflog::watcher plain(open_socket({41}), single, 4);
-    plain.async_run(record_run());
-    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
-    udp.send_udp("127.0.0.1", 9, 2);
-    run_until_quiet();
+    auto plain = one_in_the_channel_one_waiting(single, 2, 4);
     plain.cancel();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
-    // One event in the channel, the second held by the watcher.
-    EXPECT_EQ(plain.stats().events, 1u);
 
     auto awaiting = net::use_awaitable.as_default_on(std::move(plain));
     static_assert(std::is_same_v<decltype(awaiting)::executor_type,
@@ -538,10 +519,7 @@ TEST_F(watcher_test, as_default_on_gives_a_watcher_with_a_default_token)
         },
         net::detached);
     ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
-    std::vector<std::uint32_t> sequence;
-    for (const auto& [error, value] : reader.messages)
-        sequence.push_back(value.seq.value_or(999));
-    EXPECT_EQ(sequence, (std::vector<std::uint32_t>{0, 1}));
+    EXPECT_EQ(sequence_numbers(reader), (std::vector<std::uint32_t>{0, 1}));
     awaiting.cancel();
     ASSERT_TRUE(run_until([&] { return ended.has_value(); }));
     EXPECT_EQ(*ended, net::error::operation_aborted);
