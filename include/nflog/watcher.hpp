@@ -430,14 +430,14 @@ private:
         {
             if (refused)
                 return self.complete(error);
-            // Boost 1.81 completes a waiting send with success in two cases:
-            // a receiver took the message, or the send was cancelled in a
-            // channel closed meanwhile (its cancel treats the send as a
-            // receive). Only a stop that found the channel closed can be the
-            // second; the channel's own cancel() as well, which a closed
-            // channel has no use for. A receiver may have taken the message
-            // before such a stop all the same: it is then counted as
-            // discarded, never as sent without having been received.
+            // Boost 1.81 completes a waiting send with success when a
+            // receiver took the message, and also when the send is
+            // cancelled in a channel closed meanwhile (its cancel treats the
+            // send as a receive). A stop that found the channel closed is
+            // such a cancel: after it the message counts as not received,
+            // even should a receiver have taken it just before. The
+            // channel's own cancel() after its close is one too, and is
+            // taken for a delivery: calling it then is of no use.
             if (!error && !state->stop_found_channel_closed) {
                 sent();
                 return proceed(self);
