@@ -20,6 +20,7 @@
 #include <nflog/socket.hpp>
 #include <nflog/source_id.hpp>
 #include <nflog/stats.hpp>
+#include <nflog/version.hpp>
 #include <nflog/watcher.hpp>
 
 #endif

@@ -20,6 +20,8 @@ int main()
         ++packets;
     }
     std::printf("consumer parsed %d packet\n", packets);
+    // For the install check, which compares it with the packages' versions.
+    std::printf("consumer built against %d.%d.%d\n", NFLOG_VERSION_MAJOR, NFLOG_VERSION_MINOR, NFLOG_VERSION_PATCH);
 
     // Links everything opening a socket uses; options without a group are
     // refused before the kernel is asked, so the machine is left alone.
