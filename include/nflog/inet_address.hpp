@@ -174,10 +174,10 @@ struct std::hash<nflog::inet::address> {
     std::size_t operator()(const nflog::inet::address& value) const noexcept
     {
         // FNV-1a over the 4 or 16 bytes: every byte moves every bit.
-        std::uint64_t hash = 0xcbf29ce484222325u;
+        std::uint64_t digest = 0xcbf29ce484222325u;
         for (const auto byte : value.bytes())
-            hash = (hash ^ byte) * 0x100000001b3u;
-        return static_cast<std::size_t>(hash);
+            digest = (digest ^ byte) * 0x100000001b3u;
+        return static_cast<std::size_t>(digest);
     }
 };
 

@@ -272,7 +272,7 @@ inline errc packet_view::parse_into(const netlink::message_view& message, packet
         length = detail::load<std::uint16_t>(base + at);
         // Newer kernels may add attributes: what we do not know goes to entry
         // 0 with type 0, whose presence bit is dropped below.
-        const unsigned raw = detail::load<std::uint16_t>(base + at + 2) & NLA_TYPE_MASK;
+        const unsigned raw = unsigned{detail::load<std::uint16_t>(base + at + 2)} & netlink::type_mask;
         const unsigned type = raw <= max_attribute ? raw : 0u;
         // One range test for fixed and free sizes alike: a branch on "is this
         // type fixed" would change direction from one attribute to the next.

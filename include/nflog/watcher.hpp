@@ -166,9 +166,9 @@ public:
         using other = basic_watcher<OtherExecutor, Channel>;
     };
 
-    /// Takes over `socket`; `source` goes into every event and report.
-    basic_watcher(socket_type socket, channel_type& channel, source_id source = 0)
-        : executor_(socket.get_executor()), impl_(std::make_shared<impl>(std::move(socket), channel, source))
+    /// Takes over `receiving`; `source` goes into every event and report.
+    basic_watcher(socket_type receiving, channel_type& channel, source_id source = 0)
+        : executor_(receiving.get_executor()), impl_(std::make_shared<impl>(std::move(receiving), channel, source))
     {
     }
 

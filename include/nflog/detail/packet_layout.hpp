@@ -153,7 +153,7 @@ private:
         chunks_ = chunks;
         region_start_ = static_cast<std::uint32_t>(start);
         last_type_ = load<std::uint16_t>(base + last + 2);
-        const unsigned type = last_type_ & NLA_TYPE_MASK;
+        const unsigned type = unsigned{last_type_} & netlink::type_mask;
         const unsigned rule = type <= packet_view::max_attribute ? type : 0u;
         last_minimum_ = attribute_table.minimum[rule];
         last_spread_ = attribute_table.spread[rule];

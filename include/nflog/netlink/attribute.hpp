@@ -17,6 +17,10 @@
 
 namespace nflog::netlink {
 
+/// `NLA_TYPE_MASK` as the unsigned 16-bit field it masks (the macro is a
+/// negative int, which users' -Wsign-conversion would flag in our headers).
+inline constexpr std::uint16_t type_mask = static_cast<std::uint16_t>(NLA_TYPE_MASK);
+
 class attribute_range;
 
 /// Non-owning view of one netlink attribute (TLV). Valid as long as the
@@ -30,7 +34,7 @@ public:
     explicit attribute_view(std::span<const std::byte> bytes) noexcept : bytes_(bytes) {}
 
     /// Attribute type with the nested and byte-order flags masked off.
-    std::uint16_t type() const noexcept { return raw_type() & NLA_TYPE_MASK; }
+    std::uint16_t type() const noexcept { return static_cast<std::uint16_t>(raw_type() & type_mask); }
     std::uint16_t raw_type() const noexcept { return detail::load<std::uint16_t>(bytes_.data() + 2); }
     bool is_nested() const noexcept { return (raw_type() & NLA_F_NESTED) != 0; }
     bool is_net_byte_order() const noexcept { return (raw_type() & NLA_F_NET_BYTEORDER) != 0; }
