@@ -6,6 +6,7 @@
 #include <nflog/packet.hpp>
 #include <nflog/source_id.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -38,8 +39,10 @@ public:
     using const_iterator = iterator;
 
     batch() = default;
-    /// Parses the first `length` bytes of `buffer`.
-    batch(detail::buffer_lease buffer, std::size_t length) : buffer_(std::move(buffer)), length_(length)
+    /// Parses the first `length` bytes of `buffer` (all of it, should
+    /// `length` be larger).
+    batch(detail::buffer_lease buffer, std::size_t length)
+        : buffer_(std::move(buffer)), length_(std::min(length, buffer_.bytes().size()))
     {
         detail::packet_layout layout;
         const auto ignore = [](const value_type&) {};
@@ -53,7 +56,7 @@ public:
     /// (the vector can grow). Throws only when the element vector cannot grow.
     template <class Inspect>
     batch(detail::buffer_lease buffer, std::size_t length, detail::packet_layout& layout, Inspect&& inspect)
-        : buffer_(std::move(buffer)), length_(length)
+        : buffer_(std::move(buffer)), length_(std::min(length, buffer_.bytes().size()))
     {
         parse(layout, inspect);
     }

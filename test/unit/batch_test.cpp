@@ -39,6 +39,16 @@ TEST_F(batch_test, a_default_batch_has_no_elements)
     EXPECT_TRUE(nothing.bytes().empty());
 }
 
+TEST_F(batch_test, a_length_beyond_its_buffer_stops_at_the_buffer)
+{
+    auto small = std::make_shared<detail::buffer_pool>(64);
+    auto lease = small->acquire();
+    const auto capacity = lease.bytes().size();
+    std::memset(lease.bytes().data(), 0, capacity);
+    const batch beyond(std::move(lease), capacity + 4096);
+    EXPECT_EQ(beyond.bytes().size(), capacity);
+}
+
 TEST_F(batch_test, its_elements_are_the_walk_of_its_datagram)
 {
     // A packet, a malformed packet, an error answer, a packet, then the end.
