@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>

@@ -16,6 +16,7 @@
 
 #include <sys/socket.h>
 
+#include <functional>
 #include <thread>
 
 namespace {
