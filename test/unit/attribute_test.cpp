@@ -27,6 +27,17 @@ std::vector<result<netlink::attribute_view>> walk(std::span<const std::byte> byt
 // Where a view starts inside the buffer it was cut from.
 std::ptrdiff_t offset_in(const bytes& buffer, std::span<const std::byte> view) { return view.data() - buffer.data(); }
 
+TEST(attribute_view, a_default_view_reads_as_a_zero_header)
+{
+    const netlink::attribute_view none;
+    EXPECT_EQ(none.type(), 0);
+    EXPECT_FALSE(none.is_nested());
+    EXPECT_TRUE(none.payload().empty());
+    EXPECT_TRUE(none.as_string().empty());
+    EXPECT_EQ(none.as_host<std::uint32_t>().error(), errc::bad_attribute_size);
+    EXPECT_EQ(std::ranges::distance(none.nested()), 0);
+}
+
 TEST(attribute_range, empty_buffer_yields_nothing)
 {
     EXPECT_TRUE(walk({}).empty());

@@ -24,6 +24,18 @@ std::vector<result<netlink::message_view>> walk(const bytes& datagram)
     return out;
 }
 
+TEST(message_view, a_default_view_reads_as_a_zero_header)
+{
+    const netlink::message_view none;
+    EXPECT_EQ(none.length(), 0u);
+    EXPECT_EQ(none.type(), 0);
+    EXPECT_EQ(none.flags(), 0);
+    EXPECT_FALSE(none.is_error());
+    EXPECT_EQ(none.bytes().size(), netlink::message_view::header_size);
+    EXPECT_TRUE(none.payload().empty());
+    EXPECT_EQ(netlink::parse_error(none).error(), errc::unexpected_reply);
+}
+
 TEST(message_range, empty_buffer_yields_nothing)
 {
     EXPECT_TRUE(walk({}).empty());

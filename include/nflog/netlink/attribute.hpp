@@ -8,6 +8,7 @@
 
 #include <linux/netlink.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -29,6 +30,7 @@ class attribute_view {
 public:
     static constexpr std::size_t header_size = sizeof(nlattr);
 
+    /// An all-zero header: type 0, no payload; every getter reads in bounds.
     attribute_view() = default;
     /// `bytes` holds the header and exactly `nla_len - header_size` payload bytes.
     explicit attribute_view(std::span<const std::byte> bytes) noexcept : bytes_(bytes) {}
@@ -71,7 +73,8 @@ public:
     attribute_range nested() const noexcept;
 
 private:
-    std::span<const std::byte> bytes_;
+    static constexpr std::array<std::byte, header_size> zero_header{};
+    std::span<const std::byte> bytes_ = zero_header;
 };
 
 /// Forward range over consecutive attributes. Elements are

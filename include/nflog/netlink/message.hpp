@@ -8,6 +8,7 @@
 
 #include <linux/netlink.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -21,6 +22,8 @@ class message_view {
 public:
     static constexpr std::size_t header_size = sizeof(nlmsghdr);
 
+    /// An all-zero header: type 0, length 0, no payload; every getter reads
+    /// in bounds.
     message_view() = default;
 
     /// `bytes` must hold at least `header_size` bytes; its size is the
@@ -41,7 +44,8 @@ public:
     bool is_error() const noexcept { return type() == NLMSG_ERROR; }
 
 private:
-    std::span<const std::byte> bytes_;
+    static constexpr std::array<std::byte, header_size> zero_header{};
+    std::span<const std::byte> bytes_ = zero_header;
 };
 
 /// The content of an NLMSG_ERROR message: errno 0 is an acknowledgement.
