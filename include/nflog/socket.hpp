@@ -363,23 +363,24 @@ private:
         void operator()(Self& self)
         {
             self.reset_cancellation_state(net::enable_total_cancellation());
-            // Taken before `self` moves into the post.
-            const auto executor = self.get_io_executor();
-            if (!self_impl || !self_impl->socket.is_open()) {
-                serving_early = true; // reuse the posted path: complete asynchronously
-                return net::post(executor,
-                                 net::append(std::move(self), boost::system::error_code(net::error::bad_descriptor),
-                                             std::size_t{0}));
-            }
+            if (!self_impl || !self_impl->socket.is_open())
+                return complete_later(self, net::error::bad_descriptor);
             auto& shared = *self_impl;
-            if (shared.state.has_early_datagram()) {
-                serving_early = true;
-                return net::post(executor,
-                                 net::append(std::move(self), boost::system::error_code(), std::size_t{0}));
-            }
+            if (shared.state.has_early_datagram())
+                return complete_later(self, boost::system::error_code());
             lease = shared.state.acquire();
             const auto bytes = lease.bytes();
             shared.socket.async_receive(net::buffer(bytes.data(), bytes.size()), MSG_TRUNC, std::move(self));
+        }
+
+        // An initiation must not complete inline, so what needs no receive goes through the
+        // executor and comes back on the early path. Only this path pays for the executor copy.
+        template <class Self>
+        void complete_later(Self& self, boost::system::error_code error)
+        {
+            serving_early = true;
+            const auto executor = self.get_io_executor(); // before `self` moves into the post
+            net::post(executor, net::append(std::move(self), error, std::size_t{0}));
         }
 
         template <class Self>
