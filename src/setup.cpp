@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -26,8 +27,10 @@ namespace {
 boost::system::error_code from_errno(int error) { return {error, boost::system::generic_category()}; }
 
 // The kernel answers a request while handling sendmsg, so the reply is
-// already queued; the timeout only guards against a kernel that never does.
-constexpr int reply_timeout_ms = 2000;
+// queued before send returns. The limit is for the whole wait: an answer the
+// kernel dropped in an overrun never comes, and a flooding group must not
+// keep the wait going.
+constexpr std::chrono::milliseconds reply_timeout{2000};
 
 // nfnetlink checks CAP_NET_ADMIN before it looks at the message, and NFLOG's
 // own EPERM means "another socket owns the group". A message type that
@@ -43,6 +46,9 @@ public:
     request_channel(int fd, std::span<std::byte> buffer, request_state& requests, std::string* diagnostic)
         : fd_(fd), buffer_(buffer), requests_(requests), diagnostic_(diagnostic)
     {
+        // What the caller finds there afterwards is this call's text or nothing.
+        if (diagnostic_ != nullptr)
+            diagnostic_->clear();
     }
 
     /// Sends one request and waits for its ACK; 0 or the kernel's errno.
@@ -53,6 +59,9 @@ public:
         const auto length = build_config_message(message, request, sequence);
         return exchange(std::span(message).first(length), sequence);
     }
+
+    /// Whether a request reached the kernel.
+    bool sent() const noexcept { return sent_; }
 
     /// What an EPERM answer meant: `errc::permission_denied` (no
     /// CAP_NET_ADMIN) or `errc::group_busy` (another socket owns the group).
@@ -85,15 +94,19 @@ private:
     {
         if (::send(fd_, message.data(), message.size(), 0) < 0)
             return from_errno(errno);
+        sent_ = true;
         return await_answer(sequence);
     }
 
     result<int> await_answer(std::uint32_t sequence)
     {
+        const auto deadline = std::chrono::steady_clock::now() + reply_timeout;
         bool overrun = false;
         for (;;) {
+            const auto left =
+                std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
             pollfd waiting{fd_, POLLIN, 0};
-            const int ready = ::poll(&waiting, 1, reply_timeout_ms);
+            const int ready = left > 0 ? ::poll(&waiting, 1, static_cast<int>(left)) : 0;
             if (ready == 0)
                 // An overrun may have taken the answer with it.
                 return overrun ? make_error_code(errc::kernel_overrun) : from_errno(ETIMEDOUT);
@@ -102,7 +115,7 @@ private:
                     continue;
                 return from_errno(errno);
             }
-            const auto received = ::recv(fd_, buffer_.data(), buffer_.size(), MSG_TRUNC);
+            const auto received = ::recv(fd_, buffer_.data(), buffer_.size(), MSG_TRUNC | MSG_DONTWAIT);
             if (received < 0) {
                 if (errno == EINTR || errno == EAGAIN)
                     continue;
@@ -112,14 +125,14 @@ private:
                 // socket reports the overrun at its place, and the answer
                 // is still awaited.
                 overrun = true;
-                requests_.early.push_back({{}, 0, true});
+                requests_.early.keep_overrun();
                 continue;
             }
             const auto length = static_cast<std::size_t>(received);
             const auto datagram = std::span<const std::byte>(buffer_).first(std::min(length, buffer_.size()));
             if (auto answer = find_answer(datagram, sequence))
                 return *answer;
-            requests_.early.push_back({{datagram.begin(), datagram.end()}, length, false});
+            requests_.early.keep(datagram, length);
         }
     }
 
@@ -131,7 +144,8 @@ private:
             const auto reply = netlink::parse_error(item.value());
             if (!reply || reply.value().request_sequence != sequence)
                 continue;
-            keep_diagnostic(reply.value().extended_ack);
+            if (reply.value().error != 0)
+                keep_diagnostic(reply.value().extended_ack);
             return reply.value().error;
         }
         return std::nullopt;
@@ -150,6 +164,7 @@ private:
     std::span<std::byte> buffer_;
     request_state& requests_;
     std::string* diagnostic_;
+    bool sent_ = false;
 };
 
 boost::system::error_code bind_error(int error, request_channel& channel)
@@ -158,9 +173,6 @@ boost::system::error_code bind_error(int error, request_channel& channel)
     case EPERM: return channel.classify_permission_error();
     case EBUSY: return make_error_code(errc::group_already_bound);
     case ENODEV: return make_error_code(errc::group_not_bound);
-    // nfnetlink answers these when no nfnetlink_log subsystem is registered.
-    case EPROTONOSUPPORT:
-    case ENOENT: return make_error_code(errc::nflog_unavailable);
     default: return from_errno(error);
     }
 }
@@ -213,23 +225,9 @@ try {
     ::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
     set_receive_buffer(fd, opts.receive_buffer_size);
 
-    request_channel channel(fd, buffer, bound.requests, diagnostic);
     try {
-        for (const auto group : opts.groups) {
-            auto answer = channel.transact(bind_request(opts, group));
-            // Asking for conntrack data makes the kernel load its module and
-            // ask the caller to try again.
-            if (answer && answer.value() == EAGAIN)
-                answer = channel.transact(bind_request(opts, group));
-            if (!answer)
-                return fail(answer.error());
-            if (answer.value() != 0)
-                // Only the conntrack flag makes a bind "not supported": say which.
-                return fail(answer.value() == EOPNOTSUPP && opts.conntrack
-                                ? make_error_code(errc::conntrack_unavailable)
-                                : bind_error(answer.value(), channel));
-            bound_groups.push_back(group);
-        }
+        if (auto binding = bind_groups(fd, opts, buffer, bound.requests, diagnostic, bound_groups); !binding)
+            return fail(binding.error());
     }
     catch (const std::bad_alloc&) {
         // Keeping an early datagram or the kernel's diagnostic text.
@@ -241,19 +239,57 @@ catch (const std::bad_alloc&) {
     return from_errno(ENOMEM);
 }
 
-result<void> configure_group(int fd, const config_request& request, std::span<std::byte> buffer,
-                             request_state& requests, std::string* diagnostic)
-try {
+result<void> bind_groups(int fd, const options& opts, std::span<std::byte> buffer, request_state& requests,
+                         std::string* diagnostic, std::vector<std::uint16_t>& bound)
+{
     request_channel channel(fd, buffer, requests, diagnostic);
-    BOOST_OUTCOME_TRY(const int answer, channel.transact(request));
-    if (answer != 0)
-        return bind_error(answer, channel);
+    for (const auto group : opts.groups) {
+        // nfnetlink replays a request itself when the kernel asks to try
+        // again (a module it just loaded, such as conntrack's).
+        BOOST_OUTCOME_TRY(const int answer, channel.transact(bind_request(opts, group)));
+        switch (answer) {
+        case 0: break;
+        // nfnetlink's answer when no nfnetlink_log subsystem is registered
+        // and none could be loaded. The library's requests are well formed,
+        // so it means nothing else here.
+        case EINVAL: return make_error_code(errc::nflog_unavailable);
+        // Only the conntrack flag makes a bind "not supported": say which.
+        case EOPNOTSUPP:
+            if (opts.conntrack)
+                return make_error_code(errc::conntrack_unavailable);
+            [[fallthrough]];
+        default: return bind_error(answer, channel);
+        }
+        bound.push_back(group);
+    }
     return boost::outcome_v2::success();
 }
-catch (const std::bad_alloc&) {
-    // A datagram that could not be kept is gone: its events count as lost
-    // at the next datagram of their group.
-    return from_errno(ENOMEM);
+
+configure_answer configure_group(int fd, const config_request& request, std::span<std::byte> buffer,
+                                 request_state& requests, std::string* diagnostic)
+{
+    request_channel channel(fd, buffer, requests, diagnostic);
+    configure_answer out;
+    try {
+        auto answer = channel.transact(request);
+        // Sent, the request may have been applied unless the kernel refused it.
+        out.may_have_applied = channel.sent();
+        if (!answer) {
+            out.outcome = answer.error();
+            return out;
+        }
+        if (answer.value() != 0) {
+            out.may_have_applied = false;
+            out.outcome = bind_error(answer.value(), channel);
+        }
+    }
+    catch (const std::bad_alloc&) {
+        // A datagram that could not be kept is gone: its events count as lost
+        // at the next datagram of their group.
+        out.may_have_applied = channel.sent();
+        out.outcome = from_errno(ENOMEM);
+    }
+    return out;
 }
 
 bool send_batching(int fd, std::uint16_t group, std::uint32_t sequence, const batching_target& target) noexcept

@@ -117,8 +117,8 @@ public:
     /// `errc::conntrack_unavailable` (`opts.conntrack` without
     /// nf_conntrack_netlink), or a kernel errno. Compare with
     /// `condition::unavailable` / `condition::permission` to degrade
-    /// gracefully. `diagnostic`, when given, receives the kernel's
-    /// extended-ACK text for a refused request.
+    /// gracefully. `diagnostic`, when given, is cleared and receives the
+    /// kernel's extended-ACK text for a refused request.
     static result<basic_socket> open(const executor_type& executor, const options& opts,
                                      std::string* diagnostic = nullptr)
     {
@@ -202,21 +202,28 @@ public:
     /// Changes the kernel's settings for one bound group, synchronously
     /// (for example to trade latency for batching at run time). Call it
     /// when no receive is pending: it reads the socket until the kernel's
-    /// answer, keeping every datagram that arrives meanwhile for the next
-    /// receives. Settings that let the kernel send larger datagrams (a
+    /// answer, for 2 s at most, keeping the datagrams that arrive meanwhile
+    /// for the next receives (up to 16 MiB; beyond that they are dropped and
+    /// reported as an overrun at their place, their events counted as lost).
+    /// Settings that let the kernel send larger datagrams (a
     /// larger `nlbufsiz`, copying packets) grow the socket's receive buffers
     /// first (see `datagram_capacity`). Errors: `errc::invalid_option`,
     /// `errc::group_not_bound` (no socket bound it), `errc::group_busy` (another socket did),
-    /// `errc::permission_denied`, `errc::kernel_overrun` (the kernel's
-    /// answer may have been dropped in an overrun: the change may or may not
-    /// have been made; the next receive reports the overrun at its place
-    /// among the data), or a kernel errno. Setting `queue_threshold` or
-    /// `nlbufsiz` ends adaptive batching for the group, unless the kernel
-    /// refused the change.
+    /// `errc::permission_denied`, `net::error::bad_descriptor` (closed),
+    /// or a kernel errno; and, when the change may or may not have been
+    /// made: `errc::kernel_overrun` (the kernel's answer may have been
+    /// dropped in an overrun; the next receive reports the overrun at its
+    /// place among the data), ETIMEDOUT (no answer), ENOMEM (a datagram
+    /// that arrived meanwhile could not be kept: it is gone, and its events
+    /// count as lost at the next datagram of their group). Setting
+    /// `queue_threshold` or `nlbufsiz` ends adaptive batching for the group
+    /// unless the kernel refused the change or never received it.
+    /// `diagnostic`, when given, is cleared and receives the kernel's
+    /// extended-ACK text for a refused request.
     result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
     {
         BOOST_OUTCOME_TRY(validate(settings));
-        if (!impl_)
+        if (!is_open())
             return boost::system::error_code(net::error::bad_descriptor);
         auto& state = impl_->state;
         detail::buffer_lease buffer;
@@ -233,9 +240,9 @@ public:
         }
         auto answer = detail::configure_group(impl_->socket.native_handle(), detail::settings_request(group, settings),
                                               buffer.bytes(), state.requests(), diagnostic);
-        if (answer || answer.error() == errc::kernel_overrun)
+        if (answer.may_have_applied)
             state.take_over_batching(group, settings.queue_threshold, settings.nlbufsiz);
-        return answer;
+        return answer.outcome;
     }
 
     /// Receives the next datagram of NFLOG packets.

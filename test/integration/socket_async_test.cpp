@@ -209,6 +209,19 @@ TEST_F(socket_tokens, close_with_a_receive_pending_aborts_it)
     EXPECT_TRUE(nflog::socket::open(io, options_for({41})));
 }
 
+TEST_F(socket_tokens, a_closed_socket_fails_every_operation_with_bad_descriptor)
+{
+    watcher->close();
+    EXPECT_EQ(watcher->receive().error(), net::error::bad_descriptor);
+    EXPECT_EQ(watcher->try_receive().error(), net::error::bad_descriptor);
+    EXPECT_EQ(watcher->configure(41, {}).error(), net::error::bad_descriptor);
+    std::optional<error_code> outcome;
+    watcher->async_receive([&](error_code error, batch) { outcome = error; });
+    io.run();
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(*outcome, net::error::bad_descriptor);
+}
+
 TEST_F(socket_tokens, destroying_with_a_receive_pending_aborts_it)
 {
     std::optional<error_code> outcome;

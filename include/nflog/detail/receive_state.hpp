@@ -81,8 +81,7 @@ public:
     /// as a receive would have), or ENOMEM as `accept_received` says.
     result<batch> take_early_datagram() noexcept
     {
-        const auto datagram = std::move(requests_.early.front());
-        requests_.early.pop_front();
+        const auto datagram = requests_.early.take();
         if (datagram.overrun) {
             count_overrun();
             return make_error_code(errc::kernel_overrun);
