@@ -50,7 +50,9 @@ result<void> validate(const options& opts) noexcept
     BOOST_OUTCOME_TRY(validate(settings));
     if (opts.receive_buffer_size > static_cast<std::size_t>(0x7fffffff))
         return make_error_code(errc::invalid_option);
-    if (!opts.netns.empty() && opts.netns_fd >= 0)
+    // Below -1 is no descriptor and not "unused" either: most likely a failed
+    // open() whose -1 was mangled, which must not mean the caller's namespace.
+    if (opts.netns_fd < -1 || (!opts.netns.empty() && opts.netns_fd >= 0))
         return make_error_code(errc::invalid_option);
     if (opts.batching_delay.count() < 0 || opts.batching_delay > std::chrono::seconds(1) || opts.batching_rate == 0)
         return make_error_code(errc::invalid_option);

@@ -123,7 +123,8 @@ struct options {
     /// /proc/PID/ns/net) or a bare name looked up in /run/netns. Empty: the
     /// caller's namespace. The calling thread's namespace is never changed.
     std::string netns;
-    /// Alternatively, an open namespace file descriptor (not taken over); -1: unused.
+    /// Alternatively, an open namespace file descriptor (not taken over); -1:
+    /// unused; any other negative value is `errc::invalid_option`.
     int netns_fd = -1;
 };
 

@@ -46,6 +46,8 @@ TEST(options, values_the_kernel_would_ignore_are_refused)
         o.netns = "x";
         o.netns_fd = 3;
     }));
+    EXPECT_TRUE(refused([](options& o) { o.netns_fd = -2; }));
+    EXPECT_FALSE(refused([](options& o) { o.netns_fd = -1; }));
     // A copy range only matters when packets are copied.
     EXPECT_FALSE(refused([](options& o) {
         o.mode = copy_mode::meta;
