@@ -112,6 +112,20 @@ public:
     event_batch_writer() : pool_(std::make_shared<event_block_pool>()) {}
     event_batch_writer(const event_batch_writer&) = delete;
     event_batch_writer& operator=(const event_batch_writer&) = delete;
+    // The pool is shared, not taken: a moved-from writer still works.
+    event_batch_writer(event_batch_writer&& other) noexcept
+        : pool_(other.pool_), block_(std::exchange(other.block_, nullptr))
+    {
+    }
+    event_batch_writer& operator=(event_batch_writer&& other) noexcept
+    {
+        if (this != &other) {
+            clear();
+            pool_ = other.pool_;
+            block_ = std::exchange(other.block_, nullptr);
+        }
+        return *this;
+    }
     ~event_batch_writer() { clear(); }
 
     std::size_t size() const noexcept { return block_ != nullptr ? block_->size : 0; }

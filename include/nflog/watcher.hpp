@@ -6,6 +6,7 @@
 #include <nflog/detail/config.hpp>
 #include <nflog/detail/datagram_cursor.hpp>
 #include <nflog/detail/event_cursor.hpp>
+#include <nflog/detail/run_tracking.hpp>
 #include <nflog/error.hpp>
 #include <nflog/event.hpp>
 #include <nflog/event_batch.hpp>
@@ -17,9 +18,11 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
 #include <boost/asio/post.hpp>
@@ -133,7 +136,10 @@ struct watcher_stats {
 /// @par Lifetime
 /// The channel must outlive every run. A run keeps the watcher's state
 /// alive, so destroying the watcher (which closes it) while a run is
-/// pending is safe; the run then completes with `operation_aborted`.
+/// pending is safe; the run then completes with `operation_aborted`. An
+/// io_context destroyed with a run pending destroys the run's handler
+/// after the channel (which must go before its io_context); a watcher that
+/// handler owns goes with it and leaves the channel alone.
 /// A moved-from watcher keeps its executor; its `async_run` completes with
 /// `net::error::bad_descriptor`.
 /// Should an operation of the run fail to get memory, Asio throws
@@ -244,6 +250,12 @@ public:
     ///   `net::error::bad_descriptor` after `close()`).
     /// Reports (overruns, malformed messages) do not end the run.
     ///
+    /// @par Executors
+    /// The loop runs on the watcher's executor, from which the socket and the
+    /// channel are used, whatever executor the handler is associated with (a
+    /// `use_future` handler's is the system executor's thread pool). The
+    /// handler is called through its associated executor.
+    ///
     /// @par Per-Operation Cancellation
     /// Supports `terminal` cancellation: the run stops as `cancel()` stops
     /// it, without losing anything.
@@ -251,8 +263,8 @@ public:
                   net::default_completion_token_t<executor_type>>
     auto async_run(CompletionToken&& token = net::default_completion_token_t<executor_type>())
     {
-        return net::async_compose<CompletionToken, void(boost::system::error_code)>(run_op{impl_}, token,
-                                                                                    executor_);
+        return net::async_initiate<CompletionToken, void(boost::system::error_code)>(initiate_run{impl_, executor_},
+                                                                                     token);
     }
 
     /// Stops a running loop; its `async_run` completes with
@@ -303,7 +315,9 @@ private:
 
         void request_stop()
         {
-            if (!running)
+            // An abandoned run is being destroyed with its io_context; its
+            // channel may be gone already, and nothing is left to stop.
+            if (!running || tracking.abandoned)
                 return;
             if (!stop_requested)
                 stop_found_channel_closed = !channel.is_open();
@@ -317,6 +331,8 @@ private:
             running = false;
             stop_requested = false;
             stop_found_channel_closed = false;
+            tracking.holder = 0;
+            tracking.abandoned = false;
             if (closing)
                 discard_held();
         }
@@ -344,6 +360,7 @@ private:
         bool has_pending = false;
 
         net::cancellation_signal stop;
+        detail::run_tracking tracking;
         bool running = false;
         bool stop_requested = false;
         // Whether the channel was already closed when this run was asked to
@@ -391,10 +408,31 @@ private:
         impl* owner_ = nullptr;
     };
 
+    struct run_op;
+
+    // Every run gets a ticket and a handler that tells the watcher when the
+    // run is destroyed without completing (see detail::abandon_marking_handler).
+    struct initiate_run {
+        std::shared_ptr<impl> state;
+        executor_type executor;
+
+        template <class Handler>
+        void operator()(Handler&& handler) const
+        {
+            using marked = detail::abandon_marking_handler<std::decay_t<Handler>>;
+            const std::uint64_t ticket = state ? ++state->tracking.issued : 0;
+            marked completion(std::forward<Handler>(handler), state ? &state->tracking : nullptr, ticket);
+            net::async_compose<marked, void(boost::system::error_code)>(run_op{state, ticket}, completion, executor);
+        }
+    };
+
     struct run_op {
         std::shared_ptr<impl> state;
+        std::uint64_t ticket = 0;
         bool started = false;
         bool refused = false;
+        bool finished = false;
+        boost::system::error_code final_error{};
         // Declared after `state`, so destroyed before it: the watcher's state outlives it.
         run_claim claim{};
 
@@ -403,24 +441,22 @@ private:
         {
             if (!started) {
                 started = true;
-                // Through the executor, so that no handler ever runs inside async_run.
-                const auto executor = self.get_io_executor();
-                if (!state) { // a moved-from watcher
-                    refused = true;
-                    return net::post(executor, net::append(std::move(self),
-                                                           boost::system::error_code(net::error::bad_descriptor)));
-                }
-                if (state->running) {
-                    refused = true;
-                    return net::post(executor, net::append(std::move(self),
-                                                           boost::system::error_code(net::error::already_started)));
-                }
+                if (!state) // a moved-from watcher
+                    return refuse(self, net::error::bad_descriptor);
+                if (state->running)
+                    return refuse(self, net::error::already_started);
                 state->running = true;
                 state->stop_requested = false;
+                state->tracking.holder = ticket;
                 claim.take(*state);
                 self.reset_cancellation_state(net::enable_terminal_cancellation());
-                return net::post(executor, std::move(self));
+                // The loop starts on the watcher's executor, never inside
+                // async_run. Bound to it: a post goes on to the handler's own.
+                const auto loop_executor = self.get_io_executor();
+                return net::post(loop_executor, net::bind_executor(loop_executor, std::move(self)));
             }
+            if (finished)
+                return self.complete(final_error);
             proceed(self);
         }
 
@@ -430,6 +466,9 @@ private:
         {
             if (refused)
                 return self.complete(error);
+            // The send's cancellation handler points into the channel: none
+            // stays behind once it completed.
+            state->stop.slot().clear();
             // Boost 1.81 completes a waiting send with success when a
             // receiver took the message, and also when the send is
             // cancelled in a channel closed meanwhile (its cancel treats the
@@ -454,6 +493,7 @@ private:
         void operator()(Self& self, boost::system::error_code error, batch received)
         {
             auto& s = *state;
+            s.stop.slot().clear();
             if (!error) {
                 s.cursor.reset(std::move(received), std::chrono::system_clock::now(), s.source);
                 return proceed(self);
@@ -499,11 +539,15 @@ private:
                 if (!s.channel.is_open())
                     return finish(self, net::experimental::error::channel_closed);
                 arm(self);
-                return s.channel.async_send(s.pending_error, s.pending_message,
-                                            net::bind_cancellation_slot(s.stop.slot(), std::move(self)));
+                const auto loop_executor = self.get_io_executor();
+                return s.channel.async_send(
+                    s.pending_error, s.pending_message,
+                    net::bind_cancellation_slot(s.stop.slot(), net::bind_executor(loop_executor, std::move(self))));
             }
             arm(self);
-            s.socket.async_receive(net::bind_cancellation_slot(s.stop.slot(), std::move(self)));
+            const auto loop_executor = self.get_io_executor();
+            s.socket.async_receive(
+                net::bind_cancellation_slot(s.stop.slot(), net::bind_executor(loop_executor, std::move(self))));
         }
 
         template <class Self>
@@ -528,12 +572,29 @@ private:
                 s.pending_message = {};
         }
 
+        // The loop runs on the watcher's executor, whatever the handler's
+        // (a `use_future` handler's is the system executor's pool): the
+        // socket and the channel are used from there alone. The handler is
+        // called through its own, at once when that is the same.
         template <class Self>
         void finish(Self& self, boost::system::error_code error)
         {
             claim.release();
             state->end_run();
-            self.complete(error);
+            finished = true;
+            final_error = error;
+            const auto handler_executor = self.get_executor();
+            net::dispatch(handler_executor, std::move(self));
+        }
+
+        // Completes without running, through the handler's executor: never
+        // inside async_run.
+        template <class Self>
+        void refuse(Self& self, boost::system::error_code error)
+        {
+            refused = true;
+            const auto handler_executor = self.get_executor();
+            net::post(handler_executor, net::append(std::move(self), error));
         }
     };
 

@@ -7,6 +7,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -47,7 +49,8 @@ protected:
 
     /// A run started now delivers the `count` events the watcher holds or
     /// has yet to take, in order and with nothing lost; then it is cancelled.
-    void expect_the_next_run_to_deliver(event_batch_watcher& watcher, event_batch_channel& from, std::uint32_t count)
+    template <class Watcher>
+    void expect_the_next_run_to_deliver(Watcher& watcher, event_batch_channel& from, std::uint32_t count)
     {
         batch_consumer reader(from);
         reader.start();
@@ -193,6 +196,29 @@ TEST_F(event_batch_watcher_test, cancel_keeps_what_was_taken_and_the_next_run_re
     EXPECT_EQ(watcher.stats().events, event_batch::max_size);
 
     expect_the_next_run_to_deliver(watcher, single, count);
+}
+
+// The converting move takes the batch being written and the one waiting to
+// be sent with it, as `as_default_on` does it.
+TEST_F(event_batch_watcher_test, as_default_on_takes_over_what_the_watcher_holds)
+{
+    constexpr std::uint32_t count = 2 * event_batch::max_size + 22;
+    event_batch_channel single(io, 1);
+    auto watcher = open_watcher(one_datagram_of(count), single, 3);
+    watcher.async_run(record_run());
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, count);
+    ASSERT_TRUE(run_until([&] { return watcher.stats().events > 0; }));
+    run_until_quiet();
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+
+    auto awaiting = net::use_awaitable.as_default_on(std::move(watcher));
+    static_assert(std::is_same_v<decltype(awaiting)::executor_type,
+                                 net::use_awaitable_t<>::executor_with_default<net::any_io_executor>>);
+    EXPECT_EQ(awaiting.source(), 3u);
+    EXPECT_EQ(awaiting.stats().events, event_batch::max_size);
+    expect_the_next_run_to_deliver(awaiting, single, count);
 }
 
 // A new block of events cannot be made: the run ends with ENOMEM instead

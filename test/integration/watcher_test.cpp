@@ -6,6 +6,7 @@
 
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,6 +19,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <new>
 #include <optional>
 #include <type_traits>
@@ -538,6 +540,67 @@ TEST_F(watcher_test, destroying_a_running_watcher_ends_its_run)
     watcher.reset();
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
     EXPECT_EQ(*run_result, net::error::operation_aborted);
+}
+
+// When an io_context is destroyed with a run pending, Asio destroys the
+// run's handler after every I/O object made on it, the channel included (it
+// must go before its io_context). A watcher owned by that handler, as with
+// `std::make_shared` and a handler that keeps it, goes with it then and must
+// not touch the channel. Under AddressSanitizer a touch is a use after free.
+TEST_F(watcher_test, a_watcher_owned_by_its_pending_run_goes_with_the_io_context)
+{
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    // Capacity 16: the run waits for the socket. Capacity 1 and three
+    // events: it waits for room in the channel.
+    for (const std::size_t capacity : {16, 1}) {
+        SCOPED_TRACE(capacity);
+        auto context = std::make_unique<net::io_context>();
+        auto events = std::make_unique<event_channel>(*context, capacity);
+        auto opened = nflog::socket::open(*context, options_for({41}));
+        ASSERT_TRUE(opened) << opened.error().message();
+        auto owned = std::make_shared<nflog::watcher>(std::move(opened).value(), *events);
+        const std::weak_ptr<nflog::watcher> observed = owned;
+        bool completed = false;
+        owned->async_run([owned, &completed](error_code) { completed = true; });
+        owned.reset();
+        if (capacity == 1)
+            udp.send_udp("127.0.0.1", 9, 3);
+        for (int round = 0; round < 20 && !(capacity == 1 && events->ready()); ++round)
+            context->run_for(20ms);
+        EXPECT_EQ(events->ready(), capacity == 1);
+        events.reset();
+        context.reset();
+        EXPECT_FALSE(completed);
+        EXPECT_TRUE(observed.expired());
+    }
+}
+
+// The loop belongs to the watcher's executor, which the socket and the
+// channel are used from. A handler with an executor of its own (a
+// `use_future` handler's is the system executor's pool; here an io_context
+// that does not run yet) gets only the completion there.
+TEST_F(watcher_test, the_loop_runs_on_the_watchers_executor_and_the_handler_on_its_own)
+{
+    net::io_context elsewhere;
+    event_channel small(io, 1);
+    nflog::watcher watcher(open_socket({41}), small, 0);
+    std::optional<error_code> ended;
+    watcher.async_run(net::bind_executor(elsewhere.get_executor(), [&](error_code error) { ended = error; }));
+    consumer reader(small);
+    reader.start();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    // More than the channel holds: the run waits for room, and goes on.
+    udp.send_udp("127.0.0.1", 9, 20);
+    ASSERT_TRUE(run_until([&] { return reader.events == 20; })) << reader.events << " of 20 events";
+
+    watcher.cancel();
+    run_until_quiet();
+    EXPECT_FALSE(ended.has_value()) << "the handler ran outside its executor";
+    elsewhere.run();
+    ASSERT_TRUE(ended.has_value());
+    EXPECT_EQ(*ended, net::error::operation_aborted);
+    reader.stop();
+    EXPECT_TRUE(run_until([&] { return reader.ended_with.has_value(); }));
 }
 
 TEST_F(watcher_test, a_closed_channel_ends_the_run_at_its_next_send)
