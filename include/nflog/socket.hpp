@@ -46,6 +46,10 @@ namespace nflog {
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe — as with Asio's sockets,
 /// run one operation of a kind at a time, from the object's executor or a strand.
+/// As in any Asio composed operation, a received datagram is parsed and
+/// counted on the way to the handler, through the handler's associated
+/// executor: a handler bound to another executor than the socket's strand
+/// updates `stats()` there.
 ///
 /// @par Lifetime
 /// The socket may be moved. Closing or destroying it completes a pending

@@ -277,7 +277,8 @@ public:
 
     /// Stops the loop, then unbinds the groups and closes the socket.
     /// Messages taken from the socket but not sent are counted in
-    /// `stats().discarded`; datagrams still queued in the socket go with it,
+    /// `stats().discarded` (at once, or, with a run pending, once that run
+    /// has completed); datagrams still queued in the socket go with it,
     /// as with closing any socket. Idempotent.
     void close() noexcept
     {
