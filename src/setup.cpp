@@ -62,6 +62,8 @@ public:
 
     /// Whether a request reached the kernel.
     bool sent() const noexcept { return sent_; }
+    /// Whether the kernel refused one.
+    bool refused() const noexcept { return refused_; }
 
     /// What an EPERM answer meant: `errc::permission_denied` (no
     /// CAP_NET_ADMIN) or `errc::group_busy` (another socket owns the group).
@@ -144,8 +146,10 @@ private:
             const auto reply = netlink::parse_error(item.value());
             if (!reply || reply.value().request_sequence != sequence)
                 continue;
-            if (reply.value().error != 0)
+            if (reply.value().error != 0) {
+                refused_ = true; // before anything that may throw
                 keep_diagnostic(reply.value().extended_ack);
+            }
             return reply.value().error;
         }
         return std::nullopt;
@@ -165,6 +169,7 @@ private:
     request_state& requests_;
     std::string* diagnostic_;
     bool sent_ = false;
+    bool refused_ = false;
 };
 
 boost::system::error_code bind_error(int error, request_channel& channel)
@@ -272,23 +277,19 @@ configure_answer configure_group(int fd, const config_request& request, std::spa
     configure_answer out;
     try {
         auto answer = channel.transact(request);
-        // Sent, the request may have been applied unless the kernel refused it.
-        out.may_have_applied = channel.sent();
-        if (!answer) {
+        if (!answer)
             out.outcome = answer.error();
-            return out;
-        }
-        if (answer.value() != 0) {
-            out.may_have_applied = false;
+        else if (answer.value() != 0)
             out.outcome = bind_error(answer.value(), channel);
-        }
     }
     catch (const std::bad_alloc&) {
         // A datagram that could not be kept is gone: its events count as lost
         // at the next datagram of their group.
-        out.may_have_applied = channel.sent();
         out.outcome = from_errno(ENOMEM);
     }
+    // Sent, the request may have been applied unless the kernel refused it;
+    // an answer lost or unread leaves that open.
+    out.may_have_applied = channel.sent() && !channel.refused();
     return out;
 }
 

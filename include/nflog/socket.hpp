@@ -126,6 +126,8 @@ public:
     static result<basic_socket> open(const executor_type& executor, const options& opts,
                                      std::string* diagnostic = nullptr)
     {
+        if (diagnostic != nullptr)
+            diagnostic->clear();
         BOOST_OUTCOME_TRY(auto bound, detail::open_and_bind(opts, diagnostic));
         try {
             return basic_socket(std::make_shared<impl>(executor, bound.fd, datagram_capacity(opts), opts.groups,
@@ -206,7 +208,9 @@ public:
     /// Changes the kernel's settings for one bound group, synchronously
     /// (for example to trade latency for batching at run time). Call it
     /// when no receive is pending: it reads the socket until the kernel's
-    /// answer, for 2 s at most, keeping the datagrams that arrive meanwhile
+    /// answer, for 2 s at most (and as long again for the request that tells
+    /// a missing capability from a group owned elsewhere, after a refusal
+    /// that could be either), keeping the datagrams that arrive meanwhile
     /// for the next receives (up to 16 MiB; beyond that they are dropped and
     /// reported as an overrun at their place, their events counted as lost).
     /// Settings that let the kernel send larger datagrams (a
@@ -226,6 +230,8 @@ public:
     /// extended-ACK text for a refused request.
     result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
     {
+        if (diagnostic != nullptr)
+            diagnostic->clear();
         BOOST_OUTCOME_TRY(validate(settings));
         if (!is_open())
             return boost::system::error_code(net::error::bad_descriptor);

@@ -16,6 +16,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/append.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -332,7 +333,7 @@ private:
             running = false;
             stop_requested = false;
             stop_found_channel_closed = false;
-            tracking.holder = 0;
+            tracking.held = false;
             tracking.abandoned = false;
             if (closing)
                 discard_held();
@@ -411,8 +412,8 @@ private:
 
     struct run_op;
 
-    // Every run gets a ticket and a handler that tells the watcher when the
-    // run is destroyed without completing (see detail::abandon_marking_handler).
+    // Every run's handler tells the watcher when the run is destroyed
+    // without completing (see detail::abandon_marking_handler).
     struct initiate_run {
         std::shared_ptr<impl> state;
         executor_type executor;
@@ -421,15 +422,28 @@ private:
         void operator()(Handler&& handler) const
         {
             using marked = detail::abandon_marking_handler<std::decay_t<Handler>>;
-            const std::uint64_t ticket = state ? ++state->tracking.issued : 0;
-            marked completion(std::forward<Handler>(handler), state ? &state->tracking : nullptr, ticket);
-            net::async_compose<marked, void(boost::system::error_code)>(run_op{state, ticket}, completion, executor);
+            const bool abandoned_before = state && state->tracking.abandoned;
+            try {
+                marked completion(std::forward<Handler>(handler), state ? &state->tracking : nullptr);
+                // Work is kept on the handler's executor too, as for any
+                // operation: the loop itself never runs there.
+                const auto handler_executor = net::get_associated_executor(completion, executor);
+                net::async_compose<marked, void(boost::system::error_code)>(run_op{state}, completion, executor,
+                                                                            handler_executor);
+            }
+            catch (...) {
+                // A run that could not even start was not abandoned to an
+                // io_context going away: a run that holds the watcher stays
+                // stoppable.
+                if (state)
+                    state->tracking.abandoned = abandoned_before;
+                throw;
+            }
         }
     };
 
     struct run_op {
         std::shared_ptr<impl> state;
-        std::uint64_t ticket = 0;
         bool started = false;
         bool refused = false;
         bool finished = false;
@@ -448,7 +462,7 @@ private:
                     return refuse(self, net::error::already_started);
                 state->running = true;
                 state->stop_requested = false;
-                state->tracking.holder = ticket;
+                state->tracking.held = true;
                 claim.take(*state);
                 self.reset_cancellation_state(net::enable_terminal_cancellation());
                 // The loop starts on the watcher's executor, never inside

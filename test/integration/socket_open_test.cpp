@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
+#include <string>
 #include <filesystem>
 #include <functional>
 #include <iterator>
@@ -55,9 +56,11 @@ TEST_F(socket_open, invalid_options_are_rejected_before_the_kernel_sees_them)
     auto expect_invalid = [&](const char* what, auto change, errc expected = errc::invalid_option) {
         auto opts = options_for({41});
         change(opts);
-        auto opened = socket::open(io, opts);
+        std::string diagnostic = "from an earlier call";
+        auto opened = socket::open(io, opts, &diagnostic);
         ASSERT_FALSE(opened) << what;
         EXPECT_EQ(opened.error(), expected) << what;
+        EXPECT_EQ(diagnostic, "") << what << ": the kernel said nothing about this call";
     };
     expect_invalid("no group", [](options& o) { o.groups.clear(); }, errc::no_group);
     expect_invalid("duplicate group", [](options& o) { o.groups = {41, 41}; });
@@ -70,7 +73,13 @@ TEST_F(socket_open, invalid_options_are_rejected_before_the_kernel_sees_them)
     expect_invalid("negative timeout", [](options& o) { o.flush_timeout = std::chrono::milliseconds(-1); });
     expect_invalid("namespace twice", [](options& o) { o.netns_fd = 0; });
     // Nothing was bound by the refused attempts: the group is still free.
-    EXPECT_TRUE(socket::open(io, options_for({41})));
+    auto opened = socket::open(io, options_for({41}));
+    ASSERT_TRUE(opened);
+    std::string diagnostic = "from an earlier call";
+    group_settings invalid;
+    invalid.queue_threshold = 0;
+    EXPECT_EQ(opened.value().configure(41, invalid, &diagnostic).error(), errc::invalid_option);
+    EXPECT_EQ(diagnostic, "");
 }
 
 TEST_F(socket_open, missing_namespace)

@@ -550,27 +550,38 @@ TEST_F(watcher_test, destroying_a_running_watcher_ends_its_run)
 TEST_F(watcher_test, a_watcher_owned_by_its_pending_run_goes_with_the_io_context)
 {
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    struct scenario {
+        std::size_t capacity;
+        // The handler that owns the watcher is that of a second run, refused
+        // and not called yet when the io_context goes.
+        bool refused_run_owns_it;
+    };
     // Capacity 16: the run waits for the socket. Capacity 1 and three
     // events: it waits for room in the channel.
-    for (const std::size_t capacity : {16, 1}) {
-        SCOPED_TRACE(capacity);
+    for (const auto [capacity, refused_run_owns_it] : {scenario{16, false}, scenario{1, false}, scenario{1, true}}) {
+        SCOPED_TRACE(testing::Message() << capacity << (refused_run_owns_it ? ", refused run" : ""));
         auto context = std::make_unique<net::io_context>();
         auto events = std::make_unique<event_channel>(*context, capacity);
         auto opened = nflog::socket::open(*context, options_for({41}));
         ASSERT_TRUE(opened) << opened.error().message();
         auto owned = std::make_shared<nflog::watcher>(std::move(opened).value(), *events);
         const std::weak_ptr<nflog::watcher> observed = owned;
-        bool completed = false;
-        owned->async_run([owned, &completed](error_code) { completed = true; });
-        owned.reset();
+        int completed = 0;
+        if (refused_run_owns_it)
+            owned->async_run([&completed](error_code) { ++completed; });
+        else
+            owned->async_run([owned, &completed](error_code) { ++completed; });
         if (capacity == 1)
             udp.send_udp("127.0.0.1", 9, 3);
         for (int round = 0; round < 20 && !(capacity == 1 && events->ready()); ++round)
             context->run_for(20ms);
         EXPECT_EQ(events->ready(), capacity == 1);
+        if (refused_run_owns_it)
+            owned->async_run([owned, &completed](error_code) { ++completed; });
+        owned.reset();
         events.reset();
         context.reset();
-        EXPECT_FALSE(completed);
+        EXPECT_EQ(completed, 0);
         EXPECT_TRUE(observed.expired());
     }
 }
@@ -592,6 +603,10 @@ TEST_F(watcher_test, the_loop_runs_on_the_watchers_executor_and_the_handler_on_i
     // More than the channel holds: the run waits for room, and goes on.
     udp.send_udp("127.0.0.1", 9, 20);
     ASSERT_TRUE(run_until([&] { return reader.events == 20; })) << reader.events << " of 20 events";
+    // As for any operation, the pending run keeps work on the handler's
+    // executor: a thread running it would not return.
+    elsewhere.poll();
+    EXPECT_FALSE(elsewhere.stopped()) << "no work kept on the handler's executor";
 
     watcher.cancel();
     run_until_quiet();

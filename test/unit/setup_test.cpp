@@ -78,6 +78,15 @@ public:
         ASSERT_EQ(::send(kernel_, datagram.data(), datagram.size(), 0), static_cast<ssize_t>(datagram.size()));
     }
 
+    // For a request that ended before all its script sent: waits (bounded)
+    // until the script answered `count` requests, so that it never sends
+    // into a socket already shut down.
+    void wait_for_answers(std::size_t count) const
+    {
+        for (int wait = 0; wait < 2000 && answered_ < count; ++wait)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+
     // Nothing is left for the socket to read.
     bool drained() const noexcept
     {
@@ -101,10 +110,12 @@ private:
                 seen_.push_back(seen);
             }
             script_(*this, seen);
+            ++answered_;
         }
     }
 
     std::function<void(fake_kernel&, const request_seen&)> script_;
+    std::atomic<std::size_t> answered_{0};
     mutable std::mutex mutex_;
     std::vector<request_seen> seen_;
     int socket_ = -1;
@@ -348,6 +359,7 @@ TEST(setup, the_wait_for_an_answer_ends_while_data_keeps_arriving)
     std::vector<std::byte> buffer(64 * 1024);
     const auto configured = detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr);
     returned = true;
+    kernel.wait_for_answers(1);
 
     ASSERT_FALSE(configured.outcome);
     EXPECT_EQ(configured.outcome.error(), boost::system::error_code(ETIMEDOUT, boost::system::generic_category()));
@@ -392,11 +404,35 @@ TEST(setup, a_datagram_that_cannot_be_kept_ends_the_request_as_one_that_may_have
     std::vector<std::byte> buffer(64 * 1024);
     failing_allocations no_copy(datagram.size());
     const auto configured = detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr);
+    kernel.wait_for_answers(1);
 
     EXPECT_EQ(no_copy.failed(), 1u);
     ASSERT_FALSE(configured.outcome);
     EXPECT_EQ(configured.outcome.error(), boost::system::error_code(ENOMEM, boost::system::generic_category()));
     EXPECT_TRUE(configured.may_have_applied);
+}
+
+// Memory that runs out after the refusal (here while the probe that reads
+// an EPERM waits) does not make a refused request one that may have been
+// applied.
+TEST(setup, a_refusal_stays_a_refusal_when_memory_runs_out_after_it)
+{
+    const auto datagram = packets(7, 0, 1, 333);
+    fake_kernel kernel([&](fake_kernel& k, const request_seen& request) {
+        if (request.type == permission_probe_type)
+            k.send(datagram);
+        k.send(answer(request.type == permission_probe_type ? EOPNOTSUPP : EPERM, request.sequence));
+    });
+    detail::request_state requests;
+    std::vector<std::byte> buffer(64 * 1024);
+    failing_allocations no_copy(datagram.size());
+    const auto configured = detail::configure_group(kernel.socket(), threshold_request(7), buffer, requests, nullptr);
+    kernel.wait_for_answers(2);
+
+    EXPECT_EQ(no_copy.failed(), 1u);
+    ASSERT_FALSE(configured.outcome);
+    EXPECT_EQ(configured.outcome.error(), boost::system::error_code(ENOMEM, boost::system::generic_category()));
+    EXPECT_FALSE(configured.may_have_applied);
 }
 
 TEST(setup, a_refused_request_was_not_applied_and_an_acknowledged_one_was)

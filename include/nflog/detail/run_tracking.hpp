@@ -3,19 +3,15 @@
 
 #include <boost/asio/associator.hpp>
 
-#include <cstdint>
 #include <type_traits>
 #include <utility>
 
 namespace nflog::detail {
 
-/// Which run holds a watcher, and whether that run's operation was destroyed
-/// without completing.
+/// Whether a run holds a watcher, and whether a run's operation was
+/// destroyed without completing while one did.
 struct run_tracking {
-    /// Tickets handed to runs so far; each run gets the next.
-    std::uint64_t issued = 0;
-    /// The ticket of the run that holds the watcher; 0 while none does.
-    std::uint64_t holder = 0;
+    bool held = false;
     bool abandoned = false;
 };
 
@@ -26,18 +22,19 @@ struct run_tracking {
 /// with it, after every I/O object made on that io_context (Asio requires
 /// them to go first), a watcher's channel included. Its handler may own the
 /// watcher, which is then destroyed with it and must not touch the channel
-/// any more. The mark is set before the handler itself is destroyed.
+/// any more. The mark is set before the handler itself is destroyed. Any
+/// run's handler sets it, a refused run's too: at that point the io_context
+/// is going, and the run that holds the watcher goes with it.
 template <class Handler>
 class abandon_marking_handler {
 public:
-    abandon_marking_handler(Handler handler, run_tracking* tracking, std::uint64_t ticket)
-        : handler_(std::move(handler)), tracking_(tracking), ticket_(ticket)
+    abandon_marking_handler(Handler handler, run_tracking* tracking)
+        : handler_(std::move(handler)), tracking_(tracking)
     {
     }
     abandon_marking_handler(abandon_marking_handler&& other) noexcept(
         std::is_nothrow_move_constructible_v<Handler>)
-        : handler_(std::move(other.handler_)), tracking_(std::exchange(other.tracking_, nullptr)),
-          ticket_(other.ticket_)
+        : handler_(std::move(other.handler_)), tracking_(std::exchange(other.tracking_, nullptr))
     {
     }
     abandon_marking_handler(const abandon_marking_handler&) = delete;
@@ -45,7 +42,7 @@ public:
     abandon_marking_handler& operator=(abandon_marking_handler&&) = delete;
     ~abandon_marking_handler()
     {
-        if (tracking_ != nullptr && tracking_->holder == ticket_)
+        if (tracking_ != nullptr && tracking_->held)
             tracking_->abandoned = true;
     }
 
@@ -61,7 +58,6 @@ public:
 private:
     Handler handler_;
     run_tracking* tracking_;
-    std::uint64_t ticket_;
 };
 
 } // namespace nflog::detail
