@@ -221,8 +221,9 @@ public:
     /// or a kernel errno; and, when the change may or may not have been
     /// made: `errc::kernel_overrun` (the kernel's answer may have been
     /// dropped in an overrun; the next receive reports the overrun at its
-    /// place among the data), ETIMEDOUT (no answer), ENOMEM (a datagram
-    /// that arrived meanwhile could not be kept: it is gone, and its events
+    /// place among the data), ETIMEDOUT (no answer), ENOMEM (memory ran out:
+    /// before the request was sent, changing nothing, or while keeping a
+    /// datagram that arrived meanwhile, which is then gone and its events
     /// count as lost at the next datagram of their group). Setting
     /// `queue_threshold` or `nlbufsiz` ends adaptive batching for the group
     /// unless the kernel refused the change or never received it.
