@@ -143,6 +143,36 @@ void decode_transport(flow& out, const datagram& bytes, std::size_t offset, std:
     }
 }
 
+// Whether the copy holds the first `end` bytes. The fixed IPv4 and IPv6
+// headers lie inside the datagram whatever its length fields say (a shorter
+// total length is an error of its own), so only the copy can cut them.
+bool copied(flow& out, std::span<const std::byte> payload, std::size_t end) noexcept
+{
+    if (payload.size() >= end)
+        return true;
+    out.truncated = true;
+    return false;
+}
+
+// The fields after the total length, each as soon as the copy holds it.
+void decode_ipv4_fixed_fields(flow& out, const datagram& bytes, std::span<const std::byte> payload) noexcept
+{
+    if (copied(out, payload, 8)) {
+        const auto fragment_field = bytes.u16(6);
+        const bool more_fragments = (fragment_field & 0x2000) != 0;
+        const bool non_zero_offset = (fragment_field & 0x1fff) != 0;
+        out.fragment = more_fragments || non_zero_offset;
+        out.later_fragment = non_zero_offset;
+    }
+    if (copied(out, payload, 10))
+        out.protocol = bytes.u8(9);
+    if (copied(out, payload, 16))
+        bytes.v4(out.src, 12);
+    if (copied(out, payload, ipv4_fixed_header))
+        bytes.v4(out.dst, 16);
+}
+
+// A copy cut inside the fixed header still gives every field it holds whole.
 void decode_ipv4(flow& out, std::span<const std::byte> payload) noexcept
 {
     out.l3 = l3_protocol::ipv4;
@@ -152,27 +182,16 @@ void decode_ipv4(flow& out, std::span<const std::byte> payload) noexcept
         record(out, decode_error::bad_ipv4_header_length);
         return;
     }
-    // Every field that matters sits in the fixed header: read it whole or not at all.
-    if (payload.size() < ipv4_fixed_header) {
-        out.truncated = true;
+    // Every field read after this one lies past it.
+    if (!copied(out, payload, 4))
         return;
-    }
     const auto total_length = detail::load_be<std::uint16_t>(payload.data() + 2);
     if (total_length != 0 && total_length < ipv4_fixed_header) {
         record(out, decode_error::bad_ipv4_total_length);
         return;
     }
     const datagram bytes(payload, total_length == 0 ? datagram::unknown_length : total_length);
-
-    out.protocol = bytes.u8(9);
-    bytes.v4(out.src, 12);
-    bytes.v4(out.dst, 16);
-    const auto fragment_field = bytes.u16(6);
-    const bool more_fragments = (fragment_field & 0x2000) != 0;
-    const bool non_zero_offset = (fragment_field & 0x1fff) != 0;
-    out.fragment = more_fragments || non_zero_offset;
-    out.later_fragment = non_zero_offset;
-
+    decode_ipv4_fixed_fields(out, bytes, payload);
     if (!readable(out, bytes, 0, header_size, decode_error::bad_ipv4_header_length))
         return;
     if (out.later_fragment)
@@ -229,19 +248,28 @@ void walk_ipv6_headers(flow& out, const datagram& bytes, std::uint8_t next_heade
     decode_transport(out, bytes, offset, next_header);
 }
 
+// A copy cut inside the fixed header still gives every field it holds whole.
 void decode_ipv6(flow& out, std::span<const std::byte> payload) noexcept
 {
     out.l3 = l3_protocol::ipv6;
-    if (payload.size() < ipv6_fixed_header) {
-        out.truncated = true;
+    std::size_t claimed_length = datagram::unknown_length;
+    if (copied(out, payload, 6)) {
+        const auto payload_length = detail::load_be<std::uint16_t>(payload.data() + 4);
+        if (payload_length != 0)
+            claimed_length = ipv6_fixed_header + payload_length;
+    }
+    const datagram bytes(payload, claimed_length);
+    if (copied(out, payload, 24))
+        bytes.v6(out.src, 8);
+    if (copied(out, payload, ipv6_fixed_header)) {
+        bytes.v6(out.dst, 24);
+        walk_ipv6_headers(out, bytes, bytes.u8(6), ipv6_fixed_header);
         return;
     }
-    const auto payload_length = detail::load_be<std::uint16_t>(payload.data() + 4);
-    const datagram bytes(payload,
-                         payload_length == 0 ? datagram::unknown_length : ipv6_fixed_header + payload_length);
-    bytes.v6(out.src, 8);
-    bytes.v6(out.dst, 24);
-    walk_ipv6_headers(out, bytes, bytes.u8(6), ipv6_fixed_header);
+    // A next header that is no extension header is final wherever the copy
+    // ends; an extension header's own next header was not copied.
+    if (copied(out, payload, 7) && !is_ipv6_extension(bytes.u8(6)))
+        out.protocol = bytes.u8(6);
 }
 
 bool describes_ipv4_addresses(std::uint16_t hardware_type, std::uint8_t hardware_length, std::uint16_t protocol_type,

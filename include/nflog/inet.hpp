@@ -57,7 +57,10 @@ inline constexpr std::size_t max_ipv6_extension_headers = 8;
 /// What the L3/L4 headers of a logged packet say. A value type, no heap.
 ///
 /// A field is set only when every byte it comes from was copied and lies inside
-/// the datagram's own length. Addresses that could not be read stay
+/// the datagram's own length, and then it is set even when the copy ends
+/// before the header it belongs to: a copy cut inside the fixed IPv4 or IPv6
+/// header still gives its protocol, fragment flags and source address when
+/// their bytes are there. Addresses that could not be read stay
 /// default-constructed (the unspecified address 0.0.0.0).
 struct flow {
     l3_protocol l3 = l3_protocol::none;

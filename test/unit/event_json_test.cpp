@@ -183,7 +183,9 @@ TEST(write_event, truncated_copy_reports_what_was_read)
 {
     const auto whole = ipv4("10.1.2.3", "10.3.2.1", IPPROTO_TCP, tcp(1234, 80));
     EXPECT_EQ(event_line(ipv4_input(bytes(whole.begin(), whole.begin() + 12)), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","truncated":true)", 12));
+              expected_ipv4_line(R"("l3":"ipv4","proto":"tcp","truncated":true)", 12));
+    EXPECT_EQ(event_line(ipv4_input(bytes(whole.begin(), whole.begin() + 19)), capture_at_epoch()),
+              expected_ipv4_line(R"("l3":"ipv4","src":"10.1.2.3","proto":"tcp","truncated":true)", 19));
     EXPECT_EQ(event_line(ipv4_input(bytes(whole.begin(), whole.begin() + 22)), capture_at_epoch()),
               expected_ipv4_line(R"("l3":"ipv4","src":"10.1.2.3","dest":"10.3.2.1","proto":"tcp","truncated":true)",
                                  22));

@@ -12,6 +12,7 @@
 #include <linux/netfilter.h>
 
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -170,6 +171,14 @@ bytes arp(std::uint16_t hardware_type, std::uint8_t hardware_length, std::uint16
         append_address(out, v4_dst);
     else
         out.resize(out.size() + protocol_length, std::byte{0x22});
+    return out;
+}
+
+bytes from_hex(std::string_view text)
+{
+    bytes out;
+    for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+        out.push_back(static_cast<std::byte>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
     return out;
 }
 
@@ -376,9 +385,12 @@ TEST(inet_ipv4, udp_cut_at_every_byte)
         SCOPED_TRACE("copy of " + std::to_string(size) + " bytes");
         inet::flow expected;
         expected.l3 = l3_protocol::ipv4;
-        if (size >= 20) {
-            expected = ipv4_flow(IPPROTO_UDP);
-        }
+        if (size >= 10)
+            expected.protocol = IPPROTO_UDP;
+        if (size >= 16)
+            expected.src = v4_src;
+        if (size >= 20)
+            expected.dst = v4_dst;
         if (size >= 24 + 4) {
             expected.src_port = 33434;
             expected.dst_port = 53;
@@ -386,6 +398,67 @@ TEST(inet_ipv4, udp_cut_at_every_byte)
         expected.truncated = size < 24 + 8;
         expect_flow(decode_ipv4(prefix(packet, size)), expected);
     }
+}
+
+TEST(inet_ipv4, fixed_header_cut_at_every_byte)
+{
+    // A middle fragment: the flags and the offset are both set.
+    const auto packet = ipv4(IPPROTO_TCP, tcp(1, 2), 0, 0x20b9);
+    for (std::size_t size = 0; size < 20; ++size) {
+        SCOPED_TRACE("copy of " + std::to_string(size) + " bytes");
+        inet::flow expected;
+        expected.l3 = l3_protocol::ipv4;
+        if (size >= 8) {
+            expected.fragment = true;
+            expected.later_fragment = true;
+        }
+        if (size >= 10)
+            expected.protocol = IPPROTO_TCP;
+        if (size >= 16)
+            expected.src = v4_src;
+        expected.truncated = true;
+        expect_flow(decode_ipv4(prefix(packet, size)), expected);
+    }
+}
+
+TEST(inet_ipv4, fixed_header_cut_inside_the_destination)
+{
+    inet::flow expected;
+    expected.l3 = l3_protocol::ipv4;
+    expected.protocol = IPPROTO_TCP;
+    expected.src = v4_src;
+    expected.truncated = true;
+    expect_flow(decode_ipv4(from_hex("450000280001000040060000c0000201c63364")), expected);
+}
+
+TEST(inet_ipv4, total_length_below_twenty_in_a_cut_copy)
+{
+    const auto packet = from_hex("45000010000000004006");
+    for (std::size_t size = 1; size <= packet.size(); ++size) {
+        SCOPED_TRACE("copy of " + std::to_string(size) + " bytes");
+        inet::flow expected;
+        expected.l3 = l3_protocol::ipv4;
+        // Once bytes 2-3 are there the datagram contradicts itself, wherever the copy ends.
+        if (size >= 4)
+            expected.error = decode_error::bad_ipv4_total_length;
+        else
+            expected.truncated = true;
+        expect_flow(decode_ipv4(prefix(packet, size)), expected);
+    }
+}
+
+TEST(inet_ipv4, header_length_past_the_total_length_in_a_cut_copy)
+{
+    // IHL 15 (60 bytes) in a datagram of 40: known from bytes 0-3, however short the copy.
+    auto packet = ipv4(IPPROTO_UDP, udp(1, 2, 12));
+    packet[0] = std::byte{0x4f};
+    inet::flow expected;
+    expected.l3 = l3_protocol::ipv4;
+    expected.protocol = IPPROTO_UDP;
+    expected.src = v4_src;
+    expected.truncated = true;
+    expected.error = decode_error::bad_ipv4_header_length;
+    expect_flow(decode_ipv4(prefix(packet, 19)), expected);
 }
 
 TEST(inet_ipv4, tcp_cut_at_every_byte)
@@ -588,9 +661,38 @@ TEST(inet_ipv6, fixed_header_cut_at_every_byte)
         SCOPED_TRACE("copy of " + std::to_string(size) + " bytes");
         inet::flow expected;
         expected.l3 = l3_protocol::ipv6;
+        if (size >= 7)
+            expected.protocol = IPPROTO_UDP;
+        if (size >= 24)
+            expected.src = v6_src;
         expected.truncated = true;
         expect_flow(decode_ipv6(prefix(packet, size)), expected);
     }
+}
+
+TEST(inet_ipv6, fixed_header_cut_before_an_extension_header_has_no_protocol)
+{
+    // Which protocol is final lies in the extension header, which was not copied.
+    const auto packet = ipv6(IPPROTO_HOPOPTS, concat({extension(IPPROTO_UDP, 8), udp(1, 2)}));
+    for (std::size_t size = 0; size < 40; ++size) {
+        SCOPED_TRACE("copy of " + std::to_string(size) + " bytes");
+        inet::flow expected;
+        expected.l3 = l3_protocol::ipv6;
+        if (size >= 24)
+            expected.src = v6_src;
+        expected.truncated = true;
+        expect_flow(decode_ipv6(prefix(packet, size)), expected);
+    }
+}
+
+TEST(inet_ipv6, fixed_header_cut_after_the_source)
+{
+    inet::flow expected;
+    expected.l3 = l3_protocol::ipv6;
+    expected.protocol = IPPROTO_UDP;
+    expected.src = v6_src;
+    expected.truncated = true;
+    expect_flow(decode_ipv6(from_hex("600000000008114020010db8000000000000000000000001")), expected);
 }
 
 TEST(inet_ipv6, chain_too_long)
