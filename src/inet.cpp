@@ -281,6 +281,13 @@ bool describes_ipv4_addresses(std::uint16_t hardware_type, std::uint8_t hardware
     return !ethernet || hardware_length == ETH_ALEN;
 }
 
+// IEEE 1394 ARP carries no target hardware address (RFC 2734, section 5.2):
+// the target protocol address follows the sender's.
+std::size_t target_hardware_length(std::uint16_t hardware_type, std::uint8_t hardware_length) noexcept
+{
+    return hardware_type == ARPHRD_IEEE1394 ? 0 : hardware_length;
+}
+
 void decode_arp(flow& out, std::span<const std::byte> payload) noexcept
 {
     out.l3 = l3_protocol::arp;
@@ -295,7 +302,7 @@ void decode_arp(flow& out, std::span<const std::byte> payload) noexcept
         return;
     }
     const std::size_t sender = arp_fixed_header + hardware_length;
-    const std::size_t target = sender + 4 + hardware_length;
+    const std::size_t target = sender + 4 + target_hardware_length(bytes.u16(0), hardware_length);
     if (!readable(out, bytes, sender, 4, decode_error::bad_arp_header))
         return;
     bytes.v4(out.src, sender);

@@ -166,7 +166,9 @@ bytes arp(std::uint16_t hardware_type, std::uint8_t hardware_length, std::uint16
         append_address(out, v4_src);
     else
         out.resize(out.size() + protocol_length, std::byte{0x11});
-    out.resize(out.size() + hardware_length, std::byte{0xbb});
+    // IEEE 1394 leaves out the target hardware address (RFC 2734).
+    if (hardware_type != ARPHRD_IEEE1394)
+        out.resize(out.size() + hardware_length, std::byte{0xbb});
     if (protocol_length == 4)
         append_address(out, v4_dst);
     else
@@ -754,6 +756,25 @@ TEST(inet_arp, other_hardware_types_carry_ipv4_at_their_own_offsets)
     // IEEE 1394 uses 16-byte hardware addresses (RFC 2734).
     expect_flow(decode_arp(arp(ARPHRD_IEEE1394, 16, ETH_P_IP, 4, ARPOP_REQUEST)), arp_flow(ARPOP_REQUEST));
     expect_flow(decode_arp(arp(ARPHRD_INFINIBAND, 20, ETH_P_IP, 4, ARPOP_REPLY)), arp_flow(ARPOP_REPLY));
+}
+
+TEST(inet_arp, ieee1394_has_no_target_hardware_address)
+{
+    // Sender hardware address (16 bytes), sender and target protocol addresses: nothing more.
+    const auto request = from_hex("00180800100400010011223344556677"
+                                  "0a0a000000000000c0000201c0000202");
+    ASSERT_EQ(request.size(), 32u);
+    auto expected = arp_flow(ARPOP_REQUEST);
+    expected.dst = boost::asio::ip::make_address_v4("192.0.2.2");
+    expect_flow(decode_arp(request), expected);
+
+    for (std::size_t size = 8 + 16 + 4; size < request.size(); ++size) {
+        SCOPED_TRACE("copy of " + std::to_string(size) + " bytes");
+        auto cut = arp_flow(ARPOP_REQUEST);
+        cut.dst = {};
+        cut.truncated = true;
+        expect_flow(decode_arp(prefix(request, size)), cut);
+    }
 }
 
 TEST(inet_arp, lengths_that_do_not_describe_ipv4)
