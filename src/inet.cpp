@@ -166,10 +166,14 @@ void decode_ipv4_fixed_fields(flow& out, const datagram& bytes, std::span<const 
     }
     if (copied(out, payload, 10))
         out.protocol = bytes.u8(9);
-    if (copied(out, payload, 16))
+    if (copied(out, payload, 16)) {
         bytes.v4(out.src, 12);
-    if (copied(out, payload, ipv4_fixed_header))
+        out.has_src = true;
+    }
+    if (copied(out, payload, ipv4_fixed_header)) {
         bytes.v4(out.dst, 16);
+        out.has_dst = true;
+    }
 }
 
 // A copy cut inside the fixed header still gives every field it holds whole.
@@ -259,10 +263,13 @@ void decode_ipv6(flow& out, std::span<const std::byte> payload) noexcept
             claimed_length = ipv6_fixed_header + payload_length;
     }
     const datagram bytes(payload, claimed_length);
-    if (copied(out, payload, 24))
+    if (copied(out, payload, 24)) {
         bytes.v6(out.src, 8);
+        out.has_src = true;
+    }
     if (copied(out, payload, ipv6_fixed_header)) {
         bytes.v6(out.dst, 24);
+        out.has_dst = true;
         walk_ipv6_headers(out, bytes, bytes.u8(6), ipv6_fixed_header);
         return;
     }
@@ -306,9 +313,11 @@ void decode_arp(flow& out, std::span<const std::byte> payload) noexcept
     if (!readable(out, bytes, sender, 4, decode_error::bad_arp_header))
         return;
     bytes.v4(out.src, sender);
+    out.has_src = true;
     if (!readable(out, bytes, target, 4, decode_error::bad_arp_header))
         return;
     bytes.v4(out.dst, target);
+    out.has_dst = true;
 }
 
 l3_protocol named_by(std::uint16_t hw_protocol) noexcept
@@ -440,6 +449,8 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
         out.protocol = protocol;
         detail::address_writer::v4(out.src, bytes + 12);
         detail::address_writer::v4(out.dst, bytes + 16);
+        out.has_src = true;
+        out.has_dst = true;
         out.fragment = (fragment_field & 0x3fff) != 0;
         out.later_fragment = later_fragment;
         return true;
@@ -457,6 +468,8 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
         const datagram whole(payload, copied);
         whole.v6(out.src, 8);
         whole.v6(out.dst, 24);
+        out.has_src = true;
+        out.has_dst = true;
         return true;
     }
     return false;

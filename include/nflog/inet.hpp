@@ -61,11 +61,19 @@ inline constexpr std::size_t max_ipv6_extension_headers = 8;
 /// before the header it belongs to: a copy cut inside the fixed IPv4 or IPv6
 /// header still gives its protocol, fragment flags and source address when
 /// their bytes are there. Addresses that could not be read stay
-/// default-constructed (the unspecified address 0.0.0.0).
+/// default-constructed (the unspecified address 0.0.0.0) and `has_src` or
+/// `has_dst` says so.
 struct flow {
     l3_protocol l3 = l3_protocol::none;
     address src;      ///< ARP: sender protocol address
     address dst;      ///< ARP: target protocol address
+    /// Whether `src` and `dst` were read from the packet. An unspecified
+    /// address is a real one in some packets (a DHCP discover from 0.0.0.0,
+    /// duplicate address detection from ::, an ARP probe), so only these tell
+    /// it from an address the copy or a malformed header left unread. Bits,
+    /// to live in a byte the flow would otherwise pad with.
+    bool has_src : 1 = false;
+    bool has_dst : 1 = false;
     /// The upper-layer protocol number: IPv4's protocol field as sent; for IPv6
     /// the first header that is not hop-by-hop, routing, fragment, destination
     /// options or AH, which is what the kernel's own walk (and so `meta l4proto`)

@@ -36,7 +36,8 @@ inline bool inside(std::span<const std::byte> part, std::span<const std::byte> w
 /// Whether two flows hold the same decode, member by member.
 inline bool same_flow(const inet::flow& a, const inet::flow& b)
 {
-    return a.l3 == b.l3 && a.src == b.src && a.dst == b.dst && a.protocol == b.protocol && a.src_port == b.src_port &&
+    return a.l3 == b.l3 && a.src == b.src && a.dst == b.dst && a.has_src == b.has_src && a.has_dst == b.has_dst &&
+           a.protocol == b.protocol && a.src_port == b.src_port &&
            a.dst_port == b.dst_port && a.icmp_type == b.icmp_type && a.icmp_code == b.icmp_code &&
            a.arp_op == b.arp_op && a.fragment == b.fragment && a.later_fragment == b.later_fragment &&
            a.truncated == b.truncated && a.family_mismatch == b.family_mismatch && a.error == b.error;

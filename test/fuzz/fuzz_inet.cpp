@@ -51,12 +51,18 @@ void check_alone(const flow& f, std::span<const std::byte> payload)
     if (f.arp_op || f.l3 == l3_protocol::arp)
         require(f.l3 == l3_protocol::arp && !f.protocol && !f.src_port && !f.icmp_type && !f.fragment);
     if (f.l3 == l3_protocol::none)
-        require(f.src.is_unspecified() && f.dst.is_unspecified() && !f.protocol && !f.arp_op && !f.fragment &&
-                !f.family_mismatch && (f.truncated || f.error != decode_error::none));
+        require(!f.has_src && !f.has_dst && !f.protocol && !f.arp_op && !f.fragment && !f.family_mismatch &&
+                (f.truncated || f.error != decode_error::none));
+    // An address not read is the default one; the destination follows the source in every header.
+    require(f.has_src || f.src == nflog::inet::address());
+    require(f.has_dst || f.dst == nflog::inet::address());
+    require(f.has_src || !f.has_dst);
     if (f.l3 == l3_protocol::ipv6)
-        require(f.src.is_v6() || (f.truncated && f.src == boost::asio::ip::address()));
+        require(f.src.is_v6() == f.has_src && f.dst.is_v6() == f.has_dst);
     if (f.l3 == l3_protocol::ipv4 || f.l3 == l3_protocol::arp)
         require(f.src.is_v4() && f.dst.is_v4());
+    if (f.l3 != l3_protocol::none && !f.truncated && f.error == decode_error::none)
+        require(f.has_src && f.has_dst);
     if (payload.empty())
         require(f.truncated && f.error == decode_error::none);
     // A decode that met no obstacle reached the transport header, so it must have read it.
@@ -90,8 +96,8 @@ void check_prefix(const flow& whole, std::span<const std::byte> payload, std::si
     require(agrees(part.protocol, whole.protocol) && agrees(part.src_port, whole.src_port) &&
             agrees(part.dst_port, whole.dst_port) && agrees(part.icmp_type, whole.icmp_type) &&
             agrees(part.icmp_code, whole.icmp_code) && agrees(part.arp_op, whole.arp_op));
-    require(part.src.is_unspecified() || part.src == whole.src);
-    require(part.dst.is_unspecified() || part.dst == whole.dst);
+    require(!part.has_src || (whole.has_src && part.src == whole.src));
+    require(!part.has_dst || (whole.has_dst && part.dst == whole.dst));
     require(!part.later_fragment || whole.later_fragment);
     require(!part.fragment || whole.fragment);
 }

@@ -195,18 +195,42 @@ TEST(write_event, truncated_copy_reports_what_was_read)
                                  30));
 }
 
-TEST(write_event, unspecified_address_is_written_only_from_a_complete_decode)
+TEST(write_event, unspecified_address_is_written_whenever_it_was_read)
 {
     const auto discover = ipv4("0.0.0.0", "255.255.255.255", IPPROTO_UDP, udp(68, 67));
     EXPECT_EQ(event_line(ipv4_input(discover), capture_at_epoch()),
               expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":"udp",)"
                                  R"("sport":68,"dport":67,"port":67)",
                                  28));
-    // Cut inside the UDP header: 0.0.0.0 can no longer be told from "not read".
+    // Cut inside the UDP header: both addresses were read all the same.
     EXPECT_EQ(event_line(ipv4_input(bytes(discover.begin(), discover.begin() + 24)), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","dest":"255.255.255.255","proto":"udp",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":"udp",)"
                                  R"("sport":68,"dport":67,"port":67,"truncated":true)",
                                  24));
+    // Cut inside the destination: the source alone was read.
+    EXPECT_EQ(event_line(ipv4_input(bytes(discover.begin(), discover.begin() + 18)), capture_at_epoch()),
+              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","proto":"udp","truncated":true)", 18));
+    // A UDP header longer than the datagram: malformed, with both addresses read.
+    auto short_total_length = discover;
+    short_total_length[3] = std::byte{24};
+    EXPECT_EQ(event_line(ipv4_input(short_total_length), capture_at_epoch()),
+              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":"udp",)"
+                                 R"("sport":68,"dport":67,"port":67,"decode_error":"bad transport header")",
+                                 28));
+}
+
+TEST(write_event, duplicate_address_detection_from_the_unspecified_ipv6_address)
+{
+    // A neighbour solicitation from :: cut inside the ICMPv6 header.
+    const auto solicitation = ipv6("::", "ff02::1:ff00:1", IPPROTO_ICMPV6, icmp(135, 0));
+    const auto message = packet_message(
+        NFPROTO_IPV6, 0,
+        concat({header_attribute(eth_p_ipv6, NF_INET_LOCAL_OUT), payload_attribute(bytes(solicitation.begin(),
+                                                                                         solicitation.begin() + 40))}));
+    EXPECT_EQ(event_line(message, capture_at_epoch()),
+              R"({"ts":"1970-01-01T00:00:00.000000+00:00","ts_source":"capture","source":"nflog","action":"nflog",)"
+              R"("container":"","group":0,"family":"ipv6","hook":3,"hw_protocol":34525,"l3":"ipv6","src":"::",)"
+              R"("dest":"ff02::1:ff00:1","proto":"icmpv6","truncated":true,"payload_len":40})");
 }
 
 TEST(write_event, malformed_payload_is_still_an_event_with_its_reason)

@@ -76,18 +76,6 @@ std::string_view format_hwaddr(std::span<const std::byte> address, hwaddr_buffer
     return {buffer.data(), length};
 }
 
-// The decoder leaves addresses it could not read unspecified; a real
-// unspecified address (DHCP discover, ARP probe) is only trusted when nothing
-// stopped the decode.
-bool address_was_read(const inet::address& address, const inet::flow& flow) noexcept
-{
-    if (flow.l3 == inet::l3_protocol::none)
-        return false;
-    if (!address.is_unspecified())
-        return true;
-    return !flow.truncated && flow.error == inet::decode_error::none;
-}
-
 void write_time(json_object_writer& json, std::chrono::system_clock::time_point time, time_source source)
 {
     iso_time_buffer buffer;
@@ -107,9 +95,9 @@ void write_flow(json_object_writer& json, const inet::flow& flow)
     if (const auto l3 = l3_name(flow.l3); !l3.empty())
         json.string("l3", l3);
     address_buffer address;
-    if (address_was_read(flow.src, flow))
+    if (flow.has_src)
         json.string("src", format_address(flow.src, address));
-    if (address_was_read(flow.dst, flow))
+    if (flow.has_dst)
         json.string("dest", format_address(flow.dst, address));
     if (flow.protocol) {
         if (const auto name = protocol_name(*flow.protocol); !name.empty())
