@@ -1,6 +1,7 @@
 #include "nflog/inet.hpp"
 
 #include "nflog/detail/bytes.hpp"
+#include "nflog/detail/inet_general_path.hpp"
 
 #include <net/if_arp.h>
 #include <netinet/in.h>
@@ -497,6 +498,23 @@ void decode(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::
     out = flow{};
     decode_fresh(payload, hw_protocol, family, out);
 }
+
+} // namespace nflog::inet
+
+namespace nflog::detail {
+
+inet::flow decode_inet_general_path(std::span<const std::byte> payload, std::uint16_t hw_protocol,
+                                    std::uint8_t family) noexcept
+{
+    inet::flow out;
+    inet::decode_any(out, payload, hw_protocol);
+    out.family_mismatch = inet::contradicts(family, out.l3);
+    return out;
+}
+
+} // namespace nflog::detail
+
+namespace nflog::inet {
 
 std::string_view to_string(decode_error error) noexcept
 {

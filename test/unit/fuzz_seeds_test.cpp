@@ -1,7 +1,7 @@
 // The fuzzers' seed corpora are the packet fixtures and the recorded kernel
 // datagrams (test/data/nflog-netlink.pcap), committed under
-// test/fuzz/seeds/<target>/<name> (fuzz_inet gets the recorded packets'
-// payloads, fuzz_read_capture the capture files). This test fails when one of them has no
+// test/fuzz/seeds/<target>/<name> (fuzz_inet and fuzz_inet_paths get the
+// recorded packets' payloads, fuzz_read_capture the capture files). This test fails when one of them has no
 // identical seed file, so the seeds cannot drift from their sources.
 // After changing the fixtures or recording again, regenerate them with
 //   NFLOG_WRITE_FUZZ_SEEDS=1 <build>/test/nflog_unit_tests --gtest_filter='fuzz_seeds.*'
@@ -97,8 +97,8 @@ TEST(fuzz_seeds, every_fixture_and_recorded_datagram_is_a_committed_seed)
         expect_committed(target, seeds(), "fixture");
 }
 
-// fuzz_inet reads hw_protocol (big-endian) and the family from its first
-// three bytes, then the payload: one seed per recorded packet.
+// fuzz_inet and fuzz_inet_paths read hw_protocol (big-endian) and the family
+// from their first three bytes, then the payload: one seed per recorded packet.
 std::vector<fixture> inet_seeds()
 {
     std::vector<fixture> out;
@@ -124,7 +124,8 @@ TEST(fuzz_seeds, every_recorded_payload_is_an_inet_seed)
 {
     const auto inputs = inet_seeds();
     EXPECT_GE(inputs.size(), 20u) << "the recording should hold IPv4 and IPv6 payloads";
-    expect_committed("fuzz_inet", inputs, "recorded packet");
+    for (const auto* target : {"fuzz_inet", "fuzz_inet_paths"})
+        expect_committed(target, inputs, "recorded packet");
 }
 
 // fuzz_read_capture reads whole capture files: every capture under
