@@ -41,6 +41,13 @@ enum class decode_error : std::uint8_t {
     bad_arp_header,
     /// A transport header with impossible fields (TCP data offset below 5), or
     /// one that runs past the end the L3 length field gives.
+    ///
+    /// That includes, on purpose, a first fragment whose transport header
+    /// continues in the next fragment. No sender needs to split it, and the
+    /// tiny-fragment attack (RFC 1858) does, to put the TCP flags where a
+    /// filter looking at the first fragment does not see them; IPv6 forbids it
+    /// outright (RFC 7112). The ports are still reported when their 4 bytes
+    /// are in the fragment.
     bad_transport_header,
 };
 
@@ -87,7 +94,9 @@ struct flow {
     std::optional<std::uint8_t> icmp_code;
     std::optional<std::uint16_t> arp_op;
     /// Any fragment (more-fragments flag or a non-zero offset). An IPv6 atomic
-    /// fragment (offset 0, M clear) is a whole datagram and is not one.
+    /// fragment (offset 0, M clear) is a whole datagram and is not one. A first
+    /// fragment too short for its transport header is also
+    /// `bad_transport_header`.
     bool fragment = false;
     bool later_fragment = false;   ///< a non-zero offset: no transport header, so no ports or ICMP fields
     bool truncated = false;        ///< the copy ended before the headers did

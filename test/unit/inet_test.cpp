@@ -517,6 +517,22 @@ TEST(inet_ipv4, first_fragment_has_ports)
                 with_ports(ipv4_flow(IPPROTO_UDP), 4500, 4500));
 }
 
+TEST(inet_ipv4, first_fragment_that_splits_its_transport_header_is_malformed)
+{
+    // 8 bytes of TCP in the first fragment, the rest in the next: the tiny-fragment attack of RFC 1858.
+    auto tiny = ipv4(IPPROTO_TCP, tcp(40000, 22), 0, 0x2000);
+    put_be16(tiny, 2, 20 + 8);
+    auto expected = with_error(with_ports(ipv4_flow(IPPROTO_TCP), 40000, 22), decode_error::bad_transport_header);
+    expected.fragment = true;
+    expect_flow(decode_ipv4(tiny), expected);
+
+    // Too short even for the ports.
+    put_be16(tiny, 2, 20 + 2);
+    expected.src_port.reset();
+    expected.dst_port.reset();
+    expect_flow(decode_ipv4(tiny), expected);
+}
+
 TEST(inet_ipv4, later_fragment_has_no_ports_even_when_it_looks_like_udp)
 {
     auto expected = ipv4_flow(IPPROTO_UDP);
@@ -588,6 +604,15 @@ TEST(inet_ipv6, first_and_atomic_fragments)
     // Offset 0 without more fragments is a whole datagram (RFC 6946).
     expect_flow(decode_ipv6(ipv6(IPPROTO_FRAGMENT, concat({fragment_header(IPPROTO_UDP, 0, false), udp(4789, 4789)}))),
                 with_ports(ipv6_flow(IPPROTO_UDP), 4789, 4789));
+}
+
+TEST(inet_ipv6, first_fragment_that_splits_its_transport_header_is_malformed)
+{
+    auto packet = ipv6(IPPROTO_FRAGMENT, concat({fragment_header(IPPROTO_TCP, 0, true), tcp(40000, 22)}));
+    put_be16(packet, 4, 8 + 8);
+    auto expected = with_error(with_ports(ipv6_flow(IPPROTO_TCP), 40000, 22), decode_error::bad_transport_header);
+    expected.fragment = true;
+    expect_flow(decode_ipv6(packet), expected);
 }
 
 TEST(inet_ipv6, later_fragment_has_no_transport_header)
