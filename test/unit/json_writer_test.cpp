@@ -81,7 +81,19 @@ TEST(append_json_string, well_formed_utf8_is_kept)
     EXPECT_EQ(quoted("\xf0\x90\x80\x80"), "\"\xf0\x90\x80\x80\""); // U+10000
     EXPECT_EQ(quoted("\xf0\x9f\x94\xa5"), "\"\xf0\x9f\x94\xa5\""); // 🔥
     EXPECT_EQ(quoted("\xf4\x8f\xbf\xbf"), "\"\xf4\x8f\xbf\xbf\""); // U+10FFFF
-    EXPECT_EQ(quoted("\xe2\x80\xa8"), "\"\xe2\x80\xa8\"");     // U+2028 is valid JSON
+    EXPECT_EQ(quoted("\xe2\x80\xa7"), "\"\xe2\x80\xa7\"");     // U+2027, just below the separators
+    EXPECT_EQ(quoted("\xe2\x80\xaa"), "\"\xe2\x80\xaa\"");     // U+202A, just above them
+}
+
+// Valid JSON raw, but line breaks for Python's str.splitlines and for
+// JavaScript before ES2019: one event must stay one line there.
+TEST(append_json_string, line_and_paragraph_separators_are_escaped)
+{
+    EXPECT_EQ(quoted("a\xe2\x80\xa8" "b"), R"("a\u2028b")");
+    EXPECT_EQ(quoted("a\xe2\x80\xa9" "b"), R"("a\u2029b")");
+    EXPECT_EQ(quoted("\xe2\x80\xa8\xe2\x80\xa9"), R"("\u2028\u2029")");
+    // Cut before its last byte, a separator is not one: each byte is replaced.
+    EXPECT_EQ(quoted("\xe2\x80"), R"("\ufffd\ufffd")");
 }
 
 TEST(append_json_string, lone_continuation_bytes_are_replaced_one_each)

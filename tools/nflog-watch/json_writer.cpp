@@ -63,6 +63,20 @@ void append_control_escape(std::string& out, unsigned char byte)
     out.append(escape, sizeof escape);
 }
 
+// U+2028 and U+2029 (E2 80 A8, E2 80 A9) end a line for Python's
+// str.splitlines and for JavaScript before ES2019: left raw, one event would
+// read as two lines there, as with U+0085.
+bool is_line_or_paragraph_separator(std::string_view text, std::size_t at) noexcept
+{
+    return text.size() - at >= 3 && text[at] == '\xe2' && text[at + 1] == '\x80' &&
+           (text[at + 2] == '\xa8' || text[at + 2] == '\xa9');
+}
+
+void append_separator_escape(std::string& out, char last_byte)
+{
+    out.append(last_byte == '\xa8' ? "\\u2028" : "\\u2029");
+}
+
 } // namespace
 
 void append_json_string(std::string& out, std::string_view text)
@@ -96,6 +110,8 @@ void append_json_string(std::string& out, std::string_view text)
             const auto second = static_cast<unsigned char>(text[at + 1]);
             if (byte == 0xc2 && second < 0xa0)
                 append_control_escape(out, second);
+            else if (is_line_or_paragraph_separator(text, at))
+                append_separator_escape(out, text[at + 2]);
             else
                 out.append(text.data() + at, length);
             at += length;

@@ -16,6 +16,9 @@ namespace nflog::watch {
 ///   other byte below 0x20, DEL (0x7f) and the C1 controls U+0080-U+009F
 ///   become `\u00XX`, so that a log line can never carry terminal control
 ///   sequences;
+/// - U+2028 and U+2029 become `\u2028` and `\u2029`: like U+0085, they end
+///   a line for some line-based readers (Python's str.splitlines, JavaScript
+///   before ES2019), which would split one event in two;
 /// - well-formed UTF-8 sequences (RFC 3629: no overlong forms, no surrogates,
 ///   nothing above U+10FFFF) are copied unchanged;
 /// - every byte that does not start a well-formed sequence becomes one
