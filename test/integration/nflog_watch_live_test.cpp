@@ -1018,15 +1018,24 @@ TEST_F(nflog_watch_live, missing_namespace)
     const auto by_name = run("--netns " + name + " --group 41");
     EXPECT_EQ(by_name.status, 9);
     EXPECT_EQ(by_name.out, "");
-    EXPECT_EQ(by_name.err,
-              "nflog-watch: network namespace " + name + " does not exist (ip netns list shows the names)\n");
+    EXPECT_EQ(by_name.err, "nflog-watch: --netns " + name +
+                               " does not exist or is not a network namespace (ip netns list shows the names)\n");
 
     // A later namespace that is missing: the earlier one is released again.
     const auto by_path = run("--netns " + netns->name() + " --netns /run/netns/" + name + " --group 41");
     EXPECT_EQ(by_path.status, 9);
-    EXPECT_EQ(by_path.err, "nflog-watch: network namespace /run/netns/" + name +
-                               " does not exist (ip netns list shows the names)\n");
+    EXPECT_EQ(by_path.err, "nflog-watch: --netns /run/netns/" + name +
+                               " does not exist or is not a network namespace (ip netns list shows the names)\n");
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+}
+
+TEST_F(nflog_watch_live, a_file_that_is_no_namespace)
+{
+    const auto not_a_namespace = run("--netns /etc/passwd --group 41");
+    EXPECT_EQ(not_a_namespace.status, 9);
+    EXPECT_EQ(not_a_namespace.out, "");
+    EXPECT_EQ(not_a_namespace.err, "nflog-watch: --netns /etc/passwd does not exist or is not a network namespace "
+                                   "(ip netns list shows the names)\n");
 }
 
 void refuse_netlink_sockets()
@@ -1152,8 +1161,9 @@ TEST_F(nflog_watch_cli, invalid_options)
         // One millisecond more would wrap the kernel's timer at HZ=1000.
         {"--group 41 --timeout 42949671", "--timeout 42949671: expected milliseconds from 0 to 42949670"},
         {"--group 41 --rcvbuf 3000000000", "--rcvbuf 3000000000: expected a number of bytes from 0 to 2147483647"},
-        {"--group 41 --count 0", "--count 0: expected a number of events of at least 1"},
-        {"--group 41 --idle-exit 0", "--idle-exit 0: expected a number of seconds above 0, such as 2 or 0.5"},
+        {"--group 41 --count 0", "--count 0: expected a number of events from 1 to 18446744073709551615"},
+        {"--group 41 --idle-exit 0",
+         "--idle-exit 0: expected a number of seconds above 0 and at most 10000000, such as 2 or 0.5"},
         {"--group 41 --stats=yes", "--stats takes no value"},
         {"--group 41 --count", "--count needs a value"},
         {"--netns x", "give --group N: the NFLOG groups to watch"},

@@ -46,7 +46,8 @@ TEST(describe_open_error, missing_namespace)
 {
     const auto failure = describe_open_error(errc::namespace_not_found, "gone", one_group, std::nullopt, "");
     EXPECT_EQ(failure.status, nflog::watch::exit_namespace_not_found);
-    EXPECT_EQ(failure.message, "network namespace gone does not exist (ip netns list shows the names)");
+    EXPECT_EQ(failure.message,
+              "--netns gone does not exist or is not a network namespace (ip netns list shows the names)");
 }
 
 TEST(describe_open_error, nflog_unavailable)

@@ -196,7 +196,10 @@ TEST(parse_options, wrong_watching_command_lines)
     // Namespaces that do not exist are reported when the watch opens them.
     EXPECT_EQ(parse({"--group", "3", "--netns", "nflog-test-no-such-a", "--netns", "nflog-test-no-such-b"}).error, "");
     EXPECT_EQ(parse({"--group", "3", "--count", "2", "--count", "2"}).error, "--count given twice");
-    EXPECT_EQ(parse({"--group", "3", "--count", "0"}).error, "--count 0: expected a number of events of at least 1");
+    EXPECT_EQ(parse({"--group", "3", "--count", "0"}).error,
+              "--count 0: expected a number of events from 1 to 18446744073709551615");
+    EXPECT_EQ(parse({"--group", "3", "--count", "18446744073709551616"}).error,
+              "--count 18446744073709551616: expected a number of events from 1 to 18446744073709551615");
     EXPECT_EQ(parse({"--group", "3", "--copy-range", "65532"}).error,
               "--copy-range 65532: expected a number of bytes from 0 to 65531");
     EXPECT_EQ(parse({"--group", "3", "--qthresh", "4294967296"}).error,
@@ -206,9 +209,10 @@ TEST(parse_options, wrong_watching_command_lines)
               "--timeout 1.5: expected milliseconds from 0 to 42949670");
     EXPECT_EQ(parse({"--group", "3", "--rcvbuf", "2147483648"}).error,
               "--rcvbuf 2147483648: expected a number of bytes from 0 to 2147483647");
-    for (const char* seconds : {"0", "-1", "abc", "1e3", "nan", "inf", "", "1.5s"})
+    for (const char* seconds : {"0", "-1", "abc", "1e3", "nan", "inf", "", "1.5s", "10000000.001", "99999999999"})
         EXPECT_EQ(parse({"--group", "3", "--idle-exit", seconds}).error,
-                  "--idle-exit " + std::string(seconds) + ": expected a number of seconds above 0, such as 2 or 0.5")
+                  "--idle-exit " + std::string(seconds) +
+                      ": expected a number of seconds above 0 and at most 10000000, such as 2 or 0.5")
             << seconds;
     EXPECT_EQ(parse({"--group", "3", "--stats=1"}).error, "--stats takes no value");
     EXPECT_EQ(parse({"--group", "3", "--stats", "--stats"}).error, "--stats given twice");

@@ -15,7 +15,7 @@ enum exit_status : int {
     exit_out_of_memory = 6,         ///< memory ran out
     exit_permission = 7,            ///< no CAP_NET_ADMIN (or CAP_SYS_ADMIN to enter a namespace)
     exit_group_busy = 8,            ///< another socket owns a group
-    exit_namespace_not_found = 9,   ///< a --netns names no namespace
+    exit_namespace_not_found = 9,   ///< a --netns names no namespace, or a file that is none
     exit_nflog_unavailable = 10,    ///< no netlink or no nfnetlink_log here
     exit_kernel_error = 11,         ///< the kernel or the system refused otherwise, or receiving failed
 };

@@ -77,7 +77,7 @@ std::string_view help_text() noexcept
            "  7  permission denied: watching needs CAP_NET_ADMIN, and --netns also\n"
            "     CAP_SYS_ADMIN\n"
            "  8  an NFLOG group is already bound by another program\n"
-           "  9  a --netns namespace does not exist\n"
+           "  9  a --netns namespace does not exist, or is not a network namespace\n"
            "  10 nfnetlink_log is not available (no netlink, or the module is missing)\n"
            "  11 the kernel refused otherwise, or receiving failed, or the system\n"
            "     refused a resource (for example no file descriptor left)\n";

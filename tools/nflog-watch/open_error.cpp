@@ -39,8 +39,11 @@ open_failure describe_open_error(const boost::system::error_code& error, std::st
                 where + which + " already bound by another program (another nflog-watch? ulogd?)"};
     }
     if (error == errc::namespace_not_found)
-        return {exit_namespace_not_found,
-                "network namespace " + std::string(netns) + " does not exist (ip netns list shows the names)"};
+        // The library cannot tell a missing path from a file that is no
+        // namespace (`--netns /etc/passwd`): name both.
+        return {exit_namespace_not_found, "--netns " + std::string(netns) +
+                                              " does not exist or is not a network namespace (ip netns list "
+                                              "shows the names)"};
     if (error == errc::nflog_unavailable)
         return {exit_nflog_unavailable,
                 where + "nfnetlink_log is not available: no netlink here, or the kernel lacks the nfnetlink_log "

@@ -60,10 +60,8 @@ std::uint64_t smallest_nlbufsiz() noexcept
 std::string range_error(const option_spec& spec, std::string_view value, std::string_view what, std::uint64_t low,
                         std::uint64_t high)
 {
-    const std::string start = std::string(spec.long_name) + " " + std::string(value) + ": expected " + std::string(what);
-    if (high == std::numeric_limits<std::uint64_t>::max())
-        return start + " of at least " + std::to_string(low);
-    return start + " from " + std::to_string(low) + " to " + std::to_string(high);
+    return std::string(spec.long_name) + " " + std::string(value) + ": expected " + std::string(what) + " from " +
+           std::to_string(low) + " to " + std::to_string(high);
 }
 
 // Stores one option's value; returns the problem, or "" when it is fine.
@@ -111,7 +109,8 @@ std::string apply(const option_spec& spec, std::string_view value, options& out)
     case option_id::idle_exit:
         out.idle_exit = parse_seconds(value);
         if (!out.idle_exit)
-            return "--idle-exit " + std::string(value) + ": expected a number of seconds above 0, such as 2 or 0.5";
+            return "--idle-exit " + std::string(value) + ": expected a number of seconds above 0 and at most " +
+                   std::to_string(longest_duration.count()) + ", such as 2 or 0.5";
         return {};
     case option_id::stats:
         out.stats = true;
