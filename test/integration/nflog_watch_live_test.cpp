@@ -1146,6 +1146,16 @@ TEST_F(nflog_watch_live, a_reader_that_goes_away)
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
 
+TEST_F(nflog_watch_live, a_pcap_that_cannot_be_written)
+{
+    auto watcher = start({"--netns", netns->name(), "--group", "41", "--pcap", "/dev/full"});
+    ASSERT_TRUE(wait_until_bound(*netns, {41}));
+    send_udp(*netns, "127.0.0.1", 9);
+    EXPECT_EQ(watcher->wait(), 5);
+    EXPECT_EQ(stderr_text(), "nflog-watch: cannot write /dev/full: No space left on device\n");
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+}
+
 TEST_F(nflog_watch_cli, invalid_options)
 {
     const auto page = std::to_string(std::min<long>(::sysconf(_SC_PAGESIZE), 8192));

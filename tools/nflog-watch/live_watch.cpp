@@ -245,7 +245,8 @@ private:
                          opts_.output_path.empty() ? "the events" : opts_.output_path.c_str(),
                          std::strerror(sink_.error()));
         else
-            std::fprintf(diagnostics_, "nflog-watch: cannot write %s\n", opts_.pcap_path.c_str());
+            std::fprintf(diagnostics_, "nflog-watch: cannot write %s: %s\n", opts_.pcap_path.c_str(),
+                         std::strerror(pcap_->error()));
         stop(exit_output_failed);
     }
 

@@ -4,6 +4,7 @@
 
 #include <pcap/pcap.h>
 
+#include <cerrno>
 #include <cstdio>
 
 namespace nflog::watch {
@@ -44,15 +45,26 @@ void pcap_writer::write(std::span<const std::byte> record, std::chrono::system_c
     header.ts.tv_usec = static_cast<suseconds_t>((since_epoch - whole_seconds).count());
     header.caplen = static_cast<bpf_u_int32>(record.size());
     header.len = header.caplen;
+    // pcap_dump reports nothing; the stream underneath remembers a failure,
+    // but only errno right now says why.
+    errno = 0;
     pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &header, reinterpret_cast<const u_char*>(record.data()));
+    if (error_ == 0 && std::ferror(pcap_dump_file(dumper_.get())))
+        fail();
 }
 
 bool pcap_writer::flush() noexcept
 {
-    // pcap_dump reports nothing; the stream underneath remembers the failure.
+    errno = 0;
     if (pcap_dump_flush(dumper_.get()) != 0 || std::ferror(pcap_dump_file(dumper_.get())))
-        failed_ = true;
-    return !failed_;
+        fail();
+    return error_ == 0;
+}
+
+void pcap_writer::fail() noexcept
+{
+    if (error_ == 0)
+        error_ = errno != 0 ? errno : EIO;
 }
 
 } // namespace nflog::watch

@@ -28,6 +28,9 @@ public:
     /// Hands the buffered records to the system; false once anything failed.
     bool flush() noexcept;
 
+    /// The errno of the first failure, 0 when there was none.
+    int error() const noexcept { return error_; }
+
 private:
     struct closer {
         void operator()(pcap* handle) const noexcept;
@@ -36,10 +39,13 @@ private:
 
     pcap_writer(pcap* handle, pcap_dumper* dumper) noexcept : handle_(handle), dumper_(dumper) {}
 
+    // Called right after the stream's failed call, while errno is still its reason.
+    void fail() noexcept;
+
     // The dumper is declared last so that it closes (and flushes) first.
     std::unique_ptr<pcap, closer> handle_;
     std::unique_ptr<pcap_dumper, closer> dumper_;
-    bool failed_ = false;
+    int error_ = 0;
 };
 
 } // namespace nflog::watch
