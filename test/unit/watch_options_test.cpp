@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -161,6 +163,120 @@ TEST(parse_options, the_output_is_never_a_file_the_tool_reads_or_also_writes)
     EXPECT_EQ(parse({"--group", "1", "--pcap", capture.c_str(), "--output", hard_link.c_str()}).error,
               "--output and --pcap name the same file");
     std::filesystem::remove_all(folder);
+}
+
+// A scratch folder made the working directory for one test, so that
+// relative paths in it are the ones the tool would resolve.
+class working_in_scratch_folder {
+public:
+    working_in_scratch_folder()
+        : folder_(std::filesystem::temp_directory_path() / ("nflog-options-cwd-" + std::to_string(::getpid()))),
+          previous_(std::filesystem::current_path())
+    {
+        std::filesystem::create_directories(folder_ / "sub");
+        std::filesystem::current_path(folder_);
+    }
+    ~working_in_scratch_folder()
+    {
+        std::filesystem::current_path(previous_);
+        std::filesystem::remove_all(folder_);
+    }
+    working_in_scratch_folder(const working_in_scratch_folder&) = delete;
+    working_in_scratch_folder& operator=(const working_in_scratch_folder&) = delete;
+
+    std::string absolute(const char* name) const { return (folder_ / name).string(); }
+
+private:
+    std::filesystem::path folder_;
+    std::filesystem::path previous_;
+};
+
+// Neither file exists yet: only their places can tell that they are one.
+TEST(parse_options, relative_and_absolute_names_of_one_new_file_are_the_same_file)
+{
+    const working_in_scratch_folder scratch;
+    const auto absolute = scratch.absolute("x");
+    const std::string same = "--output and --pcap name the same file";
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "x", "--output", absolute.c_str()}).error, same);
+    EXPECT_EQ(parse({"--group", "1", "--pcap", absolute.c_str(), "--output", "x"}).error, same);
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "./x", "--output", "x"}).error, same);
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "sub/../x", "--output", "./x"}).error, same);
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "sub/x", "--output", "x"}).error, "");
+}
+
+// Opening a dangling symbolic link for writing creates its target.
+TEST(parse_options, a_dangling_link_is_the_same_file_as_its_target)
+{
+    const working_in_scratch_folder scratch;
+    std::filesystem::create_symlink("target", "link");
+    std::filesystem::create_symlink("../target", "sub/up");
+    std::filesystem::create_symlink("link", "chain");
+    const auto absolute_target = scratch.absolute("target");
+    const std::string same = "--output and --pcap name the same file";
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "link", "--output", "target"}).error, same);
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "sub/up", "--output", absolute_target.c_str()}).error, same);
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "chain", "--output", "./target"}).error, same);
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "link", "--output", "sub/target"}).error, "");
+}
+
+// Points standard output at another descriptor for one test, then back.
+class standard_output_redirected {
+public:
+    explicit standard_output_redirected(int descriptor) : saved_(::dup(STDOUT_FILENO))
+    {
+        std::fflush(stdout);
+        ::dup2(descriptor, STDOUT_FILENO);
+    }
+    ~standard_output_redirected()
+    {
+        std::fflush(stdout);
+        ::dup2(saved_, STDOUT_FILENO);
+        ::close(saved_);
+    }
+    standard_output_redirected(const standard_output_redirected&) = delete;
+    standard_output_redirected& operator=(const standard_output_redirected&) = delete;
+
+private:
+    int saved_;
+};
+
+// The error parse_options gives while standard output is `descriptor`;
+// gtest's own messages are written only once it is back.
+std::string error_with_standard_output(int descriptor, std::initializer_list<const char*> arguments)
+{
+    const standard_output_redirected redirected(descriptor);
+    return parse(arguments).error;
+}
+
+// The capture and the events would be mixed on standard output, as with
+// --pcap - and no --output, under whatever name standard output is given.
+TEST(parse_options, a_file_name_for_standard_output_counts_as_standard_output)
+{
+    const working_in_scratch_folder scratch;
+    std::ofstream("redirected") << "";
+    const int file = ::open("redirected", O_WRONLY);
+    ASSERT_GE(file, 0);
+    int pipe_ends[2];
+    ASSERT_EQ(::pipe(pipe_ends), 0);
+    for (const int out : {file, pipe_ends[1]}) {
+        EXPECT_EQ(error_with_standard_output(out, {"--group", "1", "--pcap", "/dev/stdout"}),
+                  "--pcap /dev/stdout writes the capture to standard output: give --output FILE for the events");
+        EXPECT_EQ(error_with_standard_output(out, {"--group", "1", "--output", "/dev/stdout", "--pcap", "-"}),
+                  "--output /dev/stdout is standard output, where --pcap - writes the capture: give another FILE "
+                  "for the events");
+        EXPECT_EQ(error_with_standard_output(out, {"--group", "1", "--output", "events", "--pcap", "/dev/stdout"}),
+                  "");
+        EXPECT_EQ(error_with_standard_output(out, {"--group", "1", "--output", "/dev/stdout", "--pcap", "packets"}),
+                  "");
+    }
+    EXPECT_EQ(error_with_standard_output(file, {"--group", "1", "--pcap", "redirected"}),
+              "--pcap redirected writes the capture to standard output: give --output FILE for the events");
+    EXPECT_EQ(error_with_standard_output(file, {"--group", "1", "--pcap", "-", "--output", "redirected"}),
+              "--output redirected is standard output, where --pcap - writes the capture: give another FILE for the "
+              "events");
+    ::close(file);
+    ::close(pipe_ends[0]);
+    ::close(pipe_ends[1]);
 }
 
 TEST(parse_options, output_dash_is_standard_output)

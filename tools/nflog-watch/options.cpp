@@ -11,6 +11,7 @@
 #include <array>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <system_error>
 #include <type_traits>
 
@@ -152,19 +153,55 @@ const option_spec* find_spec(std::string_view name) noexcept
     return nullptr;
 }
 
-// Whether two paths name one file: the same place once "." and ".." and
-// symbolic links are resolved, or (when both exist) the same file by its
-// identity, which also catches hard links.
+// Where a file opened for writing at `path` would be: absolute, "." and
+// ".." and symbolic links resolved. A dangling symbolic link counts as its
+// target, which opening it creates; weakly_canonical alone would stop at the
+// link, and would leave a relative path relative.
+std::optional<std::filesystem::path> place_of(const std::string& path)
+{
+    namespace fs = std::filesystem;
+    std::error_code failed;
+    auto place = fs::absolute(path, failed);
+    // The kernel's own limit on links followed in one lookup.
+    constexpr int most_links = 40;
+    for (int followed = 0; !failed && followed < most_links; ++followed) {
+        // A path that does not exist is no link (and sets `failed`, which
+        // says nothing here).
+        std::error_code missing;
+        if (!fs::is_symlink(fs::symlink_status(place, missing)))
+            break;
+        place = place.parent_path() / fs::read_symlink(place, failed);
+    }
+    if (!failed)
+        place = fs::weakly_canonical(place, failed);
+    if (failed)
+        return std::nullopt;
+    return place;
+}
+
+// Whether two paths name one file: the same place once made absolute and
+// resolved, or (when both exist) the same file by its identity, which also
+// catches hard links.
 bool same_file(const std::string& first, const std::string& second)
 {
     std::error_code failed;
     if (std::filesystem::equivalent(first, second, failed))
         return true;
-    const auto first_place = std::filesystem::weakly_canonical(first, failed);
-    if (failed)
+    const auto first_place = place_of(first);
+    const auto second_place = place_of(second);
+    if (!first_place || !second_place)
         return first == second;
-    const auto second_place = std::filesystem::weakly_canonical(second, failed);
-    return failed ? first == second : first_place == second_place;
+    return *first_place == *second_place;
+}
+
+// Whether `path` is the file standard output already writes to
+// (`--pcap /dev/stdout`, or a file that standard output was redirected to).
+bool standard_output_is(const std::string& path)
+{
+    struct stat output {};
+    struct stat named {};
+    return ::fstat(STDOUT_FILENO, &output) == 0 && ::stat(path.c_str(), &named) == 0 &&
+           output.st_dev == named.st_dev && output.st_ino == named.st_ino;
 }
 
 // Whether standard input is `path`, redirected (`--read - --output F < F`).
@@ -204,6 +241,34 @@ std::string same_namespace_twice(const std::vector<std::string>& values)
     return {};
 }
 
+// The events and the capture mixed in one file would make both unreadable.
+// The events go to standard output without --output, the capture with
+// --pcap -; a file name can also be standard output under another name.
+std::string check_outputs(const options& values)
+{
+    if (values.pcap_path.empty())
+        return {};
+    const bool events_to_standard_output = values.output_path.empty();
+    const bool capture_to_standard_output = values.pcap_path == "-";
+    if (capture_to_standard_output) {
+        if (events_to_standard_output)
+            return "--pcap - writes the capture to standard output: give --output FILE for the events";
+        if (standard_output_is(values.output_path))
+            return "--output " + values.output_path +
+                   " is standard output, where --pcap - writes the capture: give another FILE for the events";
+        return {};
+    }
+    if (events_to_standard_output) {
+        if (standard_output_is(values.pcap_path))
+            return "--pcap " + values.pcap_path +
+                   " writes the capture to standard output: give --output FILE for the events";
+        return {};
+    }
+    if (same_file(values.pcap_path, values.output_path))
+        return "--output and --pcap name the same file";
+    return {};
+}
+
 // The checks that need the whole command line.
 std::string check_combination(const options& values, const option_spec* first_live_only)
 {
@@ -221,11 +286,8 @@ std::string check_combination(const options& values, const option_spec* first_li
     if (!values.watching())
         return first_live_only ? "give --group N: the NFLOG groups to watch"
                                : "nothing to do: give --group N to watch live, or --read FILE";
-    if (values.pcap_path == "-" && values.output_path.empty())
-        return "--pcap - writes the capture to standard output: give --output FILE for the events";
-    if (!values.pcap_path.empty() && values.pcap_path != "-" && !values.output_path.empty() &&
-        same_file(values.pcap_path, values.output_path))
-        return "--output and --pcap name the same file";
+    if (const auto problem = check_outputs(values); !problem.empty())
+        return problem;
     return same_namespace_twice(values.netns);
 }
 
