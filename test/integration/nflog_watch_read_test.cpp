@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <fcntl.h>
@@ -474,6 +476,37 @@ TEST_F(nflog_watch_read, netlink_link_type_pcap_from_a_file_and_from_standard_in
     const auto from_stdin = run("--read -", path);
     EXPECT_EQ(from_stdin.status, 0) << from_stdin.err;
     EXPECT_EQ(from_stdin.out, from_file.out);
+}
+
+// nlmon on the netfilter family also records nftables' and conntrack's
+// replies: their errors are not NFLOG's.
+TEST_F(nflog_watch_read, errors_answering_other_netfilter_subsystems_are_skipped)
+{
+    constexpr std::uint16_t nftables_new_rule = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
+    constexpr std::uint16_t conntrack_get = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+    bytes malformed_error;
+    append_host<std::int32_t>(malformed_error, -EPERM);
+    const auto path = scratch_ / "replies.pcap";
+    write_bytes(path, capture::pcap_file(
+                          link_type_netlink,
+                          {
+                              at(41, capture::netlink_record(NETLINK_NETFILTER, error_message(ENOENT, nftables_new_rule))),
+                              at(42, capture::netlink_record(NETLINK_NETFILTER,
+                                                             concat({error_message(EPERM, conntrack_get), queued_ping()}))),
+                              at(43, capture::netlink_record(NETLINK_NETFILTER, error_message(EPERM))),
+                              at(44, capture::netlink_record(NETLINK_NETFILTER, message(NLMSG_ERROR, malformed_error))),
+                          }));
+    const auto result = run("--read " + quoted(path.string()));
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.err, "");
+    EXPECT_EQ(result.lines(),
+              (std::vector<std::string>{
+                  line_queued_ping,
+                  R"({"error":"kernel error reply: Operation not permitted","ts":"2024-05-01T12:35:00.300000+00:00",)"
+                  R"("ts_source":"capture","source":"nflog","container":"","record":3,"errno":1})",
+                  R"({"error":"malformed netlink error message","ts":"2024-05-01T12:35:00.400000+00:00",)"
+                  R"("ts_source":"capture","source":"nflog","container":"","record":4})",
+              }));
 }
 
 TEST_F(nflog_watch_read, empty_captures_print_nothing)

@@ -8,7 +8,10 @@
 #include "stop_signals.hpp"
 
 #include <nflog/inet.hpp>
+#include <nflog/netlink/message.hpp>
 #include <nflog/packet.hpp>
+
+#include <linux/netfilter/nfnetlink.h>
 
 #include <pcap/pcap.h>
 #include <sys/stat.h>
@@ -37,6 +40,44 @@ int report_output_failure(const line_sink& sink, std::FILE* diagnostics)
 {
     std::fprintf(diagnostics, "nflog-watch: cannot write the output: %s\n", std::strerror(sink.error()));
     return exit_output_failed;
+}
+
+// An nlmon capture of the netfilter family also holds the answers to other
+// subsystems' requests (nftables, conntrack, ...): their errors say nothing
+// about NFLOG. An error that cannot be parsed is still reported.
+bool answers_another_subsystem(const netlink::message_view& message) noexcept
+{
+    if (!message.is_error())
+        return false;
+    const auto reply = netlink::parse_error(message);
+    return reply && NFNL_SUBSYS_ID(reply.assume_value().request_type) != NFNL_SUBSYS_ULOG;
+}
+
+// One line per NFLOG packet and per problem in the messages of `datagram`.
+void write_datagram(line_sink& sink, std::string& line, std::span<const std::byte> datagram,
+                    const event_context& context, std::uint64_t record_number, reason_buffer& reason_storage)
+{
+    for (const auto& message : netlink::message_range(datagram)) {
+        // A framing error: the walk stops after it.
+        if (!message) {
+            write_message_error(line, message.error(), context, record_number, reason_storage);
+            sink.write(line);
+            continue;
+        }
+        if (answers_another_subsystem(message.assume_value()))
+            continue;
+        for (const auto& item : packet_range(message.assume_value().bytes())) {
+            if (!item) {
+                write_message_error(line, item.error(), context, record_number, reason_storage);
+                sink.write(line);
+                continue;
+            }
+            const auto& packet = item.assume_value();
+            const auto flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
+            write_event(line, packet, flow, context);
+            sink.write(line);
+        }
+    }
 }
 
 // A pipe or a FIFO (also as standard input) is a capture still being
@@ -124,17 +165,7 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
             write_error_line(sink, line, contents.problem, context, record.number);
             continue;
         }
-        for (const auto& item : packet_range(contents.datagram)) {
-            if (!item) {
-                write_message_error(line, item.error(), context, record.number, reason_storage);
-                sink.write(line);
-                continue;
-            }
-            const auto& packet = item.assume_value();
-            const auto flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
-            write_event(line, packet, flow, context);
-            sink.write(line);
-        }
+        write_datagram(sink, line, contents.datagram, context, record.number, reason_storage);
     }
     if (!sink.flush())
         return report_output_failure(sink, diagnostics);
