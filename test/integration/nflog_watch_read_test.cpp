@@ -509,6 +509,96 @@ TEST_F(nflog_watch_read, errors_answering_other_netfilter_subsystems_are_skipped
               }));
 }
 
+// A UDP datagram with 100 bytes of data after its headers, without a kernel
+// timestamp; `data_length` 101 leaves the payload attribute padded.
+bytes denied_dns_with_data(std::size_t data_length = 100)
+{
+    return packet_message(NFPROTO_IPV4, 9,
+                          concat({header_attribute(eth_p_ip, NF_INET_LOCAL_OUT), prefix_attribute("DENIED dns"),
+                                  payload_attribute(ipv4("10.0.0.2", "192.0.2.53", IPPROTO_UDP,
+                                                         udp(40003, 53, bytes(data_length, std::byte{'a'}))))}));
+}
+
+// `whole` as a capture with a snap length of `captured` bytes records it.
+capture::record cut_to(capture::record whole, std::size_t captured)
+{
+    whole.original_length = static_cast<std::uint32_t>(whole.data.size());
+    whole.data.resize(captured);
+    return whole;
+}
+
+std::string denied_dns_line(const std::string& time, const std::string& tail)
+{
+    return R"({"ts":")" + time + R"(","ts_source":"capture","source":"nflog","action":"blocked_connection",)"
+           R"("container":"","group":9,"family":"ipv4","hook":3,"hw_protocol":2048,"prefix":"DENIED dns",)"
+           R"("detail":"DENIED dns","l3":"ipv4","src":"10.0.0.2","dest":"192.0.2.53","proto":"udp","sport":40003,)"
+           R"("dport":53,"port":53,)" + tail + "}";
+}
+
+// `tcpdump -s 100 -i nflog:5 -w`: the cut falls inside NFULA_PAYLOAD, the
+// last attribute the kernel writes, and the event keeps what is left.
+TEST_F(nflog_watch_read, a_record_cut_inside_its_payload_is_an_event_marked_truncated)
+{
+    const auto nflog_whole = at(1, capture::nflog_record(denied_dns_with_data()));
+    // A batch of two packets, ended by NLMSG_DONE, which the cut takes too.
+    const auto netlink_whole =
+        at(2, capture::netlink_record(NETLINK_NETFILTER, concat({denied_ssh(), denied_dns_with_data(), done_message()})));
+    const auto padded_whole = at(3, capture::netlink_record(NETLINK_NETFILTER, denied_dns_with_data(101)));
+    // 78 bytes of the 128-byte payload are cut: 50 are left, the headers whole.
+    const auto nflog_path = scratch_ / "nflog.pcap";
+    write_bytes(nflog_path, capture::pcap_file(link_type_nflog, {cut_to(nflog_whole, nflog_whole.data.size() - 78)}, std::endian::native, 100));
+    const auto netlink_path = scratch_ / "netlink.pcapng";
+    write_bytes(netlink_path,
+                capture::pcapng_file(link_type_netlink, {cut_to(netlink_whole, netlink_whole.data.size() - 20 - 78),
+                                                         cut_to(padded_whole, padded_whole.data.size() - 3)}));
+
+    const auto nflog = run("--read " + quoted(nflog_path.string()));
+    EXPECT_EQ(nflog.status, 0) << nflog.err;
+    EXPECT_EQ(nflog.err, "");
+    EXPECT_EQ(nflog.lines(), std::vector<std::string>{denied_dns_line("2024-05-01T12:34:56.100000+00:00",
+                                                                      R"("truncated":true,"payload_len":50)")});
+
+    const auto netlink = run("--read " + quoted(netlink_path.string()));
+    EXPECT_EQ(netlink.status, 0) << netlink.err;
+    EXPECT_EQ(netlink.err, "");
+    const auto lines = netlink.lines();
+    ASSERT_EQ(lines.size(), 3u) << netlink.out;
+    EXPECT_EQ(lines[0], netlink_lines[0]) << "the message before the cut is whole";
+    EXPECT_EQ(lines[1], denied_dns_line("2024-05-01T12:34:56.200000+00:00", R"("truncated":true,"payload_len":50)"));
+    // Only the padding after the payload was cut: nothing is missing.
+    EXPECT_EQ(lines[2], denied_dns_line("2024-05-01T12:34:56.300000+00:00", R"("payload_len":129)"));
+}
+
+// Anywhere else, what is left cannot be trusted.
+TEST_F(nflog_watch_read, a_record_cut_before_its_last_attribute_is_an_error_line)
+{
+    const auto nflog_whole = at(1, capture::nflog_record(denied_dns_with_data()));
+    // The payload attribute is 132 bytes: keep 2 bytes of its header.
+    const auto in_a_header = cut_to(nflog_whole, nflog_whole.data.size() - 130);
+    const auto two_messages = at(2, capture::netlink_record(NETLINK_NETFILTER, concat({denied_dns_with_data(), denied_ssh()})));
+    const auto in_the_first_message = cut_to(two_messages, 16 + 100);
+    const auto path = scratch_ / "cut.pcapng";
+    write_bytes(path, capture::pcapng_file(link_type_nflog, {in_a_header}));
+    const auto netlink_path = scratch_ / "cut-netlink.pcap";
+    write_bytes(netlink_path, capture::pcap_file(link_type_netlink, {in_the_first_message}));
+
+    const auto nflog = run("--read " + quoted(path.string()));
+    EXPECT_EQ(nflog.status, 0) << nflog.err;
+    EXPECT_EQ(nflog.lines(),
+              std::vector<std::string>{
+                  R"({"error":"record cut by the capture's snap length","ts":"2024-05-01T12:34:56.100000+00:00",)"
+                  R"("ts_source":"capture","source":"nflog","container":"","record":1,"caplen":)" +
+                  std::to_string(in_a_header.data.size()) + R"(,"len":)" + std::to_string(nflog_whole.data.size()) +
+                  "}"});
+    const auto netlink = run("--read " + quoted(netlink_path.string()));
+    EXPECT_EQ(netlink.status, 0) << netlink.err;
+    EXPECT_EQ(netlink.lines(),
+              std::vector<std::string>{
+                  R"({"error":"record cut by the capture's snap length","ts":"2024-05-01T12:34:56.200000+00:00",)"
+                  R"("ts_source":"capture","source":"nflog","container":"","record":1,"caplen":116,"len":)" +
+                  std::to_string(two_messages.data.size()) + "}"});
+}
+
 TEST_F(nflog_watch_read, empty_captures_print_nothing)
 {
     for (const char* name : {"empty.pcap", "empty.pcapng"}) {

@@ -39,6 +39,33 @@ unwrapped_record unwrap_netlink_record(std::span<const std::byte> record) noexce
 /// built in `buffer`, which keeps its capacity from record to record.
 unwrapped_record unwrap_nflog_record(std::span<const std::byte> record, std::vector<std::byte>& buffer);
 
+/// What a record cut by the capture's snap length (its captured length below
+/// its original one) still gives. The kernel writes NFULA_PAYLOAD last, so a
+/// cut nearly always falls inside the last attribute of the last message:
+/// that attribute and its message are then shortened to the captured bytes,
+/// and the rest decodes as it was sent. A cut anywhere else leaves nothing
+/// that can be trusted.
+struct repaired_cut {
+    bool readable = false;
+    /// When readable: the netlink messages, with lengths that end where the
+    /// capture ends.
+    std::span<const std::byte> datagram;
+    /// When readable: where the message that lost bytes of its last attribute
+    /// starts in `datagram`; null when the cut took padding only.
+    const std::byte* shortened_message = nullptr;
+};
+
+/// A cut LINKTYPE_NETLINK record, `datagram` as unwrap_netlink_record gave
+/// it and `original_length` the record's length before the cut, repaired in
+/// `buffer`, which keeps its capacity from record to record.
+repaired_cut repair_cut_netlink_datagram(std::span<const std::byte> datagram, std::size_t original_length,
+                                         std::vector<std::byte>& buffer);
+
+/// A cut LINKTYPE_NFLOG record, repaired in place in the message that
+/// unwrap_nflog_record built in `message`; `original_length` is the
+/// record's length before the cut.
+repaired_cut repair_cut_nflog_message(std::vector<std::byte>& message, std::size_t original_length) noexcept;
+
 /// The LINKTYPE_NFLOG record of a received packet, the other way round: what
 /// follows the netlink header (the nfgenmsg, then the TLVs with their length
 /// and type in this host's order, as the kernel sent them), which is exactly

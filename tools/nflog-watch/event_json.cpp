@@ -90,7 +90,7 @@ void optional_number(json_object_writer& json, std::string_view key, const std::
         json.number(key, *value);
 }
 
-void write_flow(json_object_writer& json, const inet::flow& flow)
+void write_flow(json_object_writer& json, const inet::flow& flow, bool cut_by_snap_length)
 {
     if (const auto l3 = l3_name(flow.l3); !l3.empty())
         json.string("l3", l3);
@@ -113,7 +113,7 @@ void write_flow(json_object_writer& json, const inet::flow& flow)
     optional_number(json, "arp_op", flow.arp_op);
     if (flow.fragment)
         json.boolean("fragment", true);
-    if (flow.truncated)
+    if (flow.truncated || cut_by_snap_length)
         json.boolean("truncated", true);
     if (flow.error != inet::decode_error::none)
         json.string("decode_error", inet::to_string(flow.error));
@@ -158,7 +158,7 @@ void write_event(std::string& line, const packet_view& packet, const inet::flow&
         json.string("detail", prefix);
     }
 
-    write_flow(json, flow);
+    write_flow(json, flow, context.cut_by_snap_length);
 
     optional_number(json, "mark", packet.mark());
     optional_number(json, "indev", packet.indev());

@@ -34,7 +34,9 @@
 //   icmp_code    number
 //   arp_op       number
 //   fragment     true     only for a fragment (first or later); absent otherwise
-//   truncated    true     only when the copy ended before the headers did
+//   truncated    true     only when the copy ended before the headers did, or
+//                         when the capture's snap length cut the message
+//                         (payload_len then counts the bytes left)
 //   decode_error string   why the payload could not be decoded completely
 //   mark         number
 //   indev, outdev, physindev, physoutdev   number   interface indices
@@ -84,6 +86,8 @@ struct event_context {
     std::string_view container;
     /// Written as `netns` when set.
     std::optional<std::string_view> netns;
+    /// The capture's snap length cut the message: `truncated` is written.
+    bool cut_by_snap_length = false;
 };
 
 /// Replaces `line` with the JSON object for `packet` (no newline). `flow` is

@@ -53,9 +53,22 @@ bool answers_another_subsystem(const netlink::message_view& message) noexcept
     return reply && NFNL_SUBSYS_ID(reply.assume_value().request_type) != NFNL_SUBSYS_ULOG;
 }
 
-// One line per NFLOG packet and per problem in the messages of `datagram`.
+// A record cut where what is left cannot be decoded.
+void write_cut_error(line_sink& sink, std::string& line, const event_context& context, const capture_record& record)
+{
+    auto json = begin_error(line, "record cut by the capture's snap length", context);
+    json.number("record", record.number);
+    json.number("caplen", record.data.size());
+    json.number("len", record.original_length);
+    json.close();
+    sink.write(line);
+}
+
+// One line per NFLOG packet and per problem in the messages of `datagram`;
+// the events of the message that starts at `shortened` are marked truncated.
 void write_datagram(line_sink& sink, std::string& line, std::span<const std::byte> datagram,
-                    const event_context& context, std::uint64_t record_number, reason_buffer& reason_storage)
+                    const std::byte* shortened, event_context& context, std::uint64_t record_number,
+                    reason_buffer& reason_storage)
 {
     for (const auto& message : netlink::message_range(datagram)) {
         // A framing error: the walk stops after it.
@@ -66,6 +79,7 @@ void write_datagram(line_sink& sink, std::string& line, std::span<const std::byt
         }
         if (answers_another_subsystem(message.assume_value()))
             continue;
+        context.cut_by_snap_length = message.assume_value().bytes().data() == shortened;
         for (const auto& item : packet_range(message.assume_value().bytes())) {
             if (!item) {
                 write_message_error(line, item.error(), context, record_number, reason_storage);
@@ -124,6 +138,7 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
     line_sink sink(out);
     std::string line;
     std::vector<std::byte> rebuilt;
+    std::vector<std::byte> cut_copy;
     reason_buffer reason_storage;
     capture_record record;
     event_context context;
@@ -165,7 +180,20 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
             write_error_line(sink, line, contents.problem, context, record.number);
             continue;
         }
-        write_datagram(sink, line, contents.datagram, context, record.number, reason_storage);
+        auto datagram = contents.datagram;
+        const std::byte* shortened = nullptr;
+        if (record.data.size() < record.original_length) {
+            const auto repaired = link_type == link_type_nflog
+                                      ? repair_cut_nflog_message(rebuilt, record.original_length)
+                                      : repair_cut_netlink_datagram(datagram, record.original_length, cut_copy);
+            if (!repaired.readable) {
+                write_cut_error(sink, line, context, record);
+                continue;
+            }
+            datagram = repaired.datagram;
+            shortened = repaired.shortened_message;
+        }
+        write_datagram(sink, line, datagram, shortened, context, record.number, reason_storage);
     }
     if (!sink.flush())
         return report_output_failure(sink, diagnostics);
