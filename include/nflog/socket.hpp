@@ -25,7 +25,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -64,8 +66,11 @@ namespace nflog {
 /// @par Loss accounting
 /// Every event the kernel logged for a bound group ends up in exactly one
 /// place: a delivered batch, `stats().lost` (from sequence-number gaps, with
-/// `options::sequence_numbers`), or — until a later message reveals the exact
-/// gap — an overrun that the receive operation reported at once.
+/// `options::sequence_numbers`), `stats().discarded` (still queued at
+/// `close()`), or — until a later message reveals the exact gap — behind an
+/// error the receive operation reported at once (an overrun, a cut
+/// datagram, ENOMEM). A message that does not parse is reported and counted
+/// in `stats().malformed`; its unread sequence number then shows as a gap too.
 template <class Executor = net::any_io_executor>
 class basic_socket {
     struct impl {
@@ -95,8 +100,43 @@ class basic_socket {
                     return detail::send_batching(fd, group, sequence, target);
                 });
         }
+        // Counts what is queued and will never be received (see `close`).
+        // Unbinding is a request the kernel carries out while sending it, so
+        // the batches it flushes are queued by now.
+        void discard_queued() noexcept
+        {
+            const bool gaps_are_losses = !receiving;
+            if (!state.discard_early(gaps_are_losses))
+                return;
+            const int fd = socket.native_handle();
+            for (;;) {
+                detail::buffer_lease lease;
+                try {
+                    lease = state.acquire();
+                }
+                catch (const std::bad_alloc&) {
+                    return;
+                }
+                const auto received = ::recv(fd, lease.bytes().data(), lease.bytes().size(), MSG_TRUNC | MSG_DONTWAIT);
+                if (received < 0) {
+                    if (errno == ENOBUFS)
+                        state.count_overrun();
+                    else if (errno != EINTR)
+                        return;
+                    continue;
+                }
+                const auto length = static_cast<std::size_t>(received);
+                const auto kept = std::min(length, lease.bytes().size());
+                if (!state.discard(std::move(lease), kept, length, gaps_are_losses))
+                    return;
+            }
+        }
+
         detail::receive_state state;
         net::basic_raw_socket<netlink::raw_protocol, Executor> socket;
+        // An asynchronous receive is waiting, or its datagram on the way to
+        // its handler.
+        bool receiving = false;
     };
 
 public:
@@ -332,11 +372,20 @@ public:
 
     /// Unbinds every group and closes the socket. Pending operations
     /// complete with `net::error::operation_aborted`. Idempotent.
+    ///
+    /// Nothing goes uncounted: unbinding makes the kernel send the events it
+    /// was still batching, and every packet then queued for the socket is
+    /// counted in `stats().discarded` (its datagram in `datagrams`, an
+    /// overrun met on the way in `overruns`). With a receive pending, a
+    /// sequence gap met there is not counted in `lost`: the receive may
+    /// already hold the events between, and delivers them still. Only
+    /// running out of memory meanwhile leaves the rest uncounted.
     void close() noexcept
     {
         if (!is_open())
             return;
         detail::unbind_groups(impl_->socket.native_handle(), impl_->state.groups());
+        impl_->discard_queued();
         boost::system::error_code ignored;
         impl_->socket.close(ignored);
     }
@@ -388,6 +437,7 @@ private:
                 return complete_later(self, boost::system::error_code());
             lease = shared.state.acquire();
             const auto bytes = lease.bytes();
+            shared.receiving = true;
             shared.socket.async_receive(net::buffer(bytes.data(), bytes.size()), MSG_TRUNC, std::move(self));
         }
 
@@ -408,12 +458,16 @@ private:
                 return self.complete(error, batch{});
             auto& state = self_impl->state;
             if (serving_early) {
+                // close() came first and counted what was kept as discarded.
+                if (!self_impl->socket.is_open() || !state.has_early_datagram())
+                    return self.complete(net::error::operation_aborted, batch{});
                 auto out = state.take_early_datagram();
                 self_impl->send_batching();
                 if (!out)
                     return self.complete(out.error(), batch{});
                 return self.complete(error, std::move(out).value());
             }
+            self_impl->receiving = false;
             if (!error) {
                 auto out = state.accept_received(std::move(lease), received);
                 self_impl->send_batching();

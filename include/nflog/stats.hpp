@@ -6,15 +6,20 @@
 namespace nflog {
 
 /// Counters of one socket since it was opened. Nothing is lost unseen: every
-/// event the kernel logged for a bound group is in `packets`, `lost` or (until
-/// a later message reveals the gap) behind an `overruns` increment.
+/// event the kernel logged for a bound group is in `packets`, `discarded`,
+/// `malformed` (a message that did not parse), `lost`, or behind an
+/// `overruns` or `truncated` increment (until a later message of its group
+/// reveals the exact gap in `lost`).
 struct stats {
     std::uint64_t datagrams = 0; ///< netlink datagrams received
-    std::uint64_t packets = 0;   ///< NFLOG packet messages that parsed
+    std::uint64_t packets = 0;   ///< NFLOG packet messages that parsed and were handed out
     std::uint64_t malformed = 0; ///< messages that did not parse (reported, skipped)
     std::uint64_t overruns = 0;  ///< ENOBUFS: the kernel dropped at least one batch
     std::uint64_t lost = 0;      ///< events missing from sequence gaps (exact; needs sequence_numbers)
     std::uint64_t truncated = 0; ///< datagrams larger than the receive buffer (cut)
+    /// NFLOG packets that reached the socket but were never handed out: still
+    /// queued, or still batched in the kernel, when `close()` came.
+    std::uint64_t discarded = 0;
 };
 
 } // namespace nflog

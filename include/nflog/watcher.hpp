@@ -106,7 +106,8 @@ struct watcher_stats {
 /// (`stats().socket.overruns`, `stats().socket.lost` with sequence numbers)
 /// and reported as above once the consumer catches up. Nothing vanishes
 /// unseen: every event the kernel logged for a bound group is delivered,
-/// counted in `lost`, or (after `close()`) in `discarded`.
+/// counted in `lost`, or (after `close()`) in `discarded` or
+/// `socket.discarded`.
 ///
 /// @par Shutdown
 /// Stopping a watcher never closes the channel, which others may feed:
@@ -115,7 +116,8 @@ struct watcher_stats {
 ///   had taken from the socket but not yet sent waits for the next run, and
 ///   unread datagrams stay in the socket.
 /// - `close()` cancels, unbinds the groups and closes the socket; what was
-///   taken but not sent is counted in `stats().discarded`.
+///   taken but not sent is counted in `stats().discarded`, what was still
+///   queued in the socket in `stats().socket.discarded`.
 /// - The channel's owner closes the channel after its watchers have
 ///   stopped; a consumer then sees `net::experimental::error::channel_closed`.
 ///   In that order: Boost 1.81's `close()` drops what is still buffered (so
@@ -279,8 +281,8 @@ public:
     /// Stops the loop, then unbinds the groups and closes the socket.
     /// Messages taken from the socket but not sent are counted in
     /// `stats().discarded` (at once, or, with a run pending, once that run
-    /// has completed); datagrams still queued in the socket go with it,
-    /// as with closing any socket. Idempotent.
+    /// has completed); what was still queued in the socket is counted in
+    /// `stats().socket.discarded` (see `basic_socket::close`). Idempotent.
     void close() noexcept
     {
         if (!impl_)

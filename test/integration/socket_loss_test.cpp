@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <optional>
+
 namespace {
 
 using namespace nflog;
@@ -94,6 +97,116 @@ TEST_F(socket_loss, a_batch_reports_the_events_lost_right_before_it)
     received += last.value().packet_count();
     EXPECT_EQ(lost_in_batches, watcher.stats().lost);
     EXPECT_EQ(received + lost_in_batches, 5001u);
+}
+
+// Closing a socket that did not read counts what was queued for it: nothing
+// the kernel delivered vanishes with the descriptor.
+TEST_F(socket_loss, closing_counts_what_is_still_queued_as_discarded)
+{
+    auto socket = open_socket({44});
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 11, 50);
+    ASSERT_EQ(netns->rule_packets("udp11"), 50);
+    socket.close();
+    const auto counted = socket.stats();
+    EXPECT_EQ(counted.discarded, 50u);
+    EXPECT_EQ(counted.datagrams, 50u) << "queue threshold 1: a datagram per event";
+    EXPECT_EQ(counted.packets, 0u);
+    EXPECT_EQ(counted.lost, 0u);
+    EXPECT_EQ(counted.overruns, 0u);
+}
+
+// Unbinding makes the kernel send the batch it was still filling, so events
+// that never reached the socket's queue are counted too.
+TEST_F(socket_loss, closing_counts_the_batch_the_kernel_still_held)
+{
+    auto opts = options_for({44});
+    opts.adaptive_batching = false;
+    opts.queue_threshold = 100;
+    opts.flush_timeout = std::chrono::minutes(10);
+    auto opened = nflog::socket::open(io, opts);
+    ASSERT_TRUE(opened) << opened.error().message();
+    auto socket = std::move(opened).value();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 11, 5);
+    ASSERT_EQ(netns->rule_packets("udp11"), 5);
+    const auto nothing_queued = socket.try_receive();
+    ASSERT_FALSE(nothing_queued) << "the kernel flushed early";
+    ASSERT_EQ(nothing_queued.error(), net::error::would_block);
+    socket.close();
+    EXPECT_EQ(socket.stats().discarded, 5u);
+    EXPECT_EQ(socket.stats().datagrams, 1u);
+    EXPECT_EQ(socket.stats().lost, 0u);
+}
+
+// A receive that waits consumes nothing: closing completes it with
+// operation_aborted and counts the queue as discarded.
+TEST_F(socket_loss, closing_with_a_waiting_receive_discards_the_queue_and_aborts_it)
+{
+    auto socket = open_socket({44});
+    std::optional<boost::system::error_code> completed;
+    std::size_t delivered = 0;
+    socket.async_receive([&](boost::system::error_code error, batch received) {
+        completed = error;
+        delivered = received.packet_count();
+    });
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 11, 3);
+    socket.close();
+    io.run();
+    ASSERT_TRUE(completed.has_value());
+    EXPECT_EQ(*completed, net::error::operation_aborted);
+    EXPECT_EQ(delivered, 0u);
+    EXPECT_EQ(socket.stats().discarded, 3u);
+    EXPECT_EQ(socket.stats().packets, 0u);
+    EXPECT_EQ(socket.stats().lost, 0u);
+}
+
+// A receive started with data queued takes its datagram at once; its
+// handler still runs after close() and delivers it. The datagrams after it
+// are discarded, and their sequence numbers, which jump over the delivered
+// one when close() counts them, must not show that one as lost as well.
+TEST_F(socket_loss, a_datagram_taken_before_close_is_delivered_and_counted_once)
+{
+    auto socket = open_socket({44});
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 11, 3);
+    std::optional<boost::system::error_code> completed;
+    std::size_t delivered = 0;
+    socket.async_receive([&](boost::system::error_code error, batch received) {
+        completed = error;
+        delivered = received.packet_count();
+    });
+    socket.close();
+    io.run();
+    ASSERT_TRUE(completed.has_value());
+    ASSERT_FALSE(*completed) << "the receive did not take its datagram at once: " << completed->message();
+    EXPECT_EQ(delivered, 1u);
+    EXPECT_EQ(socket.stats().packets, 1u);
+    EXPECT_EQ(socket.stats().discarded, 2u);
+    EXPECT_EQ(socket.stats().lost, 0u);
+}
+
+// What a synchronous request kept while it waited for its answer is the
+// socket's queue as well; a receive posted to hand it out is aborted.
+TEST_F(socket_loss, closing_counts_what_a_request_kept_while_it_waited)
+{
+    auto socket = open_socket({44});
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 11, 4);
+    group_settings settings;
+    settings.flush_timeout = std::chrono::milliseconds(20);
+    ASSERT_TRUE(socket.configure(44, settings));
+    ASSERT_EQ(socket.stats().datagrams, 0u) << "kept, not yet received";
+    std::optional<boost::system::error_code> completed;
+    socket.async_receive([&](boost::system::error_code error, batch) { completed = error; });
+    socket.close();
+    io.run();
+    ASSERT_TRUE(completed.has_value());
+    EXPECT_EQ(*completed, net::error::operation_aborted);
+    EXPECT_EQ(socket.stats().discarded, 4u);
+    EXPECT_EQ(socket.stats().packets, 0u);
+    EXPECT_EQ(socket.stats().lost, 0u);
 }
 
 } // namespace

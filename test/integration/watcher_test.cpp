@@ -308,6 +308,22 @@ TEST_F(watcher_test, a_second_run_is_refused)
     EXPECT_EQ(*run_result, net::error::operation_aborted);
 }
 
+// A watcher closed before it ran holds nothing itself; what waited in its
+// socket is counted there.
+TEST_F(watcher_test, closing_a_watcher_that_never_ran_counts_the_socket_queue)
+{
+    nflog::watcher watcher(open_socket({41}), channel, 0);
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 50);
+    ASSERT_EQ(netns->rule_packets("udp9"), 50);
+    watcher.close();
+    const auto counted = watcher.stats();
+    EXPECT_EQ(counted.socket.discarded, 50u);
+    EXPECT_EQ(counted.discarded, 0u);
+    EXPECT_EQ(counted.events, 0u);
+    EXPECT_EQ(counted.socket.lost, 0u);
+}
+
 // A moved-from watcher keeps its executor and refuses to run; the watcher
 // that took over delivers.
 TEST_F(watcher_test, a_moved_from_watcher_refuses_to_run)

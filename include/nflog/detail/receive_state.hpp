@@ -88,13 +88,59 @@ public:
         }
         try {
             auto lease = acquire();
-            const auto kept = std::min(datagram.bytes.size(), lease.bytes().size());
-            std::memcpy(lease.bytes().data(), datagram.bytes.data(), kept);
+            const auto kept = copy_early(datagram, lease);
             return accept(std::move(lease), kept, std::max(datagram.length, kept));
         }
         catch (const std::bad_alloc&) {
             return out_of_memory();
         }
+    }
+
+    /// Counts a datagram that will never be handed out, because the socket
+    /// is closing: its packets in `discarded` instead of `packets`, the rest
+    /// as `accept` counts it. With `gaps_are_losses` false its sequence gaps
+    /// are not counted as lost (a receive may have taken the events between;
+    /// see `basic_socket::close`). Returns false when memory ran out and
+    /// nothing was counted.
+    bool discard(buffer_lease buffer, std::size_t kept, std::size_t received, bool gaps_are_losses) noexcept
+    {
+        const auto lost = counters_.lost;
+        try {
+            const auto out = accept(std::move(buffer), kept, received);
+            counters_.packets -= out.packet_count();
+            counters_.discarded += out.packet_count();
+        }
+        catch (const std::bad_alloc&) {
+            return false;
+        }
+        if (!gaps_are_losses)
+            counters_.lost = lost;
+        return true;
+    }
+
+    /// `discard` for everything synchronous requests kept; an overrun among
+    /// them is counted as a receive would have. Returns false when memory ran
+    /// out, with the rest left uncounted.
+    bool discard_early(bool gaps_are_losses) noexcept
+    {
+        while (has_early_datagram()) {
+            const auto datagram = requests_.early.take();
+            if (datagram.overrun) {
+                ++counters_.overruns;
+                continue;
+            }
+            buffer_lease lease;
+            try {
+                lease = acquire();
+            }
+            catch (const std::bad_alloc&) {
+                return false;
+            }
+            const auto kept = copy_early(datagram, lease);
+            if (!discard(std::move(lease), kept, std::max(datagram.length, kept), gaps_are_losses))
+                return false;
+        }
+        return true;
     }
 
     /// `accept` for a socket's receive: running out of memory (the batch's
@@ -229,6 +275,14 @@ private:
     static boost::system::error_code out_of_memory() noexcept
     {
         return {ENOMEM, boost::system::generic_category()};
+    }
+
+    // Into a receive buffer, cut where a receive would have cut it.
+    static std::size_t copy_early(const early_datagram& datagram, buffer_lease& lease) noexcept
+    {
+        const auto kept = std::min(datagram.bytes.size(), lease.bytes().size());
+        std::memcpy(lease.bytes().data(), datagram.bytes.data(), kept);
+        return kept;
     }
 
     // Of the first bytes of a cut datagram, the length of the whole messages
