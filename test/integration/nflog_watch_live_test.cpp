@@ -602,7 +602,7 @@ TEST_F(nflog_watch_live, sigint_and_sigterm_unbind_flush_and_print_the_counters)
 
         EXPECT_EQ(watcher->stop(signal), 0);
         EXPECT_EQ(watcher->rest(), "") << "--output takes the events away from standard output";
-        EXPECT_EQ(stderr_text(), R"({"events":3,"lost":0,"overruns":0,"malformed":0,"truncated":0})"
+        EXPECT_EQ(stderr_text(), R"({"events":3,"lost":0,"overruns":0,"malformed":0,"truncated":0,"discarded":0})"
                                  "\n");
         for (const auto& line : lines_of(read_text(output)))
             EXPECT_EQ(text(parse_line(line), "prefix"), "DENIED udp") << line;
@@ -649,7 +649,7 @@ TEST_F(nflog_watch_live, a_stop_signal_blocked_from_the_start_still_stops_the_wa
     ASSERT_TRUE(watcher->next_line().has_value());
     ASSERT_EQ(::kill(watcher->pid(), SIGTERM), 0);
     EXPECT_EQ(watcher->wait(5s), 0);
-    EXPECT_EQ(stderr_text(), R"({"events":1,"lost":0,"overruns":0,"malformed":0,"truncated":0})"
+    EXPECT_EQ(stderr_text(), R"({"events":1,"lost":0,"overruns":0,"malformed":0,"truncated":0,"discarded":0})"
                              "\n");
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
@@ -699,7 +699,7 @@ TEST_F(nflog_watch_live, a_signal_before_any_event)
     ASSERT_TRUE(wait_until_bound(*netns, {41}));
     EXPECT_EQ(watcher->stop(SIGINT), 0);
     EXPECT_EQ(watcher->rest(), "");
-    EXPECT_EQ(stderr_text(), R"({"events":0,"lost":0,"overruns":0,"malformed":0,"truncated":0})"
+    EXPECT_EQ(stderr_text(), R"({"events":0,"lost":0,"overruns":0,"malformed":0,"truncated":0,"discarded":0})"
                              "\n");
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
@@ -708,13 +708,17 @@ TEST_F(nflog_watch_live, count_stops_after_that_many_events)
 {
     auto watcher = start({"--netns", netns->name(), "--group", "41", "--count", "3", "--stats"});
     ASSERT_TRUE(wait_until_bound(*netns, {41}));
+    // All five are logged before the tool reads any: the two it never
+    // writes are still queued for it when it stops.
+    ASSERT_EQ(::kill(watcher->pid(), SIGSTOP), 0);
     send_udp(*netns, "127.0.0.1", 9, 5);
+    ASSERT_EQ(::kill(watcher->pid(), SIGCONT), 0);
     EXPECT_EQ(watcher->wait(), 0);
     const auto lines = lines_of(watcher->rest());
     ASSERT_EQ(lines.size(), 3u);
     for (std::size_t i = 0; i < lines.size(); ++i)
         EXPECT_EQ(number(parse_line(lines[i]), "seq"), static_cast<std::int64_t>(i)) << lines[i];
-    EXPECT_EQ(stderr_text(), R"({"events":3,"lost":0,"overruns":0,"malformed":0,"truncated":0})"
+    EXPECT_EQ(stderr_text(), R"({"events":3,"lost":0,"overruns":0,"malformed":0,"truncated":0,"discarded":2})"
                              "\n");
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
@@ -724,7 +728,7 @@ TEST_F(nflog_watch_live, idle_exit_without_any_event)
     auto watcher = start({"--netns", netns->name(), "--group", "41", "--idle-exit", "0.2", "--stats"});
     EXPECT_EQ(watcher->wait(), 0);
     EXPECT_EQ(watcher->rest(), "");
-    EXPECT_EQ(stderr_text(), R"({"events":0,"lost":0,"overruns":0,"malformed":0,"truncated":0})"
+    EXPECT_EQ(stderr_text(), R"({"events":0,"lost":0,"overruns":0,"malformed":0,"truncated":0,"discarded":0})"
                              "\n");
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
@@ -790,7 +794,7 @@ TEST_F(nflog_watch_live, an_overrun_is_reported_and_the_watch_goes_on)
 
     EXPECT_EQ(watcher->stop(SIGINT), 0);
     EXPECT_EQ(stderr_text(), R"({"events":)" + std::to_string(events) + R"(,"lost":)" + std::to_string(lost) +
-                                 R"(,"overruns":)" + std::to_string(overruns) + R"(,"malformed":0,"truncated":0})"
+                                 R"(,"overruns":)" + std::to_string(overruns) + R"(,"malformed":0,"truncated":0,"discarded":0})"
                                  "\n");
 }
 
@@ -1141,7 +1145,7 @@ TEST_F(nflog_watch_live, a_reader_that_goes_away)
     send_udp(*netns, "127.0.0.1", 9);
     EXPECT_EQ(watcher->wait(), 5);
     EXPECT_EQ(stderr_text(), "nflog-watch: cannot write the events: Broken pipe\n"
-                             R"({"events":1,"lost":0,"overruns":0,"malformed":0,"truncated":0})"
+                             R"({"events":1,"lost":0,"overruns":0,"malformed":0,"truncated":0,"discarded":0})"
                              "\n");
     EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }

@@ -28,7 +28,7 @@ std::string_view help_text() noexcept
            "                         stop after SECONDS without events (2, 0.5, ...)\n"
            "      --stats            at exit, print the counters to standard error:\n"
            "                         {\"events\":N,\"lost\":N,\"overruns\":N,\"malformed\":N,\n"
-           "                         \"truncated\":N}\n"
+           "                         \"truncated\":N,\"discarded\":N}\n"
            "      --output FILE      write the lines to FILE (replaced once the capture\n"
            "                         or the groups are open) instead of standard\n"
            "                         output (\"-\"); also with --read\n"

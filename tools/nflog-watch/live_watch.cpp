@@ -166,8 +166,12 @@ private:
 
     void handle(watched_namespace& source, const boost::system::error_code& error, const nflog::batch& received)
     {
-        if (stopping_)
+        // A receive that had taken its datagram before the stop still
+        // delivers it; the socket's close() did not see those events.
+        if (stopping_) {
+            unwritten_ += received.packet_count();
             return;
+        }
         last_activity_ = steady::now();
         event_context context;
         context.fallback_time = std::chrono::system_clock::now();
@@ -202,6 +206,7 @@ private:
         }
         if (received.truncated())
             write_problem(truncated_reason, context);
+        std::size_t packets_seen = 0;
         for (const auto& item : received) {
             if (!item) {
                 write_message_error(line_, item.error(), context, std::nullopt, reason_);
@@ -209,12 +214,14 @@ private:
                 continue;
             }
             const auto& packet = item.assume_value();
+            ++packets_seen;
             const auto flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
             write_event(line_, packet, flow, context);
             sink_.write(line_);
             if (pcap_)
                 pcap_->write(nflog_record_of(packet), packet.timestamp().value_or(context.fallback_time));
             if (++events_ == opts_.count) {
+                unwritten_ += received.packet_count() - packets_seen;
                 stop(exit_ok);
                 break;
             }
@@ -285,6 +292,7 @@ private:
     {
         watch_totals totals;
         totals.events = events_;
+        totals.discarded = unwritten_;
         for (const auto& source : sources_)
             totals.add(source.socket.stats());
         write_stats(line_, totals);
@@ -304,6 +312,9 @@ private:
     std::string line_;
     reason_buffer reason_{};
     std::uint64_t events_ = 0;
+    // Events received once --count was reached or the tool was stopping: for
+    // `discarded`, with what the sockets' close() counted.
+    std::uint64_t unwritten_ = 0;
     steady::time_point last_activity_{};
     bool stopping_ = false;
     bool output_failure_reported_ = false;

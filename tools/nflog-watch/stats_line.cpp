@@ -10,6 +10,7 @@ void watch_totals::add(const nflog::stats& counters) noexcept
     overruns += counters.overruns;
     malformed += counters.malformed;
     truncated += counters.truncated;
+    discarded += counters.discarded;
 }
 
 void write_stats(std::string& line, const watch_totals& totals)
@@ -20,6 +21,7 @@ void write_stats(std::string& line, const watch_totals& totals)
     json.number("overruns", totals.overruns);
     json.number("malformed", totals.malformed);
     json.number("truncated", totals.truncated);
+    json.number("discarded", totals.discarded);
     json.close();
 }
 

@@ -15,13 +15,15 @@ struct watch_totals {
     std::uint64_t overruns = 0;  ///< receives that reported a kernel overrun (ENOBUFS)
     std::uint64_t malformed = 0; ///< messages that did not parse
     std::uint64_t truncated = 0; ///< datagrams cut by the receive buffer
+    std::uint64_t discarded = 0; ///< events received or still queued when the tool stopped, never written
 
     /// Adds one socket's counters (all but the events, which the tool counts
     /// as it writes them).
     void add(const nflog::stats& counters) noexcept;
 };
 
-/// Replaces `line` with {"events":N,"lost":N,"overruns":N,"malformed":N,"truncated":N}
+/// Replaces `line` with {"events":N,"lost":N,"overruns":N,"malformed":N,"truncated":N,
+/// "discarded":N}
 /// (no newline).
 void write_stats(std::string& line, const watch_totals& totals);
 
