@@ -18,7 +18,7 @@ namespace nflog {
 
 /// How much of each logged packet the kernel copies.
 enum class copy_mode : std::uint8_t {
-    none = NFULNL_COPY_NONE,     ///< nothing is sent at all (the group is silenced)
+    none = NFULNL_COPY_NONE,     ///< as `meta`: the kernel treats both alike (it silences no group)
     meta = NFULNL_COPY_META,     ///< metadata only, no payload
     packet = NFULNL_COPY_PACKET, ///< metadata and up to `copy_range` payload bytes
 };
@@ -38,7 +38,9 @@ enum class copy_mode : std::uint8_t {
 /// event rate as it receives and retunes the kernel to it, from inside the
 /// receive path and without waiting for an answer (receiving never blocks;
 /// a refusal would arrive among the data and stop the adaptation, see
-/// `basic_socket::batching`). Up to `batching_rate` events per second every
+/// `basic_socket::batching`). The kernel checks CAP_NET_ADMIN at each
+/// change: a process that drops it after `open` gets its changes refused,
+/// and the group keeps the settings it had. Up to `batching_rate` events per second every
 /// event has its own datagram; above it a batch holds (rate /
 /// batching_rate)^4 events, rounded down to a power of two, at most what
 /// fills in `batching_delay` and at most `queue_threshold`, with `nlbufsiz`
@@ -64,7 +66,8 @@ enum class copy_mode : std::uint8_t {
 /// With `adaptive_batching = false`, `queue_threshold` and `nlbufsiz` are
 /// sent once at bind and kept: choose them yourself (1 for the lowest
 /// latency, hundreds for the least CPU). `basic_socket::configure` that sets
-/// either of them also ends the adaptation for that group.
+/// either of them also ends the adaptation for that group; the other one
+/// then takes its value from these options.
 struct options {
     /// Largest payload copy the kernel can make (0xFFFF minus an attribute header).
     static constexpr std::uint32_t max_copy_range = 0xFFFF - 4;
@@ -143,9 +146,11 @@ struct batching_status {
     /// Still adapting: false with `adaptive_batching = false`, after
     /// `configure` set the threshold or buffer, or after the kernel refused a change.
     bool adaptive = false;
-    std::uint32_t queue_threshold = 0; ///< as last sent
-    std::uint32_t nlbufsiz = 0;        ///< as last sent
-    std::uint64_t changes = 0;         ///< adaptive changes sent since open
+    /// As last sent; after a refused change, what that change would have
+    /// replaced, which stays in force.
+    std::uint32_t queue_threshold = 0;
+    std::uint32_t nlbufsiz = 0;        ///< as `queue_threshold`
+    std::uint64_t changes = 0;         ///< adaptive changes sent since open, a refused one included
     /// The kernel's answer to a refused change (it arrives among the data).
     boost::system::error_code error;
 };

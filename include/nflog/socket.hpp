@@ -266,7 +266,9 @@ public:
     /// datagram that arrived meanwhile, which is then gone and its events
     /// count as lost at the next datagram of their group). Setting
     /// `queue_threshold` or `nlbufsiz` ends adaptive batching for the group
-    /// unless the kernel refused the change or never received it.
+    /// unless the kernel refused the change or never received it; the one
+    /// of the two not set then goes back to its value in the options, as
+    /// without adaptation (and is sent with the request).
     /// `diagnostic`, when given, is cleared and receives the kernel's
     /// extended-ACK text for a refused request.
     result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
@@ -277,11 +279,12 @@ public:
         if (!is_open())
             return boost::system::error_code(net::error::bad_descriptor);
         auto& state = impl_->state;
+        const auto request = state.completed(group, settings);
         detail::buffer_lease buffer;
         try {
             // Before the kernel sends any larger datagram: never cut one that
             // these settings allow.
-            state.pool().grow(datagram_capacity(settings));
+            state.pool().grow(datagram_capacity(request));
             // One of the socket's own receive buffers: a datagram that arrives
             // meanwhile is cut exactly where a receive would cut it.
             buffer = state.acquire();
@@ -289,10 +292,10 @@ public:
         catch (const std::bad_alloc&) {
             return boost::system::error_code(ENOMEM, boost::system::generic_category());
         }
-        auto answer = detail::configure_group(impl_->socket.native_handle(), detail::settings_request(group, settings),
+        auto answer = detail::configure_group(impl_->socket.native_handle(), detail::settings_request(group, request),
                                               buffer.bytes(), state.requests(), diagnostic);
         if (answer.may_have_applied)
-            state.take_over_batching(group, settings.queue_threshold, settings.nlbufsiz);
+            state.take_over_batching(group, request.queue_threshold, request.nlbufsiz);
         return answer.outcome;
     }
 

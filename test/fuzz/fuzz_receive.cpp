@@ -193,8 +193,10 @@ std::set<std::uint16_t> refused_groups(std::span<const std::byte> datagram, cons
         const auto reply = netlink::parse_error(item.value());
         if (!reply || reply.value().error == 0)
             continue;
-        const auto slot = static_cast<std::uint64_t>(reply.value().request_sequence) -
-                          detail::receive_state::batching_sequence_base;
+        // The low 16 bits of the offset name the slot, the bits above the change.
+        const auto slot = (static_cast<std::uint64_t>(reply.value().request_sequence) -
+                           detail::receive_state::batching_sequence_base) &
+                          0xffffu;
         if (reply.value().request_sequence >= detail::receive_state::batching_sequence_base && slot < groups.size())
             out.insert(groups[slot]);
     }
@@ -270,7 +272,8 @@ void check_socket(const std::vector<std::span<const std::byte>>& datagrams, std:
         }
         state.send_batching([&](std::uint16_t group, std::uint32_t sequence, detail::batching_target target) {
             require(bound.contains(group), "changes go to bound groups only");
-            require(sequence - detail::receive_state::batching_sequence_base < groups.size(), "changes name their slot");
+            require(((sequence - detail::receive_state::batching_sequence_base) & 0xffffu) < groups.size(),
+                    "changes name their slot");
             require(target.queue_threshold >= 1 && target.nlbufsiz <= options::max_nlbufsiz,
                     "changes stay within the kernel's limits");
             send_succeeds = !send_succeeds;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 
 namespace {
@@ -188,6 +189,49 @@ TEST_F(adaptive_batching, configure_takes_the_batching_over)
     EXPECT_EQ(got.largest, 1u);
     EXPECT_EQ(watcher.batching(flood_group).changes, changes);
     expect_accounted(watcher);
+}
+
+// Setting the threshold alone must not leave the buffer size at what a
+// quiet time had chosen (a page): the kernel would then flush at the page,
+// long before the threshold set. The buffer goes back to the options' size.
+TEST_F(adaptive_batching, configure_with_the_threshold_alone_sends_the_options_buffer_size)
+{
+    auto opts = defaults();
+    auto watcher = open(opts);
+    ASSERT_LT(watcher.batching(flood_group).nlbufsiz, 8192u) << "a quiet group starts with a small buffer";
+
+    group_settings settings;
+    settings.queue_threshold = 50;
+    settings.flush_timeout = std::chrono::seconds(60);
+    ASSERT_TRUE(watcher.configure(flood_group, settings));
+    const auto status = watcher.batching(flood_group);
+    EXPECT_FALSE(status.adaptive);
+    EXPECT_EQ(status.queue_threshold, 50u);
+    EXPECT_EQ(status.nlbufsiz, opts.nlbufsiz);
+
+    // Fifty events of about 150 bytes each: one datagram only if the
+    // kernel's buffer holds more than a page.
+    sender->send_udp("127.0.0.1", 11, 50);
+    auto received = watcher.receive();
+    ASSERT_TRUE(received) << received.error().message();
+    EXPECT_EQ(received.value().packet_count(), 50u);
+}
+
+// And the buffer size alone leaves the threshold where the options put it,
+// as without adaptation, not at whatever the traffic of the moment chose.
+TEST_F(adaptive_batching, configure_with_the_buffer_size_alone_sends_the_options_threshold)
+{
+    auto opts = defaults();
+    opts.queue_threshold = 64;
+    auto watcher = open(opts);
+    ASSERT_EQ(watcher.batching(flood_group).queue_threshold, 1u) << "a quiet group starts with one event per datagram";
+    group_settings settings;
+    settings.nlbufsiz = 65536;
+    ASSERT_TRUE(watcher.configure(flood_group, settings));
+    const auto status = watcher.batching(flood_group);
+    EXPECT_FALSE(status.adaptive);
+    EXPECT_EQ(status.queue_threshold, 64u);
+    EXPECT_EQ(status.nlbufsiz, 65536u);
 }
 
 TEST_F(adaptive_batching, the_ceiling_is_the_queue_threshold_option)

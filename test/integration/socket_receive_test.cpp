@@ -248,6 +248,25 @@ TEST_F(socket_receive, settings_for_larger_datagrams_grow_the_receive_buffers)
     EXPECT_EQ(watcher.stats().truncated, 0u);
 }
 
+// NFULNL_COPY_NONE does not silence a group: the kernel sends the
+// metadata, as for NFULNL_COPY_META. The docs of copy_mode::none say so.
+TEST_F(socket_receive, copy_mode_none_still_sends_the_metadata)
+{
+    auto opts = options_for({41});
+    opts.mode = copy_mode::none;
+    auto opened = socket::open(io, opts);
+    ASSERT_TRUE(opened) << opened.error().message();
+    auto watcher = std::move(opened).value();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 1);
+    auto received = watcher.receive();
+    ASSERT_TRUE(received) << received.error().message();
+    ASSERT_EQ(received.value().packet_count(), 1u);
+    const auto& packet = (*received.value().begin()).value();
+    EXPECT_EQ(packet.prefix(), "DENIED udp");
+    EXPECT_FALSE(packet.has(NFULA_PAYLOAD));
+}
+
 // The socket sizes its buffers from the options so that nothing is cut, and
 // relies on the kernel's MSG_TRUNC to say so if a datagram ever is: check
 // that netlink really reports the full length of a datagram it cut.

@@ -464,9 +464,45 @@ TEST_F(adaptive_state, a_refusal_among_the_data_stops_adapting_that_group)
     const auto status = state.batching(group);
     EXPECT_FALSE(status.adaptive);
     EXPECT_EQ(status.error, boost::system::error_code(EPERM, boost::system::generic_category()));
+    EXPECT_EQ(status.queue_threshold, 1u) << "the refused change's settings never took effect";
+    EXPECT_EQ(status.nlbufsiz, eager().limits.min_nlbufsiz);
+    EXPECT_EQ(status.changes, 1u);
     receive(state, flood_packet(1));
     state.count_overrun();
     EXPECT_TRUE(send(state).empty());
+}
+
+// The sequence number of a change names its group's slot (low 16 bits) and
+// its number among that group's changes (above): a refusal of a change that
+// was never sent, or of one too far back, changes no setting.
+TEST_F(adaptive_state, a_refusal_of_no_recent_change_keeps_the_settings)
+{
+    detail::receive_state state(64 * 1024, {7, group}, {}, eager());
+    receive(state, flood_packet(0));
+    const auto sent = send(state);
+    ASSERT_EQ(sent.size(), 1u);
+    ASSERT_NE(sent[0].target.queue_threshold, 1u);
+    receive(state, refusal(EPERM, detail::receive_state::batching_sequence_base + (5u << 16 | 1u)));
+    const auto status = state.batching(group);
+    EXPECT_FALSE(status.adaptive);
+    EXPECT_EQ(status.error, boost::system::error_code(EPERM, boost::system::generic_category()));
+    EXPECT_EQ(status.queue_threshold, sent[0].target.queue_threshold);
+    EXPECT_TRUE(state.batching(7).adaptive) << "slot 0 was not named";
+}
+
+// Once the application set the batching itself, a late refusal of an
+// adaptive change must not put older settings over the application's.
+TEST_F(adaptive_state, a_late_refusal_keeps_the_settings_the_application_chose)
+{
+    detail::receive_state state(64 * 1024, {group}, {}, eager());
+    receive(state, flood_packet(0));
+    ASSERT_EQ(send(state).size(), 1u);
+    state.take_over_batching(group, 64u, std::nullopt);
+    receive(state, refusal(EPERM, detail::receive_state::batching_sequence_base));
+    const auto status = state.batching(group);
+    EXPECT_FALSE(status.adaptive);
+    EXPECT_EQ(status.queue_threshold, 64u);
+    EXPECT_EQ(status.error, boost::system::error_code(EPERM, boost::system::generic_category()));
 }
 
 TEST_F(adaptive_state, an_error_answering_someone_else_is_ignored)

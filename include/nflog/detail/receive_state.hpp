@@ -12,6 +12,7 @@
 #include <nflog/stats.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -50,7 +51,8 @@ public:
     receive_state(std::size_t datagram_capacity, std::vector<std::uint16_t> groups, request_state requests,
                   const batching_setup& batching = {})
         : pool_(std::make_shared<buffer_pool>(datagram_capacity)), groups_(std::move(groups)),
-          next_sequence_(groups_.size(), 0), requests_(std::move(requests)), slots_(groups_.size())
+          next_sequence_(groups_.size(), 0), requests_(std::move(requests)), slots_(groups_.size()),
+          fixed_(batching.fixed)
     {
         for (auto& slot : slots_) {
             slot.status.adaptive = batching.adaptive;
@@ -233,13 +235,33 @@ public:
             --pending_;
             if (!slot.status.adaptive)
                 continue;
-            if (!send(groups_[i], batching_sequence_base + static_cast<std::uint32_t>(i), target))
+            const auto change = static_cast<std::uint32_t>(slot.status.changes % change_numbers);
+            if (!send(groups_[i], batching_sequence_base + (change << 16 | static_cast<std::uint32_t>(i)), target))
                 continue;
+            slot.before_change[change % slot.before_change.size()] = {slot.status.queue_threshold,
+                                                                       slot.status.nlbufsiz};
             slot.controller->commit(target);
             slot.status.queue_threshold = target.queue_threshold;
             slot.status.nlbufsiz = target.nlbufsiz;
             ++slot.status.changes;
         }
+    }
+
+    /// `settings` as a request to the kernel must carry them: when they end
+    /// the adaptation of `group` with one of the threshold and the buffer
+    /// size, the other takes the value the options gave it, as without
+    /// adaptation, and not the one adaptation had reached (a flood's large
+    /// threshold would make every later event wait for the flush timer, a
+    /// quiet time's small buffer would cap the threshold set).
+    group_settings completed(std::uint16_t group, group_settings settings) const noexcept
+    {
+        if (!batching(group).adaptive || settings.queue_threshold.has_value() == settings.nlbufsiz.has_value())
+            return settings;
+        if (!settings.queue_threshold)
+            settings.queue_threshold = fixed_.queue_threshold;
+        if (!settings.nlbufsiz)
+            settings.nlbufsiz = fixed_.nlbufsiz;
+        return settings;
     }
 
     /// The application configures `group` itself from now on: adaptation
@@ -306,11 +328,21 @@ private:
         return bytes.size();
     }
 
+    // A change's sequence number is the base plus its group's slot in the
+    // low 16 bits (groups are 16-bit and distinct) and its number among the
+    // group's changes, modulo this, above them: a refusal names the change.
+    static constexpr std::uint32_t change_numbers = 1u << 15;
+    static_assert(batching_sequence_base + (std::uint64_t{change_numbers} << 16) <= 0x100000000ull);
+
     struct group_slot {
         std::optional<batching_controller> controller;
         std::optional<batching_target> pending;
         std::uint64_t window_events = 0;
         batching_status status;
+        // The settings each of the last changes replaced, by change number:
+        // a refused change leaves them in force. The kernel answers a change
+        // while it is sent, so a refusal arrives before a handful more go out.
+        std::array<batching_target, 8> before_change{};
     };
 
     std::size_t slot_of(std::uint16_t group) const noexcept
@@ -406,22 +438,40 @@ private:
 
     // An error answer among the data can only be the kernel refusing an
     // adaptive change (requests that wait for an ACK collect their own
-    // answers): that group keeps its last settings and stops adapting.
+    // answers): that group stops adapting, and the status goes back to the
+    // settings the refused change would have replaced, which stay in force.
+    // Changes after it were refused too, or came from before the cause (a
+    // dropped CAP_NET_ADMIN, say) and were taken: either way the kernel
+    // holds no later one that adaptation chose.
     void take_refusals(std::span<const std::byte> datagram) noexcept
     {
         for (const auto& item : netlink::message_range(datagram)) {
             if (!item || !item.value().is_error())
                 continue;
             const auto reply = netlink::parse_error(item.value());
-            if (!reply || reply.value().error == 0)
+            if (!reply || reply.value().error == 0 || reply.value().request_sequence < batching_sequence_base)
                 continue;
-            const auto index = reply.value().request_sequence - batching_sequence_base;
-            if (reply.value().request_sequence < batching_sequence_base || index >= slots_.size())
+            const auto offset = reply.value().request_sequence - batching_sequence_base;
+            const auto index = offset & 0xffffu;
+            if (index >= slots_.size())
                 continue;
             auto& slot = slots_[index];
+            if (slot.status.adaptive)
+                restore_before(slot, offset >> 16);
             slot.status.adaptive = false;
             slot.status.error = boost::system::error_code(reply.value().error, boost::system::generic_category());
         }
+    }
+
+    static void restore_before(group_slot& slot, std::uint32_t change) noexcept
+    {
+        // How many changes back the refused one was, among the numbers in use.
+        const auto back = (static_cast<std::uint32_t>(slot.status.changes) - 1 - change) % change_numbers;
+        if (slot.status.changes == 0 || back >= slot.before_change.size())
+            return;
+        const auto& kept = slot.before_change[change % slot.before_change.size()];
+        slot.status.queue_threshold = kept.queue_threshold;
+        slot.status.nlbufsiz = kept.nlbufsiz;
     }
 
     std::shared_ptr<buffer_pool> pool_;
@@ -432,6 +482,9 @@ private:
     std::vector<group_slot> slots_;
     std::size_t pending_ = 0;
     bool adaptive_ = false;
+    // The options' threshold and buffer size: what a group that stops
+    // adapting falls back to.
+    batching_target fixed_;
     // Lives with the socket, so that a rule's messages reuse it also when
     // each has a datagram of its own.
     packet_layout layout_;
