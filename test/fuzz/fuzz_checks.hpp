@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <span>
 
 namespace nflog::fuzz {
@@ -23,6 +24,22 @@ inline void require(bool condition, const char* promise)
         return;
     std::fprintf(stderr, "broken promise: %s\n", promise);
     std::abort();
+}
+
+/// What the inet targets read from a fuzz input: hw_protocol (2 bytes,
+/// big-endian), the family, then the payload. Empty below 3 bytes.
+struct inet_input {
+    std::uint16_t hw_protocol = 0;
+    std::uint8_t family = 0;
+    std::span<const std::byte> payload;
+};
+
+inline std::optional<inet_input> read_inet_input(const std::uint8_t* data, std::size_t size)
+{
+    if (size < 3)
+        return std::nullopt;
+    return inet_input{static_cast<std::uint16_t>(data[0] << 8 | data[1]), data[2],
+                      std::span(reinterpret_cast<const std::byte*>(data + 3), size - 3)};
 }
 
 /// Whether `part` lies within `whole` (std::less_equal: the pointers may

@@ -106,11 +106,10 @@ void check_prefix(const flow& whole, std::span<const std::byte> payload, std::si
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    if (size < 3)
+    const auto input = nflog::fuzz::read_inet_input(data, size);
+    if (!input)
         return 0;
-    const auto hw_protocol = static_cast<std::uint16_t>(data[0] << 8 | data[1]);
-    const std::uint8_t family = data[2];
-    const std::span<const std::byte> payload(reinterpret_cast<const std::byte*>(data + 3), size - 3);
+    const auto [hw_protocol, family, payload] = *input;
 
     const auto whole = nflog::inet::decode(payload, hw_protocol, family);
     check_alone(whole, payload);

@@ -54,13 +54,11 @@ void compare_paths(std::span<const std::byte> payload, std::uint16_t hw_protocol
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    if (size < 3)
+    const auto input = nflog::fuzz::read_inet_input(data, size);
+    if (!input)
         return 0;
-    const auto hw_protocol = static_cast<std::uint16_t>(data[0] << 8 | data[1]);
-    const std::uint8_t family = data[2];
-    const std::span<const std::byte> payload(reinterpret_cast<const std::byte*>(data + 3), size - 3);
     // The fast path decides by lengths, so every cut is a case of its own.
-    for (std::size_t cut = 0; cut <= payload.size(); ++cut)
-        compare_paths(payload.first(cut), hw_protocol, family);
+    for (std::size_t cut = 0; cut <= input->payload.size(); ++cut)
+        compare_paths(input->payload.first(cut), input->hw_protocol, input->family);
     return 0;
 }
