@@ -102,14 +102,29 @@ class basic_socket {
         }
         // Counts what is queued and will never be received (see `close`).
         // Unbinding is a request the kernel carries out while sending it, so
-        // the batches it flushes are queued by now.
+        // the batches it flushes are queued by now. The queue is bounded
+        // once the groups are unbound; the bound below only guards against
+        // a refused unbind (a process without CAP_NET_ADMIN) whose groups
+        // keep logging faster than this drains.
         void discard_queued() noexcept
         {
-            const bool gaps_are_losses = !receiving;
-            if (!state.discard_early(gaps_are_losses))
+            const auto lost_before = state.counters().lost;
+            drain_into_discarded();
+            if (receiving)
+                lost_after_close = state.counters().lost - lost_before;
+        }
+
+        void drain_into_discarded() noexcept
+        {
+            if (!state.discard_early())
                 return;
             const int fd = socket.native_handle();
-            for (;;) {
+            int queue_bytes = 0;
+            socklen_t size = sizeof queue_bytes;
+            if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &queue_bytes, &size) != 0)
+                queue_bytes = 0;
+            std::size_t budget = 2 * static_cast<std::size_t>(std::max(queue_bytes, 1 << 20));
+            while (budget > 0) {
                 detail::buffer_lease lease;
                 try {
                     lease = state.acquire();
@@ -127,9 +142,20 @@ class basic_socket {
                 }
                 const auto length = static_cast<std::size_t>(received);
                 const auto kept = std::min(length, lease.bytes().size());
-                if (!state.discard(std::move(lease), kept, length, gaps_are_losses))
+                if (!state.discard(std::move(lease), kept, length))
                     return;
+                budget -= std::min(budget, std::max<std::size_t>(length, 1));
             }
+        }
+
+        // A datagram the pending receive had taken before close() is older
+        // than the queue close() drained, so the gaps counted there also
+        // counted its events as lost: it takes them back when it arrives.
+        void settle_after_close(const batch& delivered) noexcept
+        {
+            if (lost_after_close > 0)
+                lost_after_close -= state.take_back_lost(std::min<std::uint64_t>(delivered.packet_count(),
+                                                                                 lost_after_close));
         }
 
         detail::receive_state state;
@@ -137,6 +163,9 @@ class basic_socket {
         // An asynchronous receive is waiting, or its datagram on the way to
         // its handler.
         bool receiving = false;
+        // Of what close() counted as lost, what the pending receive may yet
+        // deliver.
+        std::uint64_t lost_after_close = 0;
     };
 
 public:
@@ -266,9 +295,9 @@ public:
     /// datagram that arrived meanwhile, which is then gone and its events
     /// count as lost at the next datagram of their group). Setting
     /// `queue_threshold` or `nlbufsiz` ends adaptive batching for the group
-    /// unless the kernel refused the change or never received it; the one
-    /// of the two not set then goes back to its value in the options, as
-    /// without adaptation (and is sent with the request).
+    /// unless the kernel refused the change or never received it. A
+    /// threshold set alone then sends the options' `nlbufsiz` with it; a
+    /// buffer size set alone keeps the threshold adaptation had reached.
     /// `diagnostic`, when given, is cleared and receives the kernel's
     /// extended-ACK text for a refused request.
     result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
@@ -378,11 +407,11 @@ public:
     ///
     /// Nothing goes uncounted: unbinding makes the kernel send the events it
     /// was still batching, and every packet then queued for the socket is
-    /// counted in `stats().discarded` (its datagram in `datagrams`, an
-    /// overrun met on the way in `overruns`). With a receive pending, a
-    /// sequence gap met there is not counted in `lost`: the receive may
-    /// already hold the events between, and delivers them still. Only
-    /// running out of memory meanwhile leaves the rest uncounted.
+    /// counted in `stats().discarded` (its datagram in `datagrams`, a
+    /// sequence gap in `lost`, an overrun met on the way in `overruns`). A
+    /// pending receive that had already taken a datagram still delivers it,
+    /// and those events then leave `lost` again. Only running out of memory
+    /// meanwhile leaves the rest uncounted.
     void close() noexcept
     {
         if (!is_open())
@@ -473,6 +502,9 @@ private:
             self_impl->receiving = false;
             if (!error) {
                 auto out = state.accept_received(std::move(lease), received);
+                if (out)
+                    self_impl->settle_after_close(out.value());
+                self_impl->lost_after_close = 0;
                 self_impl->send_batching();
                 if (!out)
                     return self.complete(out.error(), batch{});

@@ -209,4 +209,39 @@ TEST_F(socket_loss, closing_counts_what_a_request_kept_while_it_waited)
     EXPECT_EQ(socket.stats().lost, 0u);
 }
 
+// A gap that only the queue close() drains reveals is counted even with a
+// receive waiting: the receive holds nothing and is aborted, so those events
+// were lost.
+TEST_F(socket_loss, closing_with_a_waiting_receive_still_counts_the_gaps_it_drains)
+{
+    auto opts = options_for({44});
+    opts.receive_buffer_size = 4096;
+    auto opened = nflog::socket::open(io, opts);
+    ASSERT_TRUE(opened) << opened.error().message();
+    auto socket = std::move(opened).value();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    constexpr std::size_t flood = 5000;
+    udp.send_udp("127.0.0.1", 11, flood);
+    std::size_t received = 0;
+    for (;;) {
+        auto next = socket.try_receive();
+        if (next)
+            received += next.value().packet_count();
+        else if (next.error() != errc::kernel_overrun)
+            break;
+    }
+    ASSERT_GT(socket.stats().overruns, 0u) << "the flood did not overrun a 4 KiB buffer";
+    std::optional<boost::system::error_code> completed;
+    socket.async_receive([&](boost::system::error_code error, batch) { completed = error; });
+    udp.send_udp("127.0.0.1", 11, 3);
+    socket.close();
+    io.run();
+    ASSERT_TRUE(completed.has_value());
+    EXPECT_EQ(*completed, net::error::operation_aborted);
+    const auto counted = socket.stats();
+    EXPECT_EQ(counted.packets, received);
+    EXPECT_EQ(counted.discarded, 3u);
+    EXPECT_EQ(counted.packets + counted.lost + counted.discarded, flood + 3);
+}
+
 } // namespace

@@ -100,13 +100,10 @@ public:
 
     /// Counts a datagram that will never be handed out, because the socket
     /// is closing: its packets in `discarded` instead of `packets`, the rest
-    /// as `accept` counts it. With `gaps_are_losses` false its sequence gaps
-    /// are not counted as lost (a receive may have taken the events between;
-    /// see `basic_socket::close`). Returns false when memory ran out and
-    /// nothing was counted.
-    bool discard(buffer_lease buffer, std::size_t kept, std::size_t received, bool gaps_are_losses) noexcept
+    /// as `accept` counts it. Returns false when memory ran out and nothing
+    /// was counted.
+    bool discard(buffer_lease buffer, std::size_t kept, std::size_t received) noexcept
     {
-        const auto lost = counters_.lost;
         try {
             const auto out = accept(std::move(buffer), kept, received);
             counters_.packets -= out.packet_count();
@@ -115,15 +112,23 @@ public:
         catch (const std::bad_alloc&) {
             return false;
         }
-        if (!gaps_are_losses)
-            counters_.lost = lost;
         return true;
+    }
+
+    /// Takes back up to `events` of what `lost` counted: events a gap
+    /// counted that a datagram received earlier delivers after all (see
+    /// `basic_socket::close`). Returns how many it took back.
+    std::uint64_t take_back_lost(std::uint64_t events) noexcept
+    {
+        const auto taken = std::min(events, counters_.lost);
+        counters_.lost -= taken;
+        return taken;
     }
 
     /// `discard` for everything synchronous requests kept; an overrun among
     /// them is counted as a receive would have. Returns false when memory ran
     /// out, with the rest left uncounted.
-    bool discard_early(bool gaps_are_losses) noexcept
+    bool discard_early() noexcept
     {
         while (has_early_datagram()) {
             const auto datagram = requests_.early.take();
@@ -139,7 +144,7 @@ public:
                 return false;
             }
             const auto kept = copy_early(datagram, lease);
-            if (!discard(std::move(lease), kept, std::max(datagram.length, kept), gaps_are_losses))
+            if (!discard(std::move(lease), kept, std::max(datagram.length, kept)))
                 return false;
         }
         return true;
@@ -247,19 +252,16 @@ public:
         }
     }
 
-    /// `settings` as a request to the kernel must carry them: when they end
-    /// the adaptation of `group` with one of the threshold and the buffer
-    /// size, the other takes the value the options gave it, as without
-    /// adaptation, and not the one adaptation had reached (a flood's large
-    /// threshold would make every later event wait for the flush timer, a
-    /// quiet time's small buffer would cap the threshold set).
+    /// `settings` as a request to the kernel must carry them: when a
+    /// threshold alone ends the adaptation of `group`, the buffer size goes
+    /// back to the options' value, not the one adaptation had reached (a
+    /// quiet time's page would make the kernel flush long before the
+    /// threshold set). A buffer size alone keeps the threshold adaptation
+    /// had reached: the options' one is its ceiling, with which every quiet
+    /// event would wait for the flush timer.
     group_settings completed(std::uint16_t group, group_settings settings) const noexcept
     {
-        if (!batching(group).adaptive || settings.queue_threshold.has_value() == settings.nlbufsiz.has_value())
-            return settings;
-        if (!settings.queue_threshold)
-            settings.queue_threshold = fixed_.queue_threshold;
-        if (!settings.nlbufsiz)
+        if (batching(group).adaptive && settings.queue_threshold && !settings.nlbufsiz)
             settings.nlbufsiz = fixed_.nlbufsiz;
         return settings;
     }
@@ -482,8 +484,7 @@ private:
     std::vector<group_slot> slots_;
     std::size_t pending_ = 0;
     bool adaptive_ = false;
-    // The options' threshold and buffer size: what a group that stops
-    // adapting falls back to.
+    // The options' threshold and buffer size (see `completed`).
     batching_target fixed_;
     // Lives with the socket, so that a rule's messages reuse it also when
     // each has a datagram of its own.
