@@ -66,8 +66,9 @@ enum class copy_mode : std::uint8_t {
 /// With `adaptive_batching = false`, `queue_threshold` and `nlbufsiz` are
 /// sent once at bind and kept: choose them yourself (1 for the lowest
 /// latency, hundreds for the least CPU). `basic_socket::configure` that sets
-/// either of them also ends the adaptation for that group; the other one
-/// then takes its value from these options.
+/// either of them also ends the adaptation for that group (a threshold set
+/// alone comes with `nlbufsiz` from these options; a buffer size set alone
+/// keeps the threshold adaptation had reached: set both to choose).
 struct options {
     /// Largest payload copy the kernel can make (0xFFFF minus an attribute header).
     static constexpr std::uint32_t max_copy_range = 0xFFFF - 4;

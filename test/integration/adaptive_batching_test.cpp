@@ -217,20 +217,19 @@ TEST_F(adaptive_batching, configure_with_the_threshold_alone_sends_the_options_b
     EXPECT_EQ(received.value().packet_count(), 50u);
 }
 
-// And the buffer size alone leaves the threshold where the options put it,
-// as without adaptation, not at whatever the traffic of the moment chose.
-TEST_F(adaptive_batching, configure_with_the_buffer_size_alone_sends_the_options_threshold)
+// The buffer size alone keeps the threshold adaptation had reached: the
+// options' threshold is the ceiling, with which every quiet event would
+// wait for the flush timer.
+TEST_F(adaptive_batching, configure_with_the_buffer_size_alone_keeps_the_threshold_reached)
 {
-    auto opts = defaults();
-    opts.queue_threshold = 64;
-    auto watcher = open(opts);
+    auto watcher = open(defaults());
     ASSERT_EQ(watcher.batching(flood_group).queue_threshold, 1u) << "a quiet group starts with one event per datagram";
     group_settings settings;
     settings.nlbufsiz = 65536;
     ASSERT_TRUE(watcher.configure(flood_group, settings));
     const auto status = watcher.batching(flood_group);
     EXPECT_FALSE(status.adaptive);
-    EXPECT_EQ(status.queue_threshold, 64u);
+    EXPECT_EQ(status.queue_threshold, 1u);
     EXPECT_EQ(status.nlbufsiz, 65536u);
 }
 
