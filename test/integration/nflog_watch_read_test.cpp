@@ -599,6 +599,29 @@ TEST_F(nflog_watch_read, a_record_cut_before_its_last_attribute_is_an_error_line
                   std::to_string(two_messages.data.size()) + "}"});
 }
 
+// Without a payload (copy mode meta) the last attribute has a fixed size: a
+// cut inside it is the capture's doing and must read as such, not as a
+// packet with an attribute of the wrong size.
+TEST_F(nflog_watch_read, a_record_cut_inside_a_fixed_size_last_attribute_is_an_error_line)
+{
+    const auto metadata_only =
+        packet_message(NFPROTO_IPV4, 5,
+                       concat({header_attribute(eth_p_ip, NF_INET_LOCAL_OUT), prefix_attribute("DENIED"),
+                               be32_attribute(NFULA_SEQ, 7)}));
+    const auto whole = at(1, capture::nflog_record(metadata_only));
+    const auto in_the_sequence_number = cut_to(whole, whole.data.size() - 2);
+    const auto path = scratch_ / "cut-meta.pcap";
+    write_bytes(path, capture::pcap_file(link_type_nflog, {in_the_sequence_number}));
+    const auto result = run("--read " + quoted(path.string()));
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.lines(),
+              std::vector<std::string>{
+                  R"({"error":"record cut by the capture's snap length","ts":"2024-05-01T12:34:56.100000+00:00",)"
+                  R"("ts_source":"capture","source":"nflog","container":"","record":1,"caplen":)" +
+                  std::to_string(in_the_sequence_number.data.size()) + R"(,"len":)" +
+                  std::to_string(whole.data.size()) + "}"});
+}
+
 TEST_F(nflog_watch_read, empty_captures_print_nothing)
 {
     for (const char* name : {"empty.pcap", "empty.pcapng"}) {

@@ -30,7 +30,9 @@ enum class cut_place {
 };
 
 // Shortens the attribute of an NFULNL_MSG_PACKET that the cut falls into,
-// when it is the message's last. `message`: its captured bytes from the
+// when it is the message's last and its payload: every other attribute the
+// kernel sends last has a fixed size, and a shortened one would read as the
+// packet's fault, not the capture's. `message`: its captured bytes from the
 // netlink header on; `original_end`: where the message ended before the cut.
 cut_place shorten_last_attribute(std::span<std::byte> message, std::size_t original_end) noexcept
 {
@@ -45,7 +47,8 @@ cut_place shorten_last_attribute(std::span<std::byte> message, std::size_t origi
             return cut_place::elsewhere;
         const auto end = at + length;
         if (end > message.size()) {
-            if (end > original_end || detail::align4(end) < original_end)
+            const auto type = detail::load<std::uint16_t>(message.data() + at + 2) & NLA_TYPE_MASK;
+            if (type != NFULA_PAYLOAD || end > original_end || detail::align4(end) < original_end)
                 return cut_place::elsewhere;
             const auto captured = static_cast<std::uint16_t>(message.size() - at);
             std::memcpy(message.data() + at, &captured, sizeof captured);
