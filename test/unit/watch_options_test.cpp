@@ -279,6 +279,18 @@ TEST(parse_options, a_file_name_for_standard_output_counts_as_standard_output)
     ::close(pipe_ends[1]);
 }
 
+// /dev/null keeps nothing, so outputs may share it: a run that only wants
+// the --stats line, or a test of the options.
+TEST(parse_options, outputs_may_share_the_null_device)
+{
+    const int null_device = ::open("/dev/null", O_WRONLY);
+    ASSERT_GE(null_device, 0);
+    EXPECT_EQ(error_with_standard_output(null_device, {"--group", "1", "--pcap", "/dev/null"}), "");
+    EXPECT_EQ(error_with_standard_output(null_device, {"--group", "1", "--pcap", "/dev/stdout"}), "");
+    EXPECT_EQ(parse({"--group", "1", "--pcap", "/dev/null", "--output", "/dev/null"}).error, "");
+    ::close(null_device);
+}
+
 TEST(parse_options, output_dash_is_standard_output)
 {
     const auto parsed = parse({"--read", "a.pcap", "--output", "-"});

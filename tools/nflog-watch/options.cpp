@@ -182,8 +182,20 @@ std::optional<std::filesystem::path> place_of(const std::string& path)
 // Whether two paths name one file: the same place once made absolute and
 // resolved, or (when both exist) the same file by its identity, which also
 // catches hard links.
+// A file that keeps nothing: two outputs can share it without harm
+// (`--pcap /dev/null --output /dev/null`, or standard output sent there).
+bool discards_writes(const std::string& path)
+{
+    struct stat named {};
+    struct stat null_device {};
+    return ::stat(path.c_str(), &named) == 0 && S_ISCHR(named.st_mode) && ::stat("/dev/null", &null_device) == 0 &&
+           named.st_rdev == null_device.st_rdev;
+}
+
 bool same_file(const std::string& first, const std::string& second)
 {
+    if (discards_writes(first))
+        return false;
     std::error_code failed;
     if (std::filesystem::equivalent(first, second, failed))
         return true;
@@ -200,7 +212,7 @@ bool standard_output_is(const std::string& path)
 {
     struct stat output {};
     struct stat named {};
-    return ::fstat(STDOUT_FILENO, &output) == 0 && ::stat(path.c_str(), &named) == 0 &&
+    return !discards_writes(path) && ::fstat(STDOUT_FILENO, &output) == 0 && ::stat(path.c_str(), &named) == 0 &&
            output.st_dev == named.st_dev && output.st_ino == named.st_ino;
 }
 
