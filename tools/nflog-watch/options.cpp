@@ -179,9 +179,6 @@ std::optional<std::filesystem::path> place_of(const std::string& path)
     return place;
 }
 
-// Whether two paths name one file: the same place once made absolute and
-// resolved, or (when both exist) the same file by its identity, which also
-// catches hard links.
 // A file that keeps nothing: two outputs can share it without harm
 // (`--pcap /dev/null --output /dev/null`, or standard output sent there).
 bool discards_writes(const std::string& path)
@@ -192,6 +189,9 @@ bool discards_writes(const std::string& path)
            named.st_rdev == null_device.st_rdev;
 }
 
+// Whether two paths name one file: the same place once made absolute and
+// resolved, or (when both exist) the same file by its identity, which also
+// catches hard links. The null device is never "one file" (see above).
 bool same_file(const std::string& first, const std::string& second)
 {
     if (discards_writes(first))
