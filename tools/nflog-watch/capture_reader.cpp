@@ -1,6 +1,6 @@
 #include "capture_reader.hpp"
 
-#include "stop_signals.hpp"
+#include "stop_request.hpp"
 
 #include <fcntl.h>
 #include <pcap/pcap.h>
@@ -30,11 +30,11 @@ std::chrono::system_clock::time_point capture_time(const timeval& stamp) noexcep
 }
 
 // The capture as libpcap reads it: a stdio stream over the descriptor whose
-// reads first wait, with the stop signals let in, until there is input.
+// reads first wait, until there is input or a stop.
 struct capture_input {
     int fd;
     bool owns_fd;
-    const stop_signals* stop;
+    const stop_request* stop;
 };
 
 ssize_t read_capture_input(void* cookie, char* buffer, std::size_t size)
@@ -58,11 +58,11 @@ int close_capture_input(void* cookie)
     return closed;
 }
 
-std::FILE* open_capture_input(const std::string& path, const stop_signals* stop)
+std::FILE* open_capture_input(const std::string& path, const stop_request* stop)
 {
     const bool standard_input = path == "-";
-    // Opening a FIFO waits for its writer, where no stop signal gets in:
-    // with a stop, the open does not wait, and the first read's wait (which
+    // Opening a FIFO waits for its writer, and a stop signal only restarts
+    // that wait: with a stop, the open does not wait, and the first read's wait (which
     // sees no input before a writer came) takes its place.
     const int fd = standard_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (stop ? O_NONBLOCK : 0));
     if (fd < 0)
@@ -87,7 +87,7 @@ std::FILE* open_capture_input(const std::string& path, const stop_signals* stop)
 void capture_reader::closer::operator()(pcap* handle) const noexcept { pcap_close(handle); }
 
 std::optional<capture_reader> capture_reader::open(const std::string& path, std::string& error,
-                                                   const stop_signals* stop)
+                                                   const stop_request* stop)
 {
     std::FILE* stream = open_capture_input(path, stop);
     if (!stream) {

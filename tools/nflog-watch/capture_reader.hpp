@@ -13,7 +13,7 @@ struct pcap;
 
 namespace nflog::watch {
 
-class stop_signals;
+class stop_request;
 
 /// One record of a capture file. `data` stays valid until the next `read`.
 struct capture_record {
@@ -36,7 +36,7 @@ public:
     /// system's or libpcap's reason. With `stop`, every wait for input ends
     /// when a stop is requested, and the capture then ends there.
     static std::optional<capture_reader> open(const std::string& path, std::string& error,
-                                              const stop_signals* stop = nullptr);
+                                              const stop_request* stop = nullptr);
 
     /// The file's LINKTYPE_* / DLT_* value.
     int link_type() const noexcept;

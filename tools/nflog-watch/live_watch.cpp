@@ -3,23 +3,24 @@
 #include "capture_record.hpp"
 #include "error_reason.hpp"
 #include "event_json.hpp"
-#include "line_sink.hpp"
 #include "open_error.hpp"
+#include "output_stream.hpp"
 #include "pcap_writer.hpp"
 #include "socket_options.hpp"
 #include "stats_line.hpp"
-#include "stop_signals.hpp"
+#include "stop_request.hpp"
 
 #include <nflog/inet.hpp>
 #include <nflog/socket.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
 
-#include <signal.h>
+#include <fcntl.h>
 
-#include <csignal>
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -41,24 +42,10 @@ struct watched_namespace {
     nflog::socket socket;
 };
 
-// Asio installs its signal handler without SA_RESTART: a signal that
-// arrives while a write to a slow reader blocks would make that write fail
-// with EINTR, and stdio would drop the buffered lines (the tool would then
-// print a cut line and exit with an output error). With SA_RESTART the
-// write goes on, and the signal stops the watch once it is done.
-void restart_interrupted_calls(int signal_number) noexcept
-{
-    struct sigaction installed {};
-    if (::sigaction(signal_number, nullptr, &installed) != 0)
-        return;
-    installed.sa_flags |= SA_RESTART;
-    ::sigaction(signal_number, &installed, nullptr);
-}
-
 class live_watcher {
 public:
-    live_watcher(const options& opts, std::FILE* out, std::FILE* diagnostics)
-        : opts_(opts), sink_(out), diagnostics_(diagnostics)
+    live_watcher(const options& opts, int out, std::FILE* diagnostics, const stop_request* stop)
+        : opts_(opts), stop_(stop), sink_(out, stop), diagnostics_(diagnostics)
     {
         // Room for the longest line (a 127-byte prefix written twice, each
         // byte escaped to at most six, and every other member), so that no
@@ -68,43 +55,25 @@ public:
 
     int run(const std::function<void()>& inputs_ready)
     {
-        // Registered before any group is bound: a signal that arrives while
-        // the sockets open waits for the loop and stops it at once.
-        // Only those not ignored: Asio would install its handler regardless.
-        const auto taken = stop_signals_not_ignored();
-        for (const int stop_signal : {SIGINT, SIGTERM}) {
-            if (::sigismember(&taken, stop_signal) != 1)
-                continue;
-            signals_.add(stop_signal);
-            restart_interrupted_calls(stop_signal);
-        }
-        // A mask that blocked them when the tool started (a supervisor's,
-        // leaked into what it starts) would keep them pending for good.
-        // Unblocked only once handled: one pending since then stops the
-        // loop as soon as it runs.
-        ::pthread_sigmask(SIG_UNBLOCK, &taken, nullptr);
-        signals_.async_wait([this](const boost::system::error_code& error, int) {
-            if (!error)
-                stop(exit_ok);
-        });
         // The sockets first: a watch that cannot start touches no file.
         if (const int status = open_sockets(); status != exit_ok)
             return status;
         if (!opts_.pcap_path.empty()) {
-            std::string problem;
-            pcap_ = pcap_writer::open(opts_.pcap_path, problem);
-            if (!pcap_) {
-                // libpcap's reason names the file: name it once.
-                std::string_view reason = problem;
-                if (const auto named = opts_.pcap_path + ": "; reason.starts_with(named))
-                    reason.remove_prefix(named.size());
-                std::fprintf(diagnostics_, "nflog-watch: cannot write %s: %.*s\n", opts_.pcap_path.c_str(),
-                             static_cast<int>(reason.size()), reason.data());
+            auto opened = pcap_writer::open(opts_.pcap_path, stop_);
+            if (opened.error != 0) {
+                std::fprintf(diagnostics_, "nflog-watch: cannot write %s: %s\n", opts_.pcap_path.c_str(),
+                             std::strerror(opened.error));
                 return exit_cannot_open;
             }
+            // Stopped while a FIFO waited for its reader: nothing was written.
+            if (!opened.writer)
+                return finish();
+            pcap_.emplace(std::move(*opened.writer));
         }
         if (inputs_ready)
             inputs_ready();
+        if (stop_)
+            watch_for_stop();
 
         last_activity_ = steady::now();
         for (auto& source : sources_)
@@ -112,12 +81,7 @@ public:
         if (opts_.idle_exit)
             watch_idleness();
         io_.run();
-
-        // Whatever stopped the loop, what was written reaches its files.
-        flush_outputs();
-        if (opts_.stats)
-            print_stats();
-        return status_;
+        return finish();
     }
 
 private:
@@ -196,13 +160,38 @@ private:
             receive(source);
     }
 
+    // The stop signals' handler wakes the loop through the request's pipe,
+    // a signal-safe way in, which no stop ever empties.
+    void watch_for_stop()
+    {
+        const int wake = ::fcntl(stop_->wake_fd(), F_DUPFD_CLOEXEC, 0);
+        if (wake < 0)
+            throw boost::system::system_error(errno, boost::system::system_category(), "cannot watch the stop signals");
+        stop_wake_.assign(wake);
+        stop_wake_.async_wait(asio::posix::descriptor_base::wait_read, [this](const boost::system::error_code& error) {
+            if (!error)
+                stop(exit_ok);
+        });
+    }
+
+    // Whatever stopped the watch (or kept it from starting), what was
+    // written reaches its files, and the sockets' counters are final.
+    int finish()
+    {
+        stop(exit_ok);
+        flush_outputs();
+        if (opts_.stats)
+            print_stats();
+        return status_;
+    }
+
     void write_batch(const nflog::batch& received, const event_context& context)
     {
         if (received.lost_before() != 0) {
             auto json = begin_error(line_, gap_reason, context);
             json.number("lost", received.lost_before());
             json.close();
-            sink_.write(line_);
+            sink_.write_line(line_, false);
         }
         if (received.truncated())
             write_problem(truncated_reason, context);
@@ -210,14 +199,14 @@ private:
         for (const auto& item : received) {
             if (!item) {
                 write_message_error(line_, item.error(), context, std::nullopt, reason_);
-                sink_.write(line_);
+                sink_.write_line(line_, false);
                 continue;
             }
             const auto& packet = item.assume_value();
             ++packets_seen;
             const auto flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
             write_event(line_, packet, flow, context);
-            sink_.write(line_);
+            sink_.write_line(line_, true);
             if (pcap_)
                 pcap_->write(nflog_record_of(packet), packet.timestamp().value_or(context.fallback_time));
             if (++events_ == opts_.count) {
@@ -231,7 +220,7 @@ private:
     void write_problem(std::string_view reason, const event_context& context)
     {
         begin_error(line_, reason, context).close();
-        sink_.write(line_);
+        sink_.write_line(line_, false);
     }
 
     void report_receive_failure(const watched_namespace& source, const boost::system::error_code& error)
@@ -248,13 +237,15 @@ private:
             return;
         output_failure_reported_ = true;
         if (!events_written)
-            std::fprintf(diagnostics_, "nflog-watch: cannot write %s: %s\n",
-                         opts_.output_path.empty() ? "the events" : opts_.output_path.c_str(),
-                         std::strerror(sink_.error()));
+            report_output_failure(opts_.output_path.empty() ? "the events" : opts_.output_path, sink_.failure_reason());
         else
-            std::fprintf(diagnostics_, "nflog-watch: cannot write %s: %s\n", opts_.pcap_path.c_str(),
-                         std::strerror(pcap_->error()));
+            report_output_failure(opts_.pcap_path, pcap_->failure_reason());
         stop(exit_output_failed);
+    }
+
+    void report_output_failure(const std::string& what, const char* reason)
+    {
+        std::fprintf(diagnostics_, "nflog-watch: cannot write %s: %s\n", what.c_str(), reason);
     }
 
     void watch_idleness()
@@ -282,7 +273,7 @@ private:
             return;
         stopping_ = true;
         boost::system::error_code ignored;
-        signals_.cancel(ignored);
+        stop_wake_.cancel(ignored);
         idle_timer_.cancel();
         for (auto& source : sources_)
             source.socket.close(); // unbinds its groups; a pending receive completes as aborted
@@ -291,8 +282,9 @@ private:
     void print_stats()
     {
         watch_totals totals;
-        totals.events = events_;
-        totals.discarded = unwritten_;
+        // A line that never reached its reader is no event written.
+        totals.events = events_ - sink_.events_dropped();
+        totals.discarded = unwritten_ + sink_.events_dropped();
         for (const auto& source : sources_)
             totals.add(source.socket.stats());
         write_stats(line_, totals);
@@ -301,12 +293,13 @@ private:
     }
 
     const options& opts_;
+    const stop_request* stop_;
     asio::io_context io_{1};
-    asio::signal_set signals_{io_};
+    asio::posix::stream_descriptor stop_wake_{io_};
     asio::steady_timer idle_timer_{io_};
     // A deque: receive handlers hold references to its elements.
     std::deque<watched_namespace> sources_;
-    line_sink sink_;
+    output_stream sink_;
     std::optional<pcap_writer> pcap_;
     std::FILE* diagnostics_;
     std::string line_;
@@ -323,9 +316,10 @@ private:
 
 } // namespace
 
-int watch_live(const options& opts, std::FILE* out, std::FILE* diagnostics, const std::function<void()>& inputs_ready)
+int watch_live(const options& opts, int out, std::FILE* diagnostics, const std::function<void()>& inputs_ready,
+               const stop_request* stop)
 {
-    live_watcher watcher(opts, out, diagnostics);
+    live_watcher watcher(opts, out, diagnostics, stop);
     return watcher.run(inputs_ready);
 }
 

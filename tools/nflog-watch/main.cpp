@@ -1,11 +1,12 @@
 #include "live_watch.hpp"
 #include "options.hpp"
+#include "output_file.hpp"
 #include "read_capture.hpp"
-#include "stop_signals.hpp"
+#include "stop_request.hpp"
+#include "unique_fd.hpp"
 
 #include <boost/system/system_error.hpp>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,45 +17,40 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace {
 
 using namespace nflog::watch;
 
-// Big enough for a full kernel batch of lines, so that the flush after each
-// batch is one write. Given to setvbuf: glibc ignores the size when it is
-// left to allocate the buffer itself. Static, because the stream (stdout)
-// outlives `run`.
-char output_buffer[1 << 17];
-
-// The --output file, created if need be but not emptied yet: that waits
-// until the inputs are known to work, so that a run that cannot start keeps
-// an earlier run's events.
-std::FILE* open_output(const std::string& path)
-{
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return nullptr;
-    std::FILE* out = ::fdopen(fd, "w");
-    if (!out)
-        ::close(fd);
-    return out;
-}
-
 int run(const options& opts)
 {
-    std::FILE* out = stdout;
+    // Before anything can wait: a stop must end every wait (see stop_request).
+    const stop_request stop;
+    // The diagnostics too: the counters must not keep a stopped tool waiting.
+    stop.watch_output(STDERR_FILENO);
+    int out = STDOUT_FILENO;
+    unique_fd output_file;
     if (!opts.output_path.empty()) {
-        out = open_output(opts.output_path);
-        if (!out) {
-            std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(errno));
+        // Created if need be but not emptied yet: that waits until the
+        // inputs are known to work, so that a run that cannot start keeps an
+        // earlier run's events.
+        auto opened = open_output_file(opts.output_path, false, &stop);
+        if (opened.error != 0) {
+            std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(),
+                         std::strerror(opened.error));
             return exit_cannot_open;
         }
+        // Stopped while a FIFO waited for its reader.
+        if (!opened.fd)
+            return exit_ok;
+        output_file = std::move(opened.fd);
+        out = output_file.get();
     }
-    const auto replace_output = [out] {
+    const auto replace_output = [&output_file] {
         // Fails (EINVAL) only where there is nothing to empty: a FIFO, a device.
-        if (out != stdout) {
-            [[maybe_unused]] const int emptied = ::ftruncate(::fileno(out), 0);
+        if (output_file) {
+            [[maybe_unused]] const int emptied = ::ftruncate(output_file.get(), 0);
         }
     };
     int status = exit_ok;
@@ -62,16 +58,15 @@ int run(const options& opts)
         // A reader that goes away must not kill the watcher before it has
         // unbound its groups and printed its counters: writing fails instead.
         std::signal(SIGPIPE, SIG_IGN);
-        // A terminal would otherwise get one write per line.
-        std::setvbuf(out, output_buffer, _IOFBF, sizeof output_buffer);
-        status = watch_live(opts, out, stderr, replace_output);
+        status = watch_live(opts, out, stderr, replace_output, &stop);
     } else {
-        const stop_signals stop;
         status = read_capture(opts, out, stderr, replace_output, &stop);
     }
-    if (out != stdout && std::fclose(out) != 0 && status == exit_ok) {
-        std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(errno));
-        status = exit_output_failed;
+    if (output_file) {
+        if (const int error = output_file.close(); error != 0 && status == exit_ok) {
+            std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(error));
+            status = exit_output_failed;
+        }
     }
     return status;
 }

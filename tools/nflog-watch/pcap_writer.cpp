@@ -1,11 +1,14 @@
 #include "pcap_writer.hpp"
 
 #include "capture_record.hpp"
+#include "output_file.hpp"
 
 #include <pcap/pcap.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <utility>
 
 namespace nflog::watch {
 namespace {
@@ -14,25 +17,45 @@ namespace {
 // fits easily. Readers refuse records longer than the file's snap length.
 constexpr int snap_length = 262144;
 
+ssize_t write_into_stream(void* cookie, const char* bytes, std::size_t size)
+{
+    static_cast<output_stream*>(cookie)->append({bytes, size});
+    return static_cast<ssize_t>(size);
+}
+
 } // namespace
 
 void pcap_writer::closer::operator()(pcap* handle) const noexcept { pcap_close(handle); }
 void pcap_writer::closer::operator()(pcap_dumper* dumper) const noexcept { pcap_dump_close(dumper); }
 
-std::optional<pcap_writer> pcap_writer::open(const std::string& path, std::string& error)
+opened_pcap pcap_writer::open(const std::string& path, const stop_request* stop)
 {
-    pcap* handle = pcap_open_dead_with_tstamp_precision(link_type_nflog, snap_length, PCAP_TSTAMP_PRECISION_MICRO);
-    if (!handle) {
-        error = "cannot set up libpcap";
-        return std::nullopt;
+    int fd = STDOUT_FILENO;
+    pcap_writer writer;
+    if (path != "-") {
+        auto file = open_output_file(path, true, stop);
+        if (!file.fd)
+            return {std::nullopt, file.error};
+        writer.owned_fd_ = std::move(file.fd);
+        fd = writer.owned_fd_.get();
     }
-    pcap_dumper* dumper = pcap_dump_open(handle, path.c_str());
-    if (!dumper) {
-        error = pcap_geterr(handle);
-        pcap_close(handle);
-        return std::nullopt;
+    writer.stream_ = std::make_unique<output_stream>(fd, stop);
+    writer.handle_.reset(pcap_open_dead_with_tstamp_precision(link_type_nflog, snap_length, PCAP_TSTAMP_PRECISION_MICRO));
+    if (!writer.handle_)
+        return {std::nullopt, ENOMEM};
+    std::FILE* into_stream = ::fopencookie(writer.stream_.get(), "w", {nullptr, write_into_stream, nullptr, nullptr});
+    if (!into_stream)
+        return {std::nullopt, errno != 0 ? errno : ENOMEM};
+    // Unbuffered: every byte libpcap writes is in the output stream at once,
+    // so that a record ends a unit right where pcap_dump returns.
+    std::setvbuf(into_stream, nullptr, _IONBF, 0);
+    writer.dumper_.reset(pcap_dump_fopen(writer.handle_.get(), into_stream));
+    if (!writer.dumper_) {
+        std::fclose(into_stream);
+        return {std::nullopt, ENOMEM};
     }
-    return pcap_writer(handle, dumper);
+    writer.stream_->end_unit(false); // the file header
+    return {std::move(writer), 0};
 }
 
 void pcap_writer::write(std::span<const std::byte> record, std::chrono::system_clock::time_point time) noexcept
@@ -45,26 +68,8 @@ void pcap_writer::write(std::span<const std::byte> record, std::chrono::system_c
     header.ts.tv_usec = static_cast<suseconds_t>((since_epoch - whole_seconds).count());
     header.caplen = static_cast<bpf_u_int32>(record.size());
     header.len = header.caplen;
-    // pcap_dump reports nothing; the stream underneath remembers a failure,
-    // but only errno right now says why.
-    errno = 0;
     pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &header, reinterpret_cast<const u_char*>(record.data()));
-    if (error_ == 0 && std::ferror(pcap_dump_file(dumper_.get())))
-        fail();
-}
-
-bool pcap_writer::flush() noexcept
-{
-    errno = 0;
-    if (pcap_dump_flush(dumper_.get()) != 0 || std::ferror(pcap_dump_file(dumper_.get())))
-        fail();
-    return error_ == 0;
-}
-
-void pcap_writer::fail() noexcept
-{
-    if (error_ == 0)
-        error_ = errno != 0 ? errno : EIO;
+    stream_->end_unit(true);
 }
 
 } // namespace nflog::watch

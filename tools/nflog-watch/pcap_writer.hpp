@@ -1,8 +1,12 @@
 #ifndef NFLOG_WATCH_PCAP_WRITER_HPP
 #define NFLOG_WATCH_PCAP_WRITER_HPP
 
+#include "output_file.hpp"
+#include "output_stream.hpp"
+
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -13,23 +17,31 @@ struct pcap_dumper;
 
 namespace nflog::watch {
 
+class stop_request;
+struct opened_pcap;
+
 /// Writes a classic pcap file of link type NFLOG (239), microsecond time
 /// stamps, in this host's byte order, through libpcap: what `tcpdump -i
 /// nflog:N -w FILE` would write, readable by tcpdump, tshark and `--read`.
+///
+/// libpcap formats into an `output_stream`, not into a file of its own, so
+/// that a stop ends a wait for a reader of a FIFO as it does for the events.
 class pcap_writer {
 public:
-    /// Creates (or replaces) `path`; "-" is standard output. On failure,
-    /// `error` holds libpcap's reason.
-    static std::optional<pcap_writer> open(const std::string& path, std::string& error);
+    /// Creates (or replaces) `path`; "-" is standard output.
+    static opened_pcap open(const std::string& path, const stop_request* stop);
 
-    /// Adds one record (see `nflog_record_of`) into the writer's buffer.
+    /// Adds one record (see `nflog_record_of`).
     void write(std::span<const std::byte> record, std::chrono::system_clock::time_point time) noexcept;
 
-    /// Hands the buffered records to the system; false once anything failed.
-    bool flush() noexcept;
+    /// Writes out the records added so far; false once anything failed.
+    bool flush() noexcept { return stream_->flush(); }
 
-    /// The errno of the first failure, 0 when there was none.
-    int error() const noexcept { return error_; }
+    /// Why it failed, for a diagnostic.
+    const char* failure_reason() const noexcept { return stream_->failure_reason(); }
+
+    /// Records dropped after a failure.
+    std::uint64_t records_dropped() const noexcept { return stream_->events_dropped(); }
 
 private:
     struct closer {
@@ -37,15 +49,21 @@ private:
         void operator()(pcap_dumper* dumper) const noexcept;
     };
 
-    pcap_writer(pcap* handle, pcap_dumper* dumper) noexcept : handle_(handle), dumper_(dumper) {}
+    pcap_writer() = default;
 
-    // Called right after the stream's failed call, while errno is still its reason.
-    void fail() noexcept;
-
-    // The dumper is declared last so that it closes (and flushes) first.
+    // Destroyed in reverse: libpcap's stream before the output stream it
+    // writes into, the descriptor last.
+    unique_fd owned_fd_; ///< none for standard output
+    std::unique_ptr<output_stream> stream_;
     std::unique_ptr<pcap, closer> handle_;
     std::unique_ptr<pcap_dumper, closer> dumper_;
-    int error_ = 0;
+};
+
+/// What `pcap_writer::open` got: a writer, or the errno of the failure, or
+/// neither when a stop came while a FIFO waited for its reader.
+struct opened_pcap {
+    std::optional<pcap_writer> writer;
+    int error = 0;
 };
 
 } // namespace nflog::watch

@@ -4,8 +4,8 @@
 #include "capture_record.hpp"
 #include "error_reason.hpp"
 #include "event_json.hpp"
-#include "line_sink.hpp"
-#include "stop_signals.hpp"
+#include "output_stream.hpp"
+#include "stop_request.hpp"
 
 #include <nflog/inet.hpp>
 #include <nflog/netlink/message.hpp>
@@ -27,18 +27,18 @@
 namespace nflog::watch {
 namespace {
 
-void write_error_line(line_sink& sink, std::string& line, std::string_view reason, const event_context& context,
+void write_error_line(output_stream& sink, std::string& line, std::string_view reason, const event_context& context,
                       std::uint64_t record_number)
 {
     auto json = begin_error(line, reason, context);
     json.number("record", record_number);
     json.close();
-    sink.write(line);
+    sink.write_line(line, false);
 }
 
-int report_output_failure(const line_sink& sink, std::FILE* diagnostics)
+int report_output_failure(const output_stream& sink, std::FILE* diagnostics)
 {
-    std::fprintf(diagnostics, "nflog-watch: cannot write the output: %s\n", std::strerror(sink.error()));
+    std::fprintf(diagnostics, "nflog-watch: cannot write the output: %s\n", sink.failure_reason());
     return exit_output_failed;
 }
 
@@ -54,19 +54,19 @@ bool answers_another_subsystem(const netlink::message_view& message) noexcept
 }
 
 // A record cut where what is left cannot be decoded.
-void write_cut_error(line_sink& sink, std::string& line, const event_context& context, const capture_record& record)
+void write_cut_error(output_stream& sink, std::string& line, const event_context& context, const capture_record& record)
 {
     auto json = begin_error(line, "record cut by the capture's snap length", context);
     json.number("record", record.number);
     json.number("caplen", record.data.size());
     json.number("len", record.original_length);
     json.close();
-    sink.write(line);
+    sink.write_line(line, false);
 }
 
 // One line per NFLOG packet and per problem in the messages of `datagram`;
 // the events of the message that starts at `shortened` are marked truncated.
-void write_datagram(line_sink& sink, std::string& line, std::span<const std::byte> datagram,
+void write_datagram(output_stream& sink, std::string& line, std::span<const std::byte> datagram,
                     const std::byte* shortened, event_context& context, std::uint64_t record_number,
                     reason_buffer& reason_storage)
 {
@@ -74,7 +74,7 @@ void write_datagram(line_sink& sink, std::string& line, std::span<const std::byt
         // A framing error: the walk stops after it.
         if (!message) {
             write_message_error(line, message.error(), context, record_number, reason_storage);
-            sink.write(line);
+            sink.write_line(line, false);
             continue;
         }
         if (answers_another_subsystem(message.assume_value()))
@@ -83,13 +83,13 @@ void write_datagram(line_sink& sink, std::string& line, std::span<const std::byt
         for (const auto& item : packet_range(message.assume_value().bytes())) {
             if (!item) {
                 write_message_error(line, item.error(), context, record_number, reason_storage);
-                sink.write(line);
+                sink.write_line(line, false);
                 continue;
             }
             const auto& packet = item.assume_value();
             const auto flow = inet::decode(packet.payload(), packet.hw_protocol(), packet.family());
             write_event(line, packet, flow, context);
-            sink.write(line);
+            sink.write_line(line, true);
         }
     }
 }
@@ -107,8 +107,8 @@ bool arrives_over_time(const std::string& path)
 
 } // namespace
 
-int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, const std::function<void()>& inputs_ready,
-                 const stop_signals* stop)
+int read_capture(const options& opts, int out, std::FILE* diagnostics, const std::function<void()>& inputs_ready,
+                 const stop_request* stop)
 {
     std::string problem;
     auto reader = capture_reader::open(opts.read_path, problem, stop);
@@ -135,7 +135,7 @@ int read_capture(const options& opts, std::FILE* out, std::FILE* diagnostics, co
     if (inputs_ready)
         inputs_ready();
 
-    line_sink sink(out);
+    output_stream sink(out, stop);
     std::string line;
     std::vector<std::byte> rebuilt;
     std::vector<std::byte> cut_copy;

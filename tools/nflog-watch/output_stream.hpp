@@ -1,0 +1,87 @@
+#ifndef NFLOG_WATCH_OUTPUT_STREAM_HPP
+#define NFLOG_WATCH_OUTPUT_STREAM_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nflog::watch {
+
+class stop_request;
+
+/// Collects whole units (JSON lines, pcap records) for one descriptor and
+/// writes them out, through a stop.
+///
+/// stdio would do the buffering, but it cannot be told to give up: a
+/// write to a reader that stopped reading blocks for as long as the reader
+/// sleeps, and a stop signal could not end it. Here a flush goes on after a
+/// stop while the reader takes anything; once it has taken nothing for
+/// `stalled_after` (or a second stop signal came) the rest is dropped and
+/// counted, and the stream writes nothing more. Only then can the last
+/// unit the reader got be cut.
+///
+/// A failure is remembered instead of being reported each time, so that a
+/// closed pipe costs one diagnostic, not one per event.
+class output_stream {
+public:
+    /// What a reader that takes nothing gets after a stop.
+    static constexpr std::chrono::milliseconds stalled_after{1000};
+
+    /// Writes to `fd`, which it neither owns nor closes. With `stop`, a stop
+    /// request ends its waits as described above.
+    output_stream(int fd, const stop_request* stop);
+    ~output_stream();
+    output_stream(const output_stream&) = delete;
+    output_stream& operator=(const output_stream&) = delete;
+
+    /// Adds bytes to the unit being built.
+    void append(std::string_view bytes);
+
+    /// Ends the unit being built; `is_event` counts it in `events_dropped`
+    /// should it be dropped. Writes out what has gathered once it is large.
+    void end_unit(bool is_event);
+
+    /// `line` and a newline as one unit.
+    void write_line(std::string_view line, bool is_event)
+    {
+        append(line);
+        append("\n");
+        end_unit(is_event);
+    }
+
+    /// Writes out every whole unit. False once anything failed.
+    bool flush() noexcept;
+
+    /// A write failed: later units cannot reach the reader either.
+    bool failed() const noexcept { return error_ != 0; }
+
+    /// Why it failed, for a diagnostic: the system's words for the errno of
+    /// the first failure, or how a stop gave up on a stalled reader.
+    const char* failure_reason() const noexcept;
+
+    /// Events in units that were dropped after a failure, or cut.
+    std::uint64_t events_dropped() const noexcept { return events_dropped_; }
+
+private:
+    enum class given_up { no, reader_stalled, stop_insisted };
+
+    // Waits until the descriptor takes more, unless it is time to give up.
+    given_up wait_for_room(std::chrono::steady_clock::time_point stalled_since) noexcept;
+    void drop_unwritten(std::size_t written) noexcept;
+
+    int fd_;
+    const stop_request* stop_;
+    std::string pending_;
+    std::size_t unit_begin_ = 0;
+    // Where each event unit in `pending_` ends, to count what a drop loses.
+    std::vector<std::size_t> event_ends_;
+    std::uint64_t events_dropped_ = 0;
+    int error_ = 0; ///< EAGAIN when `given_up_` says why
+    given_up given_up_ = given_up::no;
+};
+
+} // namespace nflog::watch
+
+#endif

@@ -1,0 +1,73 @@
+#ifndef NFLOG_WATCH_STOP_REQUEST_HPP
+#define NFLOG_WATCH_STOP_REQUEST_HPP
+
+#include <signal.h>
+
+namespace nflog::watch {
+
+/// The stop signals (SIGINT, SIGTERM) the tool takes, in either mode: those
+/// not ignored right now. One ignored from the start (SIGINT for a
+/// background job of a script) stays ignored, as the shell meant it.
+sigset_t stop_signals_not_ignored() noexcept;
+
+/// SIGINT and SIGTERM as a request to stop, in either mode.
+///
+/// A stop must end every wait the tool can be in: for input, for a FIFO's
+/// other end, and for a reader that stopped reading its output (a
+/// supervisor would otherwise wait for its SIGKILL, and the counters would
+/// never be printed). Blocking the signals and letting them in only while
+/// waiting cannot end a write already blocked, so the handler itself acts:
+/// it records the request, makes every registered output non-blocking (a
+/// write blocked in the kernel returns what it wrote, and no later one
+/// blocks), and wakes `wake_fd()` for whatever polls. It runs with
+/// SA_RESTART, so that reads and writes it interrupts go on where they
+/// were instead of failing with EINTR.
+///
+/// A signal ignored when the instance is made is left alone. One blocked
+/// then (a supervisor's mask, leaked into what it starts) is unblocked: it
+/// must not make the tool unstoppable. One instance at a time, since the
+/// handler records into process-wide state. The destructor puts back the
+/// handlers, the signal mask and the registered outputs' flags it found; a
+/// stop signal that comes after it was destroyed is not taken.
+class stop_request {
+public:
+    /// Throws std::system_error when the wake-up pipe cannot be made.
+    stop_request();
+    stop_request(const stop_request&) = delete;
+    stop_request& operator=(const stop_request&) = delete;
+    ~stop_request();
+
+    /// True once SIGINT or SIGTERM arrived.
+    bool requested() const noexcept;
+
+    /// True once a second one arrived: the user insists, nothing may be
+    /// waited for any more.
+    bool insisted() const noexcept;
+
+    /// Readable once a stop was requested (and from then on).
+    int wake_fd() const noexcept { return wake_read_; }
+
+    /// Waits until `fd` has input (or its end, or an error, which the next
+    /// read reports). False, without waiting, once a stop was requested.
+    bool wait_readable(int fd) const noexcept;
+
+    /// Sleeps for up to `milliseconds`; false once a stop was requested.
+    bool sleep(int milliseconds) const noexcept;
+
+    /// From now on a stop makes `fd` non-blocking, until `forget_output`.
+    /// At most three at a time (the events, the pcap, the diagnostics).
+    void watch_output(int fd) const noexcept;
+    /// Puts `fd`'s flags back as `watch_output` found them.
+    void forget_output(int fd) const noexcept;
+
+private:
+    int wake_read_ = -1;
+    sigset_t taken_{};
+    sigset_t mask_before_{};
+    struct sigaction interrupt_before_ {};
+    struct sigaction terminate_before_ {};
+};
+
+} // namespace nflog::watch
+
+#endif
