@@ -35,9 +35,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -178,6 +180,23 @@ bool wait_until_bound(const scoped_netns& netns, const std::set<int>& groups)
         if (std::includes(bound.begin(), bound.end(), groups.begin(), groups.end()))
             return true;
         std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
+constexpr int write_syscall = SYS_write;
+constexpr int poll_syscall = SYS_poll;
+
+/// Polls until process `pid` sits in system call `number` (the first field
+/// of /proc/PID/syscall); bounded like `wait_until_bound`.
+bool wait_for_syscall(pid_t pid, int number)
+{
+    const auto path = "/proc/" + std::to_string(pid) + "/syscall";
+    const auto prefix = std::to_string(number) + " ";
+    for (int attempt = 0; attempt < 500; ++attempt) {
+        if (read_text(path).starts_with(prefix))
+            return true;
+        std::this_thread::sleep_for(10ms);
     }
     return false;
 }
@@ -664,16 +683,7 @@ TEST_F(nflog_watch_live, a_signal_during_a_blocked_write_loses_nothing)
     // Far more than a pipe holds (64 KiB): about 600 bytes per line.
     constexpr std::size_t sent = 1000;
     send_udp(*netns, "127.0.0.1", 9, sent);
-    // Blocked in write(2) once the pipe is full: the syscall number 1 leads
-    // /proc/PID/syscall.
-    const auto syscall_path = "/proc/" + std::to_string(watcher->pid()) + "/syscall";
-    bool blocked = false;
-    for (int attempt = 0; attempt < 500 && !blocked; ++attempt) {
-        blocked = read_text(syscall_path).starts_with("1 ");
-        if (!blocked)
-            std::this_thread::sleep_for(10ms);
-    }
-    ASSERT_TRUE(blocked) << "the watch never waited on the full pipe";
+    ASSERT_TRUE(wait_for_syscall(watcher->pid(), write_syscall)) << "the watch never waited on the full pipe";
     ASSERT_EQ(::kill(watcher->pid(), SIGTERM), 0);
     std::this_thread::sleep_for(100ms);
 
@@ -691,6 +701,112 @@ TEST_F(nflog_watch_live, a_signal_during_a_blocked_write_loses_nothing)
     EXPECT_EQ(std::get<std::int64_t>(counters.at("events")), static_cast<std::int64_t>(lines.size()))
         << "every event the watch took is a whole line";
     EXPECT_GT(lines.size(), 0u);
+}
+
+// A reader that stopped reading for good (a dead consumer, a stalled log
+// shipper) must not keep a stopped watch from ending: a supervisor would
+// wait for its SIGKILL, and the counters would never be printed. The tool
+// gives the reader a second after the stop (a second signal: nothing), then
+// drops what is left and counts it.
+TEST_F(nflog_watch_live, a_stop_gives_up_on_a_reader_that_stopped_reading)
+{
+    for (const bool insisting : {false, true}) {
+        SCOPED_TRACE(insisting ? "two signals" : "one signal");
+        const auto err_name = insisting ? "err-insisting" : "err";
+        auto watcher = start({"--netns", netns->name(), "--group", "41", "--stats"}, err_name);
+        ASSERT_TRUE(wait_until_bound(*netns, {41}));
+        // Far more than a pipe holds (64 KiB): about 600 bytes per line.
+        constexpr std::size_t sent = 1000;
+        send_udp(*netns, "127.0.0.1", 9, sent);
+        ASSERT_TRUE(wait_for_syscall(watcher->pid(), write_syscall)) << "the watch never waited on the full pipe";
+        ASSERT_EQ(::kill(watcher->pid(), SIGTERM), 0);
+        if (insisting) {
+            std::this_thread::sleep_for(50ms);
+            ASSERT_EQ(::kill(watcher->pid(), SIGTERM), 0);
+        }
+        EXPECT_EQ(watcher->wait(), 5);
+
+        // Only now is the pipe read: what it holds is whole lines, but for a
+        // last one the reader got part of.
+        const auto output = watcher->rest();
+        const auto lines = lines_of(output.substr(0, output.rfind('\n') + 1));
+        for (const auto& line : lines)
+            EXPECT_EQ(text(parse_line(line), "prefix"), "DENIED udp") << line;
+        const auto diagnostics = lines_of(stderr_text(err_name));
+        ASSERT_EQ(diagnostics.size(), 2u) << stderr_text(err_name);
+        EXPECT_EQ(diagnostics[0], insisting ? "nflog-watch: cannot write the events: a second stop signal came while "
+                                              "its reader was not reading"
+                                            : "nflog-watch: cannot write the events: its reader took nothing for a "
+                                              "second after the stop");
+        const auto counters = parse_line(diagnostics[1]);
+        const auto count = [&](const char* name) { return std::get<std::int64_t>(counters.at(name)); };
+        EXPECT_EQ(count("events"), static_cast<std::int64_t>(lines.size())) << "events counts the whole lines only";
+        EXPECT_GT(count("discarded"), 0);
+        ASSERT_EQ(count("overruns"), 0) << "the receive buffer holds every event sent";
+        EXPECT_EQ(count("events") + count("discarded") + count("lost"), static_cast<std::int64_t>(sent))
+            << "every event is written, or counted";
+        EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+    }
+}
+
+// A --pcap FIFO waits for its reader; a stop ends that wait (once the
+// groups are bound, when nothing has been written yet).
+TEST_F(nflog_watch_live, a_stop_ends_the_wait_for_a_pcap_fifo_reader)
+{
+    const auto fifo = scratch_ / "packets.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto watcher = start({"--netns", netns->name(), "--group", "41", "--pcap", fifo.string(), "--stats"});
+    ASSERT_TRUE(wait_until_bound(*netns, {41}));
+    EXPECT_EQ(watcher->stop(SIGTERM), 0);
+    EXPECT_EQ(watcher->rest(), "");
+    EXPECT_EQ(stderr_text(), R"({"events":0,"lost":0,"overruns":0,"malformed":0,"truncated":0,"discarded":0})"
+                             "\n");
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+}
+
+// The same wait for an --output FIFO comes before any group is bound.
+TEST_F(nflog_watch_live, a_stop_ends_the_wait_for_an_output_fifo_reader)
+{
+    const auto fifo = scratch_ / "events.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto watcher = start({"--netns", netns->name(), "--group", "41", "--output", fifo.string(), "--stats"});
+    ASSERT_TRUE(wait_for_syscall(watcher->pid(), poll_syscall)) << "the tool never waited for the FIFO's reader";
+    EXPECT_EQ(watcher->stop(SIGTERM), 0);
+    EXPECT_EQ(stderr_text(), "");
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
+}
+
+// A pcap reader that opened the FIFO and then stopped reading: the events
+// still reach their file, and the stop gives up on the pcap after a second.
+TEST_F(nflog_watch_live, a_stop_gives_up_on_a_pcap_reader_that_stopped_reading)
+{
+    const auto fifo = scratch_ / "packets.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const int pcap_reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(pcap_reader, 0);
+    const auto events = scratch_ / "events.json";
+    auto watcher = start({"--netns", netns->name(), "--group", "41", "--pcap", fifo.string(), "--output",
+                          events.string(), "--stats"});
+    ASSERT_TRUE(wait_until_bound(*netns, {41}));
+    // About 150 bytes a record: far more than the FIFO holds.
+    constexpr std::size_t sent = 1000;
+    send_udp(*netns, "127.0.0.1", 9, sent);
+    ASSERT_TRUE(wait_for_syscall(watcher->pid(), poll_syscall)) << "the watch never waited on the full FIFO";
+    EXPECT_EQ(watcher->stop(SIGTERM), 5);
+
+    const auto diagnostics = lines_of(stderr_text());
+    ASSERT_EQ(diagnostics.size(), 2u) << stderr_text();
+    EXPECT_EQ(diagnostics[0],
+              "nflog-watch: cannot write " + fifo.string() + ": its reader took nothing for a second after the stop");
+    const auto counters = parse_line(diagnostics[1]);
+    EXPECT_EQ(std::get<std::int64_t>(counters.at("events")),
+              static_cast<std::int64_t>(lines_of(read_text(events)).size()));
+    std::array<unsigned char, 4> magic{};
+    ASSERT_EQ(::read(pcap_reader, magic.data(), magic.size()), 4);
+    const std::uint32_t host_order_magic = 0xa1b2c3d4;
+    EXPECT_EQ(std::memcmp(magic.data(), &host_order_magic, 4), 0) << "the FIFO got the pcap's header first";
+    ::close(pcap_reader);
+    EXPECT_EQ(bound_groups(*netns), std::set<int>{});
 }
 
 TEST_F(nflog_watch_live, a_signal_before_any_event)

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -964,6 +965,76 @@ TEST_F(nflog_watch_read, a_stop_signal_never_cuts_a_line_of_the_output)
             EXPECT_LT(lines.size(), record_count) << "the stop ended the read before the end of the capture";
         EXPECT_EQ(lines, std::vector<std::string>(lines.size(), line_denied_ssh_web));
     }
+}
+
+// A reader that stopped reading for good: the stop gives it a second, then
+// the tool ends with the output failed instead of waiting forever.
+TEST_F(nflog_watch_read, a_stop_gives_up_on_a_reader_that_stopped_reading)
+{
+    constexpr std::size_t record_count = 20000;
+    const auto record = at(1, capture::nflog_record(denied_ssh(), std::endian::native));
+    const auto path = scratch_ / "many.pcap";
+    write_bytes(path, capture::pcap_file(link_type_nflog, std::vector<capture::record>(record_count, record)));
+    std::array<int, 2> output{};
+    ASSERT_EQ(::pipe2(output.data(), O_CLOEXEC), 0);
+    const auto err = scratch_ / "errors";
+    const int err_fd = open_for_writing(err);
+    ASSERT_GE(err_fd, 0);
+    background_watch watch({"--container", "web", "--read", path.string()}, output[1], err_fd);
+    ::close(output[1]);
+    ::close(err_fd);
+    ASSERT_TRUE(watch.started());
+    int queued = 0;
+    for (int attempt = 0; attempt < 500 && queued < 60000; ++attempt) {
+        ASSERT_EQ(::ioctl(output[0], FIONREAD, &queued), 0);
+        if (queued < 60000)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GE(queued, 60000) << "the output never filled the pipe";
+    watch.signal(SIGINT);
+    const int status = watch.wait_status();
+    ASSERT_NE(status, -1) << "the tool did not stop";
+    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 5);
+    EXPECT_EQ(read_text(err), "nflog-watch: cannot write the output: its reader took nothing for a second after the "
+                              "stop\n");
+    std::string printed;
+    std::array<char, 65536> chunk{};
+    for (ssize_t got; (got = ::read(output[0], chunk.data(), chunk.size())) > 0;)
+        printed.append(chunk.data(), static_cast<std::size_t>(got));
+    ::close(output[0]);
+    const auto lines = lines_of(printed.substr(0, printed.rfind('\n') + 1));
+    EXPECT_LT(lines.size(), record_count);
+    EXPECT_EQ(lines, std::vector<std::string>(lines.size(), line_denied_ssh_web));
+}
+
+// Waiting for the reader of an --output FIFO ends at a stop too, before
+// anything was read.
+TEST_F(nflog_watch_read, a_stop_ends_the_wait_for_an_output_fifo_reader)
+{
+    const auto fifo = scratch_ / "events.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const auto err = scratch_ / "errors";
+    const int err_fd = open_for_writing(err);
+    ASSERT_GE(err_fd, 0);
+    const auto capture_path = scratch_ / "one.pcap";
+    write_bytes(capture_path, nflog_pcap());
+    background_watch watch({"--read", capture_path.string(), "--output", fifo.string()}, err_fd, err_fd);
+    ::close(err_fd);
+    ASSERT_TRUE(watch.started());
+    const auto syscall_path = fs::path("/proc") / std::to_string(watch.pid()) / "syscall";
+    bool waiting = false;
+    for (int attempt = 0; attempt < 500 && !(waiting = read_text(syscall_path).starts_with(
+                                                  std::to_string(SYS_poll) + " "));
+         ++attempt)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(waiting) << "the tool never waited for the FIFO's reader";
+    watch.signal(SIGTERM);
+    const int status = watch.wait_status();
+    ASSERT_NE(status, -1) << "the tool did not stop";
+    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(read_text(err), "");
 }
 
 TEST_F(nflog_watch_read, wrong_command_lines)

@@ -1,0 +1,309 @@
+// nflog-watch's output: whole units through a pipe, a failure remembered
+// and counted, and a stop that gives up on a reader that stopped reading.
+
+#include "output_stream.hpp"
+#include "stop_request.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <csignal>
+#include <cstddef>
+#include <string>
+#include <thread>
+
+namespace {
+
+using nflog::watch::output_stream;
+using nflog::watch::stop_request;
+
+// Both ends of a pipe, closed when the test ends.
+struct test_pipe {
+    test_pipe()
+    {
+        int ends[2];
+        if (::pipe2(ends, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe failed");
+        read_end = ends[0];
+        write_end = ends[1];
+    }
+    ~test_pipe()
+    {
+        close_read_end();
+        if (write_end >= 0)
+            ::close(write_end);
+    }
+    test_pipe(const test_pipe&) = delete;
+    test_pipe& operator=(const test_pipe&) = delete;
+
+    void close_read_end()
+    {
+        if (read_end >= 0)
+            ::close(read_end);
+        read_end = -1;
+    }
+
+    // One page: a few lines fill it.
+    void shrink() const { ASSERT_EQ(::fcntl(write_end, F_SETPIPE_SZ, 4096), 4096); }
+
+    bool write_end_blocks() const { return (::fcntl(write_end, F_GETFL) & O_NONBLOCK) == 0; }
+
+    // Everything queued, without waiting for more.
+    std::string drain() const
+    {
+        ::fcntl(read_end, F_SETFL, ::fcntl(read_end, F_GETFL) | O_NONBLOCK);
+        std::string got;
+        std::array<char, 4096> chunk{};
+        for (ssize_t n; (n = ::read(read_end, chunk.data(), chunk.size())) > 0;)
+            got.append(chunk.data(), static_cast<std::size_t>(n));
+        return got;
+    }
+
+    int read_end = -1;
+    int write_end = -1;
+};
+
+// SIGPIPE ignored while it lives, as nflog-watch ignores it when watching.
+struct sigpipe_ignored {
+    sigpipe_ignored() { before = std::signal(SIGPIPE, SIG_IGN); }
+    ~sigpipe_ignored() { std::signal(SIGPIPE, before); }
+    sigpipe_ignored(const sigpipe_ignored&) = delete;
+    sigpipe_ignored& operator=(const sigpipe_ignored&) = delete;
+    void (*before)(int) = nullptr;
+};
+
+std::string numbered_line(std::size_t number, std::size_t length)
+{
+    auto line = std::to_string(number);
+    line.resize(length, 'x');
+    return line;
+}
+
+std::size_t newlines_in(const std::string& text) { return static_cast<std::size_t>(std::ranges::count(text, '\n')); }
+
+TEST(output_stream, writes_whole_units_in_order)
+{
+    test_pipe pipe;
+    output_stream out(pipe.write_end, nullptr);
+    out.write_line("{\"a\":1}", true);
+    out.append("{\"error\":");
+    out.append("\"x\"}\n");
+    out.end_unit(false);
+    EXPECT_EQ(pipe.drain(), "") << "nothing goes out before a flush while little has gathered";
+    EXPECT_TRUE(out.flush());
+    EXPECT_EQ(pipe.drain(), "{\"a\":1}\n{\"error\":\"x\"}\n");
+    EXPECT_FALSE(out.failed());
+    EXPECT_EQ(out.events_dropped(), 0u);
+}
+
+// A descriptor that is non-blocking of its own (an --output FIFO) and full:
+// before any stop the reader gets all the time it needs.
+TEST(output_stream, a_flush_before_a_stop_waits_for_a_slow_reader)
+{
+    test_pipe pipe;
+    pipe.shrink();
+    ASSERT_EQ(::fcntl(pipe.write_end, F_SETFL, O_NONBLOCK), 0);
+    constexpr std::size_t line_count = 100;
+    std::string expected;
+    std::string got;
+    std::thread reader([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::array<char, 4096> chunk{};
+        while (newlines_in(got) < line_count) {
+            const ssize_t n = ::read(pipe.read_end, chunk.data(), chunk.size());
+            if (n <= 0)
+                break;
+            got.append(chunk.data(), static_cast<std::size_t>(n));
+        }
+    });
+    output_stream out(pipe.write_end, nullptr);
+    for (std::size_t i = 0; i < line_count; ++i) {
+        // 100 lines of 1000 bytes: past the size at which units go out by themselves.
+        const auto line = numbered_line(i, 999);
+        expected += line + "\n";
+        out.write_line(line, true);
+    }
+    EXPECT_TRUE(out.flush());
+    reader.join();
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(out.events_dropped(), 0u);
+}
+
+TEST(output_stream, a_reader_gone_away_fails_it_once_and_every_event_after_counts_as_dropped)
+{
+    const sigpipe_ignored no_sigpipe;
+    test_pipe pipe;
+    pipe.close_read_end();
+    output_stream out(pipe.write_end, nullptr);
+    out.write_line("event 1", true);
+    out.write_line("error", false);
+    out.write_line("event 2", true);
+    EXPECT_FALSE(out.flush());
+    EXPECT_TRUE(out.failed());
+    EXPECT_STREQ(out.failure_reason(), "Broken pipe");
+    EXPECT_EQ(out.events_dropped(), 2u);
+    out.write_line("event 3", true);
+    out.write_line("error", false);
+    EXPECT_FALSE(out.flush());
+    EXPECT_EQ(out.events_dropped(), 3u);
+}
+
+// The tool's standard output is blocking, and a reader that stopped
+// reading would hold a write forever: the stop makes it non-blocking, the
+// reader gets a second to take more, and the rest is dropped and counted.
+TEST(output_stream, after_a_stop_a_reader_that_takes_nothing_is_given_up_on)
+{
+    const stop_request stop;
+    test_pipe pipe;
+    pipe.shrink();
+    auto out = std::make_unique<output_stream>(pipe.write_end, &stop);
+    constexpr std::size_t line_count = 10;
+    for (std::size_t i = 0; i < line_count; ++i)
+        out->write_line(numbered_line(i, 999), true);
+    ASSERT_TRUE(pipe.write_end_blocks());
+    std::raise(SIGTERM);
+    ASSERT_TRUE(stop.requested());
+    EXPECT_FALSE(pipe.write_end_blocks()) << "the stop made the output non-blocking";
+
+    EXPECT_FALSE(out->flush());
+    EXPECT_STREQ(out->failure_reason(), "its reader took nothing for a second after the stop");
+    const auto got = pipe.drain();
+    ASSERT_FALSE(got.empty()) << "the pipe took what fitted";
+    EXPECT_FALSE(got.ends_with('\n')) << "the pipe took part of a line: the one place a line can be cut";
+    EXPECT_EQ(out->events_dropped(), line_count - newlines_in(got)) << "the cut line is dropped too";
+    std::string whole_lines;
+    for (std::size_t i = 0; i < newlines_in(got); ++i)
+        whole_lines += numbered_line(i, 999) + "\n";
+    EXPECT_TRUE(got.starts_with(whole_lines)) << "the lines the reader got are whole and in order";
+    // Nothing more is written, lest a line follow the cut one.
+    out->write_line("late", true);
+    EXPECT_FALSE(out->flush());
+    EXPECT_EQ(pipe.drain(), "");
+    EXPECT_EQ(out->events_dropped(), line_count - newlines_in(got) + 1);
+
+    out.reset();
+    EXPECT_TRUE(pipe.write_end_blocks()) << "the descriptor's flags are back as they were";
+}
+
+TEST(output_stream, a_second_stop_gives_up_at_once)
+{
+    const stop_request stop;
+    test_pipe pipe;
+    pipe.shrink();
+    output_stream out(pipe.write_end, &stop);
+    for (std::size_t i = 0; i < 10; ++i)
+        out.write_line(numbered_line(i, 999), true);
+    std::raise(SIGINT);
+    std::raise(SIGTERM);
+    ASSERT_TRUE(stop.insisted());
+    EXPECT_FALSE(out.flush());
+    EXPECT_STREQ(out.failure_reason(), "a second stop signal came while its reader was not reading");
+}
+
+// After a stop, a reader that still takes something is waited for: only a
+// whole second without progress gives up.
+TEST(output_stream, after_a_stop_a_slow_reader_still_gets_everything)
+{
+    const stop_request stop;
+    test_pipe pipe;
+    pipe.shrink();
+    output_stream out(pipe.write_end, &stop);
+    constexpr std::size_t line_count = 20;
+    std::string expected;
+    for (std::size_t i = 0; i < line_count; ++i) {
+        expected += numbered_line(i, 999) + "\n";
+        out.write_line(numbered_line(i, 999), true);
+    }
+    std::raise(SIGTERM);
+    std::string got;
+    std::thread reader([&] {
+        std::array<char, 1000> chunk{};
+        while (got.size() < expected.size()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            const ssize_t n = ::read(pipe.read_end, chunk.data(), chunk.size());
+            if (n <= 0)
+                break;
+            got.append(chunk.data(), static_cast<std::size_t>(n));
+        }
+    });
+    EXPECT_TRUE(out.flush()) << out.failure_reason();
+    reader.join();
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(out.events_dropped(), 0u);
+}
+
+TEST(stop_request, a_stop_that_came_before_an_output_was_watched_applies_to_it)
+{
+    const stop_request stop;
+    std::raise(SIGINT);
+    test_pipe pipe;
+    {
+        const output_stream out(pipe.write_end, &stop);
+        EXPECT_FALSE(pipe.write_end_blocks());
+    }
+    EXPECT_TRUE(pipe.write_end_blocks());
+}
+
+TEST(stop_request, waits_end_at_a_stop)
+{
+    const stop_request stop;
+    test_pipe pipe;
+    ASSERT_EQ(::write(pipe.write_end, "x", 1), 1);
+    EXPECT_TRUE(stop.wait_readable(pipe.read_end)) << "input is there";
+    EXPECT_TRUE(stop.sleep(1));
+    pipe.drain();
+    std::thread signaller([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        ::kill(::getpid(), SIGTERM);
+    });
+    // Waits for the signal: a wait that went on would hit the test's time limit.
+    EXPECT_FALSE(stop.wait_readable(pipe.read_end));
+    signaller.join();
+    EXPECT_FALSE(stop.sleep(1'000'000'000)) << "a sleep after the stop ends at once";
+}
+
+TEST(stop_request, a_signal_ignored_from_the_start_stays_ignored)
+{
+    const auto before = std::signal(SIGINT, SIG_IGN);
+    {
+        const stop_request stop;
+        std::raise(SIGINT);
+        EXPECT_FALSE(stop.requested());
+        std::raise(SIGTERM);
+        EXPECT_TRUE(stop.requested());
+    }
+    struct sigaction now {};
+    ::sigaction(SIGINT, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, SIG_IGN);
+    std::signal(SIGINT, before);
+}
+
+TEST(stop_request, the_handlers_and_the_mask_are_put_back)
+{
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigset_t mask_before;
+    ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &blocked, &mask_before), 0);
+    {
+        const stop_request stop;
+        sigset_t mask_inside;
+        ::pthread_sigmask(SIG_BLOCK, nullptr, &mask_inside);
+        EXPECT_EQ(::sigismember(&mask_inside, SIGTERM), 0) << "a blocked stop signal is let in";
+        std::raise(SIGTERM);
+        EXPECT_TRUE(stop.requested());
+    }
+    sigset_t mask_after;
+    ::pthread_sigmask(SIG_BLOCK, nullptr, &mask_after);
+    EXPECT_EQ(::sigismember(&mask_after, SIGTERM), 1);
+    struct sigaction now {};
+    ::sigaction(SIGTERM, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, SIG_DFL);
+    ::pthread_sigmask(SIG_SETMASK, &mask_before, nullptr);
+}
+
+} // namespace
