@@ -100,6 +100,7 @@ class basic_socket {
                     return detail::send_batching(fd, group, sequence, target);
                 });
         }
+
         // Counts what is queued and will never be received (see `close`).
         // Unbinding is a request the kernel carries out while sending it, so
         // the batches it flushes are queued by now. The queue is bounded
@@ -410,8 +411,10 @@ public:
     /// counted in `stats().discarded` (its datagram in `datagrams`, a
     /// sequence gap in `lost`, an overrun met on the way in `overruns`). A
     /// pending receive that had already taken a datagram still delivers it,
-    /// and those events then leave `lost` again. Only running out of memory
-    /// meanwhile leaves the rest uncounted.
+    /// and those events then leave `lost` again. Two things leave the rest
+    /// uncounted: running out of memory meanwhile, and a refused unbind (a
+    /// process that dropped CAP_NET_ADMIN) whose groups keep logging faster
+    /// than `close()` reads: it stops after twice the receive buffer.
     void close() noexcept
     {
         if (!is_open())
