@@ -801,6 +801,21 @@ private:
     }
 };
 
+// Polls (bounded) until the pipe whose reading end is `read_end` holds
+// nearly all it can (64 KiB): its writer is blocked, or about to be.
+bool fills_its_pipe(int read_end)
+{
+    for (int attempt = 0; attempt < 500; ++attempt) {
+        int queued = 0;
+        if (::ioctl(read_end, FIONREAD, &queued) != 0)
+            return false;
+        if (queued >= 60000)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
 // A capture still arriving ends when the user stops the tool: the record
 // (or the file header) the stop cut is not damage, and every line before
 // it is out whole.
@@ -936,13 +951,7 @@ TEST_F(nflog_watch_read, a_stop_signal_never_cuts_a_line_of_the_output)
         ASSERT_TRUE(watch.started());
 
         // The pipe full: the tool is blocked in a write, or about to be.
-        int queued = 0;
-        for (int attempt = 0; attempt < 500 && queued < 60000; ++attempt) {
-            ASSERT_EQ(::ioctl(output[0], FIONREAD, &queued), 0);
-            if (queued < 60000)
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        ASSERT_GE(queued, 60000) << "the output never filled the pipe";
+        ASSERT_TRUE(fills_its_pipe(output[0])) << "the output never filled the pipe";
         watch.signal(SIGINT);
         std::string printed;
         std::array<char, 65536> chunk{};
@@ -984,13 +993,7 @@ TEST_F(nflog_watch_read, a_stop_gives_up_on_a_reader_that_stopped_reading)
     ::close(output[1]);
     ::close(err_fd);
     ASSERT_TRUE(watch.started());
-    int queued = 0;
-    for (int attempt = 0; attempt < 500 && queued < 60000; ++attempt) {
-        ASSERT_EQ(::ioctl(output[0], FIONREAD, &queued), 0);
-        if (queued < 60000)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_GE(queued, 60000) << "the output never filled the pipe";
+    ASSERT_TRUE(fills_its_pipe(output[0])) << "the output never filled the pipe";
     watch.signal(SIGINT);
     const int status = watch.wait_status();
     ASSERT_NE(status, -1) << "the tool did not stop";
