@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -144,7 +145,7 @@ TEST(output_stream, a_reader_gone_away_fails_it_once_and_every_event_after_count
     out.write_line("event 2", true);
     EXPECT_FALSE(out.flush());
     EXPECT_TRUE(out.failed());
-    EXPECT_STREQ(out.failure_reason(), "Broken pipe");
+    EXPECT_EQ(out.failure_reason("events"), "Broken pipe");
     EXPECT_EQ(out.events_dropped(), 2u);
     out.write_line("event 3", true);
     out.write_line("error", false);
@@ -153,40 +154,62 @@ TEST(output_stream, a_reader_gone_away_fails_it_once_and_every_event_after_count
 }
 
 // The tool's standard output is blocking, and a reader that stopped
-// reading would hold a write forever: the stop makes it non-blocking, the
-// reader gets a second to take more, and the rest is dropped and counted.
+// reading would hold a write forever: the stream writes through a
+// non-blocking description of its own, the reader gets a second after the
+// stop to take more, and the rest is dropped and counted.
 TEST(output_stream, after_a_stop_a_reader_that_takes_nothing_is_given_up_on)
 {
     const stop_request stop;
     test_pipe pipe;
     pipe.shrink();
-    auto out = std::make_unique<output_stream>(pipe.write_end, &stop);
+    output_stream out(pipe.write_end, &stop);
     constexpr std::size_t line_count = 10;
     for (std::size_t i = 0; i < line_count; ++i)
-        out->write_line(numbered_line(i, 999), true);
-    ASSERT_TRUE(pipe.write_end_blocks());
+        out.write_line(numbered_line(i, 999), true);
     std::raise(SIGTERM);
     ASSERT_TRUE(stop.requested());
-    EXPECT_FALSE(pipe.write_end_blocks()) << "the stop made the output non-blocking";
 
-    EXPECT_FALSE(out->flush());
-    EXPECT_STREQ(out->failure_reason(), "its reader took nothing for a second after the stop");
+    EXPECT_FALSE(out.flush());
     const auto got = pipe.drain();
     ASSERT_FALSE(got.empty()) << "the pipe took what fitted";
     EXPECT_FALSE(got.ends_with('\n')) << "the pipe took part of a line: the one place a line can be cut";
-    EXPECT_EQ(out->events_dropped(), line_count - newlines_in(got)) << "the cut line is dropped too";
+    const auto dropped = line_count - newlines_in(got);
+    EXPECT_EQ(out.events_dropped(), dropped) << "the cut line is dropped too";
+    EXPECT_EQ(out.failure_reason("events"), "its reader took nothing for a second after the stop; " +
+                                                std::to_string(dropped) + " events not written");
     std::string whole_lines;
     for (std::size_t i = 0; i < newlines_in(got); ++i)
         whole_lines += numbered_line(i, 999) + "\n";
     EXPECT_TRUE(got.starts_with(whole_lines)) << "the lines the reader got are whole and in order";
     // Nothing more is written, lest a line follow the cut one.
-    out->write_line("late", true);
-    EXPECT_FALSE(out->flush());
+    out.write_line("late", true);
+    EXPECT_FALSE(out.flush());
     EXPECT_EQ(pipe.drain(), "");
-    EXPECT_EQ(out->events_dropped(), line_count - newlines_in(got) + 1);
+    EXPECT_EQ(out.events_dropped(), dropped + 1);
+    EXPECT_TRUE(pipe.write_end_blocks()) << "the descriptor others share keeps its flags";
+}
 
-    out.reset();
-    EXPECT_TRUE(pipe.write_end_blocks()) << "the descriptor's flags are back as they were";
+// A supervisor's log socket: written without blocking, never made non-blocking.
+TEST(output_stream, a_socket_that_stopped_reading_is_given_up_on_too)
+{
+    const stop_request stop;
+    int ends[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends), 0);
+    const int small = 4096;
+    ASSERT_EQ(::setsockopt(ends[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+    {
+        output_stream out(ends[0], &stop);
+        // Less than the stream writes out by itself, more than the socket holds.
+        for (std::size_t i = 0; i < 50; ++i)
+            out.write_line(numbered_line(i, 999), true);
+        std::raise(SIGTERM);
+        EXPECT_FALSE(out.flush());
+        EXPECT_GT(out.events_dropped(), 0u);
+        EXPECT_TRUE(out.failure_reason("events").starts_with("its reader took nothing for a second after the stop; "));
+    }
+    EXPECT_EQ(::fcntl(ends[0], F_GETFL) & O_NONBLOCK, 0);
+    ::close(ends[0]);
+    ::close(ends[1]);
 }
 
 TEST(output_stream, a_second_stop_gives_up_at_once)
@@ -201,7 +224,8 @@ TEST(output_stream, a_second_stop_gives_up_at_once)
     std::raise(SIGTERM);
     ASSERT_TRUE(stop.insisted());
     EXPECT_FALSE(out.flush());
-    EXPECT_STREQ(out.failure_reason(), "a second stop signal came while its reader was not reading");
+    EXPECT_EQ(out.failure_reason("records"), "a second stop signal came while its reader was not reading; " +
+                                                 std::to_string(10 - newlines_in(pipe.drain())) + " records not written");
 }
 
 // After a stop, a reader that still takes something is waited for: only a
@@ -230,22 +254,48 @@ TEST(output_stream, after_a_stop_a_slow_reader_still_gets_everything)
             got.append(chunk.data(), static_cast<std::size_t>(n));
         }
     });
-    EXPECT_TRUE(out.flush()) << out.failure_reason();
+    EXPECT_TRUE(out.flush()) << out.failure_reason("events");
     reader.join();
     EXPECT_EQ(got, expected);
     EXPECT_EQ(out.events_dropped(), 0u);
 }
 
-TEST(stop_request, a_stop_that_came_before_an_output_was_watched_applies_to_it)
+// An --output FIFO whose reader had been slow for longer than a second when
+// the stop came: it still gets its second after the stop.
+TEST(output_stream, a_reader_stalled_before_the_stop_gets_its_second_after_it)
 {
     const stop_request stop;
-    std::raise(SIGINT);
     test_pipe pipe;
-    {
-        const output_stream out(pipe.write_end, &stop);
-        EXPECT_FALSE(pipe.write_end_blocks());
+    pipe.shrink();
+    ASSERT_EQ(::fcntl(pipe.write_end, F_SETFL, O_NONBLOCK), 0);
+    output_stream out(pipe.write_end, &stop);
+    std::string expected;
+    for (std::size_t i = 0; i < 10; ++i) {
+        expected += numbered_line(i, 999) + "\n";
+        out.write_line(numbered_line(i, 999), true);
     }
-    EXPECT_TRUE(pipe.write_end_blocks());
+    std::thread stopper([] {
+        std::this_thread::sleep_for(output_stream::stalled_after + std::chrono::milliseconds(200));
+        ::kill(::getpid(), SIGTERM);
+    });
+    std::string got;
+    std::thread reader([&] {
+        // Reads only once the stop came: the writer has waited longer than
+        // a second by then.
+        while (!stop.requested())
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::array<char, 4096> chunk{};
+        while (got.size() < expected.size()) {
+            const ssize_t n = ::read(pipe.read_end, chunk.data(), chunk.size());
+            if (n <= 0)
+                break;
+            got.append(chunk.data(), static_cast<std::size_t>(n));
+        }
+    });
+    EXPECT_TRUE(out.flush()) << out.failure_reason("events");
+    stopper.join();
+    reader.join();
+    EXPECT_EQ(got, expected);
 }
 
 TEST(stop_request, waits_end_at_a_stop)

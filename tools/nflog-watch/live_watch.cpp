@@ -1,6 +1,7 @@
 #include "live_watch.hpp"
 
 #include "capture_record.hpp"
+#include "diagnostic_lines.hpp"
 #include "error_reason.hpp"
 #include "event_json.hpp"
 #include "open_error.hpp"
@@ -45,7 +46,7 @@ struct watched_namespace {
 class live_watcher {
 public:
     live_watcher(const options& opts, int out, std::FILE* diagnostics, const stop_request* stop)
-        : opts_(opts), stop_(stop), sink_(out, stop), diagnostics_(diagnostics)
+        : opts_(opts), stop_(stop), sink_(out, stop), diagnostics_(diagnostics, stop)
     {
         // Room for the longest line (a 127-byte prefix written twice, each
         // byte escaped to at most six, and every other member), so that no
@@ -61,7 +62,7 @@ public:
         if (!opts_.pcap_path.empty()) {
             auto opened = pcap_writer::open(opts_.pcap_path, stop_);
             if (opened.error != 0) {
-                std::fprintf(diagnostics_, "nflog-watch: cannot write %s: %s\n", opts_.pcap_path.c_str(),
+                diagnostics_.problem("cannot write %s: %s", opts_.pcap_path.c_str(),
                              std::strerror(opened.error));
                 return exit_cannot_open;
             }
@@ -97,7 +98,7 @@ private:
                 if (opened.error() == errc::group_busy)
                     busy = find_busy_group(settings);
                 const auto failure = describe_open_error(opened.error(), label, opts_.groups, busy, diagnostic);
-                std::fprintf(diagnostics_, "nflog-watch: %s\n", failure.message.c_str());
+                diagnostics_.problem("%s", failure.message.c_str());
                 return failure.status;
             }
             sources_.push_back({label, std::move(opened).value()});
@@ -226,7 +227,7 @@ private:
     void report_receive_failure(const watched_namespace& source, const boost::system::error_code& error)
     {
         const std::string where = source.label.empty() ? std::string() : "network namespace " + source.label + ": ";
-        std::fprintf(diagnostics_, "nflog-watch: %sreceiving failed: %s\n", where.c_str(), error.message().c_str());
+        diagnostics_.problem("%sreceiving failed: %s", where.c_str(), error.message().c_str());
     }
 
     void flush_outputs()
@@ -237,15 +238,16 @@ private:
             return;
         output_failure_reported_ = true;
         if (!events_written)
-            report_output_failure(opts_.output_path.empty() ? "the events" : opts_.output_path, sink_.failure_reason());
+            report_output_failure(opts_.output_path.empty() ? "the events" : opts_.output_path,
+                                  sink_.failure_reason("events"));
         else
             report_output_failure(opts_.pcap_path, pcap_->failure_reason());
         stop(exit_output_failed);
     }
 
-    void report_output_failure(const std::string& what, const char* reason)
+    void report_output_failure(const std::string& what, const std::string& reason)
     {
-        std::fprintf(diagnostics_, "nflog-watch: cannot write %s: %s\n", what.c_str(), reason);
+        diagnostics_.problem("cannot write %s: %s", what.c_str(), reason.c_str());
     }
 
     void watch_idleness()
@@ -288,8 +290,7 @@ private:
         for (const auto& source : sources_)
             totals.add(source.socket.stats());
         write_stats(line_, totals);
-        std::fprintf(diagnostics_, "%s\n", line_.c_str());
-        std::fflush(diagnostics_);
+        diagnostics_.line(line_);
     }
 
     const options& opts_;
@@ -301,7 +302,7 @@ private:
     std::deque<watched_namespace> sources_;
     output_stream sink_;
     std::optional<pcap_writer> pcap_;
-    std::FILE* diagnostics_;
+    diagnostic_lines diagnostics_;
     std::string line_;
     reason_buffer reason_{};
     std::uint64_t events_ = 0;

@@ -1,7 +1,9 @@
+#include "diagnostic_lines.hpp"
 #include "live_watch.hpp"
 #include "options.hpp"
 #include "output_file.hpp"
 #include "read_capture.hpp"
+#include "stats_line.hpp"
 #include "stop_request.hpp"
 #include "unique_fd.hpp"
 
@@ -27,8 +29,6 @@ int run(const options& opts)
 {
     // Before anything can wait: a stop must end every wait (see stop_request).
     const stop_request stop;
-    // The diagnostics too: the counters must not keep a stopped tool waiting.
-    stop.watch_output(STDERR_FILENO);
     int out = STDOUT_FILENO;
     unique_fd output_file;
     if (!opts.output_path.empty()) {
@@ -41,9 +41,15 @@ int run(const options& opts)
                          std::strerror(opened.error));
             return exit_cannot_open;
         }
-        // Stopped while a FIFO waited for its reader.
-        if (!opened.fd)
+        // Stopped while a FIFO waited for its reader: nothing was watched.
+        if (!opened.fd) {
+            if (opts.watching() && opts.stats) {
+                std::string counters;
+                write_stats(counters, {});
+                diagnostic_lines(stderr, &stop).line(counters);
+            }
             return exit_ok;
+        }
         output_file = std::move(opened.fd);
         out = output_file.get();
     }

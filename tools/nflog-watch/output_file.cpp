@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <utility>
@@ -23,9 +24,13 @@ opened_output open_output_file(const std::string& path, bool truncate, const sto
         const int fd = ::open(path.c_str(), flags, 0666);
         if (fd >= 0)
             return {unique_fd(fd), 0};
-        // ENXIO: a FIFO without a reader, where a blocking open would wait.
-        if (errno != ENXIO)
-            return {unique_fd(), errno};
+        // ENXIO from a FIFO: no reader yet, where a blocking open would wait.
+        // From anything else (a socket, a device without its hardware) it
+        // is final.
+        const int reason = errno;
+        struct stat status {};
+        if (reason != ENXIO || ::stat(path.c_str(), &status) != 0 || !S_ISFIFO(status.st_mode))
+            return {unique_fd(), reason};
         if (!stop)
             ::poll(nullptr, 0, reader_poll_ms);
         else if (!stop->sleep(reader_poll_ms))

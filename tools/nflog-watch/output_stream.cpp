@@ -2,46 +2,63 @@
 
 #include "stop_request.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <optional>
 
 namespace nflog::watch {
 namespace {
 
 using steady = std::chrono::steady_clock;
 
-// Written out once this much has gathered: a full kernel batch of lines
-// goes out in a few writes, and the buffer never has to grow.
-constexpr std::size_t flush_at = 1 << 16;
 // Room for what gathers before a flush plus the largest unit (a pcap record
-// of a whole 64 KiB packet with its metadata).
-constexpr std::size_t buffer_capacity = 1 << 18;
-// A unit is at least a short line: this many always fit below `flush_at`.
-constexpr std::size_t event_capacity = 4096;
+// of a whole 64 KiB packet with its metadata): the buffer never grows.
+constexpr std::size_t largest_unit = 1 << 17;
+// A unit is at least a short line.
+constexpr std::size_t shortest_unit = 16;
 
 // How long one wait of a stalled stream lasts at most: a second stop signal
 // that came just before the wait began is seen within this.
 constexpr std::chrono::milliseconds wait_slice{100};
 
-} // namespace
-
-output_stream::output_stream(int fd, const stop_request* stop) : fd_(fd), stop_(stop)
+// A non-blocking open file description of the pipe, FIFO or terminal `fd`
+// names, or none when `fd` is something else, is non-blocking already, or
+// cannot be opened again.
+unique_fd own_nonblocking_description(int fd)
 {
-    pending_.reserve(buffer_capacity);
-    event_ends_.reserve(event_capacity);
-    if (stop_)
-        stop_->watch_output(fd_);
+    struct stat status {};
+    if (::fstat(fd, &status) != 0 || S_ISREG(status.st_mode) || S_ISBLK(status.st_mode) || S_ISSOCK(status.st_mode))
+        return {};
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_NONBLOCK) != 0)
+        return {};
+    const auto path = "/proc/self/fd/" + std::to_string(fd);
+    return unique_fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | (flags & O_APPEND)));
 }
 
-output_stream::~output_stream()
+bool is_socket(int fd)
 {
-    if (stop_)
-        stop_->forget_output(fd_);
+    struct stat status {};
+    return ::fstat(fd, &status) == 0 && S_ISSOCK(status.st_mode);
+}
+
+} // namespace
+
+output_stream::output_stream(int fd, const stop_request* stop, std::size_t capacity)
+    : own_description_(own_nonblocking_description(fd)),
+      fd_(own_description_ ? own_description_.get() : fd),
+      is_socket_(is_socket(fd)),
+      flush_at_(capacity),
+      stop_(stop)
+{
+    pending_.reserve(flush_at_ + largest_unit);
+    event_ends_.reserve(flush_at_ / shortest_unit + 1);
 }
 
 void output_stream::append(std::string_view bytes)
@@ -59,8 +76,15 @@ void output_stream::end_unit(bool is_event)
     unit_begin_ = pending_.size();
     if (is_event)
         event_ends_.push_back(unit_begin_);
-    if (pending_.size() >= flush_at)
+    if (pending_.size() >= flush_at_)
         flush();
+}
+
+ssize_t output_stream::write_some(const char* bytes, std::size_t size) noexcept
+{
+    if (is_socket_)
+        return ::send(fd_, bytes, size, MSG_DONTWAIT);
+    return ::write(fd_, bytes, size);
 }
 
 bool output_stream::flush() noexcept
@@ -71,7 +95,7 @@ bool output_stream::flush() noexcept
     std::size_t written = 0;
     std::optional<steady::time_point> stalled_since;
     while (written < whole) {
-        const ssize_t put = ::write(fd_, pending_.data() + written, whole - written);
+        const ssize_t put = write_some(pending_.data() + written, whole - written);
         if (put > 0) {
             written += static_cast<std::size_t>(put);
             stalled_since.reset();
@@ -80,9 +104,7 @@ bool output_stream::flush() noexcept
         if (put < 0 && errno == EINTR)
             continue;
         if (put < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!stalled_since)
-                stalled_since = steady::now();
-            given_up_ = wait_for_room(*stalled_since);
+            given_up_ = wait_for_room(stalled_since);
             if (given_up_ == given_up::no)
                 continue;
             error_ = EAGAIN;
@@ -99,7 +121,7 @@ bool output_stream::flush() noexcept
     return true;
 }
 
-auto output_stream::wait_for_room(steady::time_point stalled_since) noexcept -> given_up
+auto output_stream::wait_for_room(std::optional<steady::time_point>& stalled_since) noexcept -> given_up
 {
     pollfd watched[2] = {{fd_, POLLOUT, 0}, {stop_ ? stop_->wake_fd() : -1, POLLIN, 0}};
     for (;;) {
@@ -115,7 +137,10 @@ auto output_stream::wait_for_room(steady::time_point stalled_since) noexcept -> 
         }
         if (stop_->insisted())
             return given_up::stop_insisted;
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(stalled_since + stalled_after - steady::now());
+        // A reader slow before the stop still gets its second after it.
+        if (!stalled_since)
+            stalled_since = steady::now();
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*stalled_since + stalled_after - steady::now());
         if (left.count() <= 0)
             return given_up::reader_stalled;
         const int ready = ::poll(watched, 1, static_cast<int>(std::min(left, wait_slice).count()));
@@ -134,17 +159,23 @@ void output_stream::drop_unwritten(std::size_t written) noexcept
     event_ends_.clear();
 }
 
-const char* output_stream::failure_reason() const noexcept
+std::string output_stream::failure_reason(std::string_view units) const
 {
+    std::string reason;
     switch (given_up_) {
     case given_up::reader_stalled:
-        return "its reader took nothing for a second after the stop";
-    case given_up::stop_insisted:
-        return "a second stop signal came while its reader was not reading";
-    case given_up::no:
+        reason = "its reader took nothing for a second after the stop";
         break;
+    case given_up::stop_insisted:
+        reason = "a second stop signal came while its reader was not reading";
+        break;
+    case given_up::no:
+        return std::strerror(error_);
     }
-    return std::strerror(error_);
+    reason += "; " + std::to_string(events_dropped_) + " ";
+    reason += units;
+    reason += " not written";
+    return reason;
 }
 
 } // namespace nflog::watch

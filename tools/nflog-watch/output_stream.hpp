@@ -1,8 +1,14 @@
 #ifndef NFLOG_WATCH_OUTPUT_STREAM_HPP
 #define NFLOG_WATCH_OUTPUT_STREAM_HPP
 
+#include "unique_fd.hpp"
+
+#include <sys/types.h>
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,11 +22,21 @@ class stop_request;
 ///
 /// stdio would do the buffering, but it cannot be told to give up: a
 /// write to a reader that stopped reading blocks for as long as the reader
-/// sleeps, and a stop signal could not end it. Here a flush goes on after a
-/// stop while the reader takes anything; once it has taken nothing for
-/// `stalled_after` (or a second stop signal came) the rest is dropped and
-/// counted, and the stream writes nothing more. Only then can the last
-/// unit the reader got be cut.
+/// sleeps, and a stop signal could not end it. Here no write ever blocks,
+/// and a flush waits for room with the stop in view. Before a stop the
+/// reader gets all the time it needs. After one the flush goes on while the
+/// reader takes anything; once it has taken nothing for `stalled_after`
+/// since the stop (or a second stop signal came), the rest is dropped and
+/// counted, and the stream writes nothing more. Only then can the last unit
+/// the reader got be cut.
+///
+/// Writes never block without touching the flags of a descriptor others
+/// share (the terminal, the shell's pipe): a socket is written with
+/// MSG_DONTWAIT, and a pipe, FIFO or terminal through an open file
+/// description of its own, non-blocking, opened again through /proc. A
+/// regular file is written as it is, where a write never waits for a
+/// reader. Without /proc a blocking pipe stays blocking, and a stop cannot
+/// end a write to a reader that stopped reading.
 ///
 /// A failure is remembered instead of being reported each time, so that a
 /// closed pipe costs one diagnostic, not one per event.
@@ -28,11 +44,14 @@ class output_stream {
 public:
     /// What a reader that takes nothing gets after a stop.
     static constexpr std::chrono::milliseconds stalled_after{1000};
+    /// A full kernel batch of lines goes out in a few writes.
+    static constexpr std::size_t default_capacity = 1 << 16;
 
-    /// Writes to `fd`, which it neither owns nor closes. With `stop`, a stop
-    /// request ends its waits as described above.
-    output_stream(int fd, const stop_request* stop);
-    ~output_stream();
+    /// Writes to `fd`, which it neither closes nor changes. With `stop`, a
+    /// stop request ends its waits as described above. `capacity`: the bytes
+    /// it gathers before it writes them out by itself.
+    output_stream(int fd, const stop_request* stop, std::size_t capacity = default_capacity);
+    ~output_stream() = default;
     output_stream(const output_stream&) = delete;
     output_stream& operator=(const output_stream&) = delete;
 
@@ -58,8 +77,9 @@ public:
     bool failed() const noexcept { return error_ != 0; }
 
     /// Why it failed, for a diagnostic: the system's words for the errno of
-    /// the first failure, or how a stop gave up on a stalled reader.
-    const char* failure_reason() const noexcept;
+    /// the first failure, or how a stop gave up on a stalled reader and how
+    /// many `units` (a plural noun) that left unwritten.
+    std::string failure_reason(std::string_view units) const;
 
     /// Events in units that were dropped after a failure, or cut.
     std::uint64_t events_dropped() const noexcept { return events_dropped_; }
@@ -68,10 +88,15 @@ private:
     enum class given_up { no, reader_stalled, stop_insisted };
 
     // Waits until the descriptor takes more, unless it is time to give up.
-    given_up wait_for_room(std::chrono::steady_clock::time_point stalled_since) noexcept;
+    // `stalled_since` starts at the stop at the earliest.
+    given_up wait_for_room(std::optional<std::chrono::steady_clock::time_point>& stalled_since) noexcept;
+    ssize_t write_some(const char* bytes, std::size_t size) noexcept;
     void drop_unwritten(std::size_t written) noexcept;
 
+    unique_fd own_description_;
     int fd_;
+    bool is_socket_ = false;
+    std::size_t flush_at_;
     const stop_request* stop_;
     std::string pending_;
     std::size_t unit_begin_ = 0;

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -38,10 +37,7 @@ public:
     bool flush() noexcept { return stream_->flush(); }
 
     /// Why it failed, for a diagnostic.
-    const char* failure_reason() const noexcept { return stream_->failure_reason(); }
-
-    /// Records dropped after a failure.
-    std::uint64_t records_dropped() const noexcept { return stream_->events_dropped(); }
+    std::string failure_reason() const { return stream_->failure_reason("records"); }
 
 private:
     struct closer {

@@ -2,6 +2,7 @@
 
 #include "capture_reader.hpp"
 #include "capture_record.hpp"
+#include "diagnostic_lines.hpp"
 #include "error_reason.hpp"
 #include "event_json.hpp"
 #include "output_stream.hpp"
@@ -36,9 +37,9 @@ void write_error_line(output_stream& sink, std::string& line, std::string_view r
     sink.write_line(line, false);
 }
 
-int report_output_failure(const output_stream& sink, std::FILE* diagnostics)
+int report_output_failure(const output_stream& sink, diagnostic_lines& diagnostics)
 {
-    std::fprintf(diagnostics, "nflog-watch: cannot write the output: %s\n", sink.failure_reason());
+    diagnostics.problem("cannot write the output: %s", sink.failure_reason("events").c_str());
     return exit_output_failed;
 }
 
@@ -107,9 +108,10 @@ bool arrives_over_time(const std::string& path)
 
 } // namespace
 
-int read_capture(const options& opts, int out, std::FILE* diagnostics, const std::function<void()>& inputs_ready,
+int read_capture(const options& opts, int out, std::FILE* diagnostics_file, const std::function<void()>& inputs_ready,
                  const stop_request* stop)
 {
+    diagnostic_lines diagnostics(diagnostics_file, stop);
     std::string problem;
     auto reader = capture_reader::open(opts.read_path, problem, stop);
     // Stopped before the capture's header came: nothing was read, nothing is wrong.
@@ -120,16 +122,15 @@ int read_capture(const options& opts, int out, std::FILE* diagnostics, const std
         std::string_view reason = problem;
         if (const auto named = opts.read_path + ": "; reason.starts_with(named))
             reason.remove_prefix(named.size());
-        std::fprintf(diagnostics, "nflog-watch: cannot read %s: %.*s\n", opts.read_path.c_str(),
-                     static_cast<int>(reason.size()), reason.data());
+        diagnostics.problem("cannot read %s: %.*s", opts.read_path.c_str(), static_cast<int>(reason.size()),
+                            reason.data());
         return exit_cannot_open;
     }
     const int link_type = reader->link_type();
     if (link_type != link_type_nflog && link_type != link_type_netlink) {
         const char* name = pcap_datalink_val_to_name(link_type);
-        std::fprintf(diagnostics,
-                     "nflog-watch: %s: unsupported link type %d (%s): expected NFLOG (239) or NETLINK (253)\n",
-                     opts.read_path.c_str(), link_type, name ? name : "unknown");
+        diagnostics.problem("%s: unsupported link type %d (%s): expected NFLOG (239) or NETLINK (253)",
+                            opts.read_path.c_str(), link_type, name ? name : "unknown");
         return exit_unsupported_link_type;
     }
     if (inputs_ready)
@@ -167,8 +168,8 @@ int read_capture(const options& opts, int out, std::FILE* diagnostics, const std
             // failed is the one thing to report.
             if (!sink.flush())
                 return report_output_failure(sink, diagnostics);
-            std::fprintf(diagnostics, "nflog-watch: %s: damaged capture after record %llu: %s\n",
-                         opts.read_path.c_str(), static_cast<unsigned long long>(record.number), problem.c_str());
+            diagnostics.problem("%s: damaged capture after record %llu: %s", opts.read_path.c_str(),
+                                static_cast<unsigned long long>(record.number), problem.c_str());
             return exit_damaged_capture;
         }
         context.fallback_time = record.time;

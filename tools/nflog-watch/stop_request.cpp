@@ -17,23 +17,11 @@ namespace {
 volatile std::sig_atomic_t stop_signals_caught = 0;
 volatile std::sig_atomic_t wake_write_fd = -1;
 
-struct watched_output {
-    volatile std::sig_atomic_t fd = -1;
-    volatile std::sig_atomic_t flags = 0;
-};
-constexpr int max_watched_outputs = 3;
-watched_output watched_outputs[max_watched_outputs];
-
 extern "C" void take_stop_signal(int)
 {
     const int saved_errno = errno;
     if (stop_signals_caught < 2)
         stop_signals_caught = stop_signals_caught + 1;
-    for (auto& output : watched_outputs) {
-        const int fd = output.fd;
-        if (fd >= 0)
-            ::fcntl(fd, F_SETFL, output.flags | O_NONBLOCK);
-    }
     if (const int wake = wake_write_fd; wake >= 0) {
         const char byte = 0;
         // A full pipe is awake already.
@@ -89,10 +77,6 @@ stop_request::~stop_request()
     const timespec no_wait{};
     while (::sigtimedwait(&taken_, nullptr, &no_wait) > 0) {
     }
-    for (auto& output : watched_outputs) {
-        if (const int fd = output.fd; fd >= 0)
-            forget_output(fd);
-    }
     ::pthread_sigmask(SIG_SETMASK, &mask_before_, nullptr);
     ::close(wake_write_fd);
     wake_write_fd = -1;
@@ -125,39 +109,6 @@ bool stop_request::sleep(int milliseconds) const noexcept
     if (!requested())
         ::poll(&wake, 1, milliseconds);
     return !requested();
-}
-
-void stop_request::watch_output(int fd) const noexcept
-{
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags < 0)
-        return;
-    for (auto& output : watched_outputs) {
-        if (output.fd == fd)
-            return;
-    }
-    for (auto& output : watched_outputs) {
-        if (output.fd < 0) {
-            // The flags first: the handler reads them once it sees the descriptor.
-            output.flags = flags;
-            output.fd = fd;
-            // A stop that came before this one was watched applies to it too.
-            if (requested())
-                ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-            return;
-        }
-    }
-}
-
-void stop_request::forget_output(int fd) const noexcept
-{
-    for (auto& output : watched_outputs) {
-        if (output.fd != fd)
-            continue;
-        // Out of the handler's reach before its flags go back.
-        output.fd = -1;
-        ::fcntl(fd, F_SETFL, static_cast<int>(output.flags));
-    }
 }
 
 } // namespace nflog::watch

@@ -15,20 +15,19 @@ sigset_t stop_signals_not_ignored() noexcept;
 /// A stop must end every wait the tool can be in: for input, for a FIFO's
 /// other end, and for a reader that stopped reading its output (a
 /// supervisor would otherwise wait for its SIGKILL, and the counters would
-/// never be printed). Blocking the signals and letting them in only while
-/// waiting cannot end a write already blocked, so the handler itself acts:
-/// it records the request, makes every registered output non-blocking (a
-/// write blocked in the kernel returns what it wrote, and no later one
-/// blocks), and wakes `wake_fd()` for whatever polls. It runs with
-/// SA_RESTART, so that reads and writes it interrupts go on where they
-/// were instead of failing with EINTR.
+/// never be printed). The handler records the request and wakes
+/// `wake_fd()`, which whatever waits polls with what it waits for, so that
+/// a signal that comes just before a wait still ends it. It runs with
+/// SA_RESTART, so that reads and writes it interrupts go on where they were
+/// instead of failing with EINTR: the tool never blocks in a read or write
+/// that could wait for long (see `output_stream`).
 ///
 /// A signal ignored when the instance is made is left alone. One blocked
 /// then (a supervisor's mask, leaked into what it starts) is unblocked: it
 /// must not make the tool unstoppable. One instance at a time, since the
 /// handler records into process-wide state. The destructor puts back the
-/// handlers, the signal mask and the registered outputs' flags it found; a
-/// stop signal that comes after it was destroyed is not taken.
+/// handlers and the signal mask it found; a stop signal that comes after it
+/// was destroyed is not taken.
 class stop_request {
 public:
     /// Throws std::system_error when the wake-up pipe cannot be made.
@@ -53,12 +52,6 @@ public:
 
     /// Sleeps for up to `milliseconds`; false once a stop was requested.
     bool sleep(int milliseconds) const noexcept;
-
-    /// From now on a stop makes `fd` non-blocking, until `forget_output`.
-    /// At most three at a time (the events, the pcap, the diagnostics).
-    void watch_output(int fd) const noexcept;
-    /// Puts `fd`'s flags back as `watch_output` found them.
-    void forget_output(int fd) const noexcept;
 
 private:
     int wake_read_ = -1;
