@@ -52,7 +52,7 @@ private:
         if (ns < sub_count)
             return static_cast<std::size_t>(ns);
         const unsigned exponent = static_cast<unsigned>(std::bit_width(ns)) - 1;
-        if (exponent > top_exponent)
+        if (exponent >= top_exponent)
             return bucket_count - 1;
         const auto mantissa = (ns >> (exponent - sub_bits)) & (sub_count - 1);
         return static_cast<std::size_t>((exponent - sub_bits + 1) * sub_count + mantissa);
