@@ -118,8 +118,11 @@ net::awaitable<void> race_with_or(nflog::event_channel& channel, example::line_f
     while (!output.done()) {
         round_results results;
         co_await (next_event(channel, results) || next_line(file, results) || next_tick(timer, results));
+        // The channel is closed once its watcher stopped: no event comes
+        // again, and every later receive would complete at once.
+        const bool closed = results.nflog && results.nflog->first == net::experimental::error::channel_closed;
         // Whoever won: handle everything that arrived.
-        if (results.nflog)
+        if (results.nflog && !closed)
             output.on_nflog(results.nflog->first, results.nflog->second);
         if (results.line)
             output.on_line(*results.line);
@@ -127,6 +130,8 @@ net::awaitable<void> race_with_or(nflog::event_channel& channel, example::line_f
             output.on_tick();
             timer.expires_after(tick_period);
         }
+        if (closed)
+            co_return;
     }
 }
 // [/snippet]
@@ -143,7 +148,9 @@ net::awaitable<void> race_with_group(nflog::event_channel& channel, example::lin
                 .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
         // The group reports every branch, the cancelled ones too: a branch
         // that completed despite the cancellation still carries its result.
-        if (event_error != net::experimental::error::channel_cancelled)
+        // A closed channel ends the stream, as in race_with_or.
+        const bool closed = event_error == net::experimental::error::channel_closed;
+        if (event_error != net::experimental::error::channel_cancelled && !closed)
             output.on_nflog(event_error, event);
         if (!line_error)
             output.on_line(line);
@@ -151,6 +158,8 @@ net::awaitable<void> race_with_group(nflog::event_channel& channel, example::lin
             output.on_tick();
             timer.expires_after(tick_period);
         }
+        if (closed)
+            co_return;
     }
 }
 // [/snippet]

@@ -6,15 +6,25 @@
 #include "support/flat_json.hpp"
 
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -40,7 +50,8 @@ struct outcome {
 /// An example running in the background, its output on pipes.
 class running_example {
 public:
-    running_example(const std::string& name, const std::vector<std::string>& arguments)
+    running_example(const std::string& name, const std::vector<std::string>& arguments,
+                    void (*prepare)() = nullptr)
     {
         std::vector<std::string> words{examples_dir + name};
         words.insert(words.end(), arguments.begin(), arguments.end());
@@ -48,7 +59,7 @@ public:
         int err[2];
         EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
         EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
-        process_.emplace(words, child_setup{.stdout_fd = out[1], .stderr_fd = err[1]});
+        process_.emplace(words, child_setup{.stdout_fd = out[1], .stderr_fd = err[1], .prepare = prepare});
         EXPECT_TRUE(process_->started()) << "cannot start " << words.front();
         ::close(out[1]);
         ::close(err[1]);
@@ -106,6 +117,39 @@ private:
     int out_ = -1;
     int err_ = -1;
 };
+
+#if defined(__x86_64__)
+constexpr std::uint32_t native_audit_arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+constexpr std::uint32_t native_audit_arch = AUDIT_ARCH_AARCH64;
+#else
+constexpr std::uint32_t native_audit_arch = 0;
+#endif
+
+/// Runs in the child before exec: from then on every receive that passes
+/// MSG_TRUNC alone fails with EIO. Those are the socket's own receives
+/// through Asio (recv, so the recvfrom system call); the library's setup and
+/// drains add MSG_DONTWAIT. The socket opens, and its first receive fails for
+/// good, as a socket that broke would.
+void fail_every_receive()
+{
+    static sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, native_audit_arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_recvfrom, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        // The flags' low half, on these little-endian architectures.
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[3])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MSG_TRUNC, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EIO),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
+        ::_exit(127);
+}
 
 /// The groups bound in a namespace, from the kernel's own listing.
 std::vector<std::uint16_t> bound_groups(const scoped_netns& netns)
@@ -336,6 +380,40 @@ TEST_P(compose_example, reports_a_file_it_cannot_open)
     EXPECT_EQ(result.status, 1);
     EXPECT_EQ(result.errors, "compose: open /nonexistent/nflog.log: No such file or directory [system:2]\n");
 }
+
+class watcher_example : public example_fixture, public ::testing::WithParamInterface<const char*> {};
+
+// A watcher whose socket fails stops on its own; the example then closes the
+// channel, which must end its consumer and so the example, without waiting
+// for --timeout-ms (longer here than the test waits).
+TEST_P(watcher_example, ends_when_its_watcher_stops_on_its_own)
+{
+    if (native_audit_arch == 0)
+        GTEST_SKIP() << "no seccomp filter for this architecture";
+    followed_file log;
+    std::string name = GetParam();
+    std::vector<std::string> arguments{"--netns", netns->path(), "--group", "41", "--count", "3", "--timeout-ms", "60000"};
+    if (const std::string compose = "compose-"; name.rfind(compose, 0) == 0) {
+        arguments.insert(arguments.end(), {"--file", log.path(), "--lines", "1", "--mode", name.substr(compose.size())});
+        name = "compose";
+    }
+    running_example example(name, arguments, fail_every_receive);
+    // Should the first receive wait for data before it fails.
+    send_denied(*netns, 3);
+    const auto result = example.finish(10s);
+    EXPECT_EQ(result.status, 0) << result.errors;
+    EXPECT_TRUE(result.lines.empty()) << result.lines.size() << " lines, the first: " << result.lines.front();
+    EXPECT_EQ(result.errors.rfind(name + ": the watcher stopped: Input/output error\n", 0), 0u) << result.errors;
+}
+
+INSTANTIATE_TEST_SUITE_P(consumers, watcher_example,
+                         ::testing::Values("channel", "event_batch_channel", "packet_channel", "compose-or",
+                                           "compose-group"),
+                         [](const auto& info) {
+                             std::string name = info.param;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(modes, compose_example, ::testing::Values("or", "group"),
                          [](const auto& info) { return std::string(info.param); });
