@@ -228,18 +228,43 @@ protected:
 
 class examples : public example_fixture, public ::testing::WithParamInterface<const char*> {};
 
-// The single-socket examples all take the same arguments and print the same lines.
+/// Longer than `finish` waits: an example that reaches it is killed, and fails.
+const std::string beyond_the_test = "60000";
+
+// The single-socket examples all take the same arguments and print the same
+// lines. More events come than the count: the example must stop at it, not
+// at its time limit.
 TEST_P(examples, prints_one_line_per_event_and_exits_after_the_count)
 {
-    running_example example(GetParam(), {"--netns", netns->path(), "--group", "41", "--count", "3", "--timeout-ms",
-                                         "20000"});
+    constexpr std::size_t count = 3;
+    constexpr std::size_t sent = count + 2;
+    running_example example(GetParam(), {"--netns", netns->path(), "--group", "41", "--count", std::to_string(count),
+                                         "--timeout-ms", beyond_the_test});
     ASSERT_TRUE(wait_until_bound(*netns, 41)) << "the example never bound group 41";
-    send_denied(*netns, 3);
+    send_denied(*netns, sent);
     const auto result = example.finish();
     EXPECT_EQ(result.status, 0) << result.errors;
-    ASSERT_EQ(result.lines.size(), 3u) << result.errors;
+    ASSERT_EQ(result.lines.size(), count) << result.errors;
     for (const auto& line : result.lines)
         expect_denied_udp(parse_line(line));
+
+    const std::string name = GetParam();
+    if (name != "channel" && name != "event_batch_channel" && name != "packet_channel") {
+        EXPECT_EQ(result.errors, "");
+        return;
+    }
+    // The watcher's counters, last: what it sent on (the count, and what
+    // it had taken before the consumer stopped), and nothing lost.
+    ASSERT_FALSE(result.errors.empty());
+    ASSERT_EQ(result.errors.back(), '\n') << result.errors;
+    ASSERT_EQ(result.errors.find('\n'), result.errors.size() - 1) << "one line only: " << result.errors;
+    const auto counters = parse_line(result.errors.substr(0, result.errors.size() - 1));
+    EXPECT_EQ(counters.size(), 4u) << result.errors;
+    EXPECT_GE(number(counters, "events"), static_cast<std::int64_t>(count)) << result.errors;
+    EXPECT_LE(number(counters, "events"), static_cast<std::int64_t>(sent)) << result.errors;
+    EXPECT_EQ(number(counters, "reports"), 0) << result.errors;
+    EXPECT_EQ(number(counters, "overruns"), 0) << result.errors;
+    EXPECT_EQ(number(counters, "lost"), 0) << result.errors;
 }
 
 TEST_P(examples, exits_after_the_time_limit_without_traffic)
@@ -284,7 +309,7 @@ TEST_F(namespaces_example, names_the_namespace_of_every_event)
     scoped_netns other;
     other.load_ruleset(ruleset);
     running_example example("namespaces", {"--netns", netns->path(), "--netns", other.path(), "--group", "41",
-                                           "--count", "5", "--timeout-ms", "20000"});
+                                           "--count", "5", "--timeout-ms", beyond_the_test});
     ASSERT_TRUE(wait_until_bound(*netns, 41));
     ASSERT_TRUE(wait_until_bound(other, 41));
     send_denied(*netns, 2);
@@ -335,7 +360,7 @@ TEST_P(compose_example, merges_events_file_lines_and_ticks_into_one_stream)
 {
     followed_file log;
     running_example example("compose", {"--netns", netns->path(), "--group", "41", "--file", log.path(), "--count",
-                                        "3", "--lines", "2", "--mode", GetParam(), "--timeout-ms", "20000"});
+                                        "3", "--lines", "2", "--mode", GetParam(), "--timeout-ms", beyond_the_test});
     ASSERT_TRUE(wait_until_bound(*netns, 41));
     log.append("resolved example.org to \"192.0.2.1\"");
     log.append("audit: denied\tsomething");
