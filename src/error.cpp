@@ -34,6 +34,7 @@ public:
         case errc::no_group: return "no NFLOG group to bind";
         case errc::unexpected_reply: return "unexpected netlink reply";
         case errc::conntrack_unavailable: return "conntrack data unavailable (no nf_conntrack_netlink in the kernel)";
+        case errc::receive_out_of_memory: return "memory ran out while parsing a netlink datagram: its events were lost";
         }
         return "unknown nflog error";
     }
@@ -53,6 +54,7 @@ public:
             return condition::malformed;
         case errc::datagram_truncated:
         case errc::kernel_overrun:
+        case errc::receive_out_of_memory:
             return condition::overrun;
         case errc::permission_denied:
         case errc::group_busy:
@@ -63,6 +65,16 @@ public:
         default:
             return {value, *this};
         }
+    }
+
+    // Code that looks for ENOMEM keeps finding it: the datagram was lost
+    // because memory ran out.
+    bool equivalent(int value, const boost::system::error_condition& condition) const noexcept override
+    {
+        if (static_cast<errc>(value) == errc::receive_out_of_memory &&
+            condition == boost::system::errc::not_enough_memory)
+            return true;
+        return default_error_condition(value) == condition;
     }
 };
 

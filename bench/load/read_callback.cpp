@@ -37,7 +37,7 @@ private:
                 take_batch(received, run_.tally, work_ns_);
             else if (error == nflog::errc::kernel_overrun)
                 ++run_.tally.overruns;
-            else
+            else if (error != nflog::condition::overrun) // a datagram lost for memory: its gap comes later
                 return;
             receive();
         });

@@ -27,7 +27,7 @@ net::awaitable<void> read_all(nflog::socket& socket, reader_tally& tally)
             take_batch(received, tally);
         else if (error == nflog::errc::kernel_overrun)
             ++tally.overruns;
-        else
+        else if (error != nflog::condition::overrun) // a datagram lost for memory: its gap comes later
             co_return;
     }
 }

@@ -46,8 +46,10 @@ constexpr std::size_t packet_channel_capacity = 16;
 // False when the channel has nothing more to give (cancelled or closed).
 bool take(boost::system::error_code error, const nflog::event& event, reader_tally& tally) noexcept
 {
-    if (error == nflog::errc::kernel_overrun) {
-        ++tally.overruns;
+    // The other reports of a lost datagram (cut, or lost for memory) leave
+    // their gap to the next event; only an overrun is counted as one.
+    if (error == nflog::condition::overrun) {
+        tally.overruns += error == nflog::errc::kernel_overrun;
         return true;
     }
     if (error)
@@ -59,8 +61,10 @@ bool take(boost::system::error_code error, const nflog::event& event, reader_tal
 
 bool take(boost::system::error_code error, const nflog::event_batch& batch, reader_tally& tally) noexcept
 {
-    if (error == nflog::errc::kernel_overrun) {
-        ++tally.overruns;
+    // The other reports of a lost datagram (cut, or lost for memory) leave
+    // their gap to the next event; only an overrun is counted as one.
+    if (error == nflog::condition::overrun) {
+        tally.overruns += error == nflog::errc::kernel_overrun;
         return true;
     }
     if (error)
@@ -93,8 +97,8 @@ net::awaitable<void> consume(nflog::packet_channel& channel, reader_tally& tally
 {
     for (;;) {
         auto [error, received] = co_await channel.async_receive(net::as_tuple(net::use_awaitable));
-        if (error == nflog::errc::kernel_overrun)
-            ++tally.overruns;
+        if (error == nflog::condition::overrun)
+            tally.overruns += error == nflog::errc::kernel_overrun;
         else if (error)
             co_return;
         else

@@ -36,6 +36,8 @@ enum class errc {
     no_group,                  ///< open() was asked to bind no group at all
     unexpected_reply,          ///< the kernel answered a request with something other than an ACK
     conntrack_unavailable,     ///< conntrack data was asked for, but the kernel has no nf_conntrack_netlink
+    // Receive path, continued (appended: the values above stay).
+    receive_out_of_memory,     ///< memory ran out while parsing a received datagram: its events were lost (also compares equal to ENOMEM)
 };
 
 /// Groups of errors a caller branches on.

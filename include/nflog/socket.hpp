@@ -69,8 +69,9 @@ namespace nflog {
 /// `options::sequence_numbers`), `stats().discarded` (still queued at
 /// `close()`), or — until a later message reveals the exact gap — behind an
 /// error the receive operation reported at once (an overrun, a cut
-/// datagram, ENOMEM). A message that does not parse is reported and counted
-/// in `stats().malformed`; its unread sequence number then shows as a gap too.
+/// datagram, `errc::receive_out_of_memory`). A message that does not parse
+/// is reported and counted in `stats().malformed`; its unread sequence
+/// number then shows as a gap too.
 template <class Executor = net::any_io_executor>
 class basic_socket {
     struct impl {
@@ -338,10 +339,11 @@ public:
     /// full; the socket keeps working and the next batch of each group
     /// that lost events gives the exact count in `lost_before()`. A datagram larger than the
     /// buffer completes successfully with `batch::truncated()` set and its
-    /// whole messages. `ENOMEM`
-    /// (generic category): memory ran out while parsing a datagram; it is
-    /// gone, its events count as lost at the next datagram of their group,
-    /// and the socket keeps working.
+    /// whole messages. `errc::receive_out_of_memory` (condition `overrun`,
+    /// and equal to `boost::system::errc::not_enough_memory`): memory ran out
+    /// while parsing a datagram; it is gone, its events count as lost at the
+    /// next datagram of their group, and the socket keeps working. So a
+    /// reader that goes on after `condition::overrun` goes on after both.
     ///
     /// @par Per-Operation Cancellation
     /// Supports `terminal`, `partial` and `total` cancellation: a receive

@@ -8,8 +8,9 @@ namespace nflog {
 /// Counters of one socket since it was opened. Nothing is lost unseen: every
 /// event the kernel logged for a bound group is in `packets`, `discarded`,
 /// `lost`, or behind an error a receive reported at once (an `overruns` or
-/// `truncated` increment, or ENOMEM) until a later message of its group
-/// reveals the exact gap in `lost`. A message that did not parse is in
+/// `truncated` increment, or `errc::receive_out_of_memory`, which no counter
+/// counts) until a later message of its group reveals the exact gap in
+/// `lost`. A message that did not parse is in
 /// `malformed`, and, its sequence number unread, in that gap as well.
 struct stats {
     std::uint64_t datagrams = 0; ///< netlink datagrams received

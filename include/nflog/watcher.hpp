@@ -88,6 +88,9 @@ struct watcher_stats {
 ///     `stats().socket.lost` adds them up.
 ///   - `errc::datagram_truncated` (condition `overrun`): a datagram did not
 ///     fit the receive buffer; it comes after the events that did.
+///   - `errc::receive_out_of_memory` (condition `overrun`, and equal to
+///     ENOMEM): memory ran out while the socket parsed a datagram. Its
+///     events are gone and show in the group's next `lost_before`.
 ///   - a `condition::malformed` code for a message that did not parse, at
 ///     its place among the events (a batch ends before it).
 ///   - an errno (generic category) for an `NLMSG_ERROR` the kernel sent
@@ -246,9 +249,9 @@ public:
     ///   message waits for the next run;
     /// - `net::error::already_started`: another run of this watcher is active;
     /// - `ENOMEM` (generic category): memory ran out while making or
-    ///   queueing a message, or while the socket parsed a datagram. What the
-    ///   watcher had taken waits for the next run; a datagram the socket
-    ///   could not parse shows as `lost` at the next one;
+    ///   queueing a message. What the watcher had taken waits for the next
+    ///   run. (Memory that ran out while the socket parsed a datagram is a
+    ///   report, `errc::receive_out_of_memory`, and the run goes on.)
     /// - any other code: the socket failed for good (for example
     ///   `net::error::bad_descriptor` after `close()`).
     /// Reports (overruns, malformed messages) do not end the run.
@@ -515,7 +518,8 @@ private:
                 s.cursor.reset(std::move(received), std::chrono::system_clock::now(), s.source);
                 return proceed(self);
             }
-            if (error == errc::kernel_overrun) {
+            // The socket goes on after these: a report, as the messages say.
+            if (error == condition::overrun) {
                 s.pending_error = error;
                 s.pending_message = cursor_type::report(s.source, std::chrono::system_clock::now());
                 s.has_pending = true;

@@ -247,7 +247,8 @@ TEST_F(event_batch_watcher_test, memory_that_runs_out_ends_the_run_and_the_next_
 }
 
 // The socket cannot keep a datagram's parse: that receive fails with
-// ENOMEM, the socket goes on, and the datagram's events count as lost.
+// receive_out_of_memory (an overrun to a reader), the socket goes on, and the
+// datagram's events count as lost.
 TEST_F(event_batch_watcher_test, a_datagram_the_socket_cannot_parse_is_counted_as_lost)
 {
     auto socket = open_with(one_datagram_of(2));
@@ -258,7 +259,8 @@ TEST_F(event_batch_watcher_test, a_datagram_the_socket_cannot_parse_is_counted_a
         failing_allocations no_elements(sizeof(result<packet_view>));
         const auto received = socket.receive();
         ASSERT_FALSE(received);
-        EXPECT_EQ(received.error(), boost::system::error_code(ENOMEM, boost::system::generic_category()));
+        EXPECT_EQ(received.error(), errc::receive_out_of_memory);
+        EXPECT_EQ(received.error(), condition::overrun);
         EXPECT_GE(no_elements.failed(), 1u);
     }
     udp.send_udp("127.0.0.1", 9, 2);
@@ -267,6 +269,37 @@ TEST_F(event_batch_watcher_test, a_datagram_the_socket_cannot_parse_is_counted_a
     EXPECT_EQ(next.value().packet_count(), 2u);
     EXPECT_EQ(next.value().lost_before(), 2u);
     EXPECT_EQ(socket.stats().lost, 2u);
+}
+
+// A watcher sends that on as a report, as it does an overrun, and its run
+// goes on: the socket lost one datagram and still works.
+TEST_F(event_batch_watcher_test, a_datagram_the_socket_cannot_parse_is_a_report_and_the_run_goes_on)
+{
+    auto watcher = open_watcher(one_datagram_of(2), channel, 0);
+    watcher.async_run(record_run());
+    run_until_quiet(); // the run waits for the socket
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    {
+        failing_allocations no_elements(sizeof(result<packet_view>));
+        udp.send_udp("127.0.0.1", 9, 2);
+        ASSERT_TRUE(run_until([&] { return watcher.stats().reports == 1 || run_result.has_value(); }));
+        EXPECT_GE(no_elements.failed(), 1u);
+    }
+    ASSERT_FALSE(run_result.has_value()) << "the run ended with " << run_result->message();
+    udp.send_udp("127.0.0.1", 9, 2);
+    batch_consumer reader(channel);
+    reader.start();
+    ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
+    ASSERT_EQ(reader.messages.size(), 2u);
+    EXPECT_EQ(reader.messages[0].error, errc::receive_out_of_memory);
+    EXPECT_TRUE(reader.messages[0].value.empty());
+    EXPECT_FALSE(reader.messages[1].error);
+    EXPECT_EQ(reader.messages[1].value.front().lost_before, 2u);
+    EXPECT_EQ(watcher.stats().socket.lost, 2u);
+    EXPECT_EQ(watcher.stats().socket.overruns, 0u);
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+    EXPECT_EQ(*run_result, net::error::operation_aborted);
 }
 
 TEST_F(event_batch_watcher_test, close_counts_every_event_it_held_as_discarded)

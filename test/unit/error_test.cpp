@@ -21,7 +21,7 @@ TEST(error, category_names_and_messages)
               "conntrack data unavailable (no nf_conntrack_netlink in the kernel)");
     EXPECT_EQ(error_code(999, error_category()).message(), "unknown nflog error");
     // Every code has a message of its own.
-    for (int value = static_cast<int>(errc::short_message); value <= static_cast<int>(errc::conntrack_unavailable); ++value)
+    for (int value = static_cast<int>(errc::short_message); value <= static_cast<int>(errc::receive_out_of_memory); ++value)
         EXPECT_NE(error_code(value, error_category()).message(), "unknown nflog error") << value;
 }
 
@@ -40,6 +40,22 @@ TEST(error, library_codes_belong_to_their_conditions)
     EXPECT_NE(make_error_code(errc::invalid_option), condition::malformed);
     EXPECT_NE(make_error_code(errc::conntrack_unavailable), condition::unavailable)
         << "NFLOG itself works: only the conntrack flag has to go";
+}
+
+// A receive that lost its datagram to a lack of memory is an overrun to a
+// reader (the socket goes on, the gap shows at the next datagram), and still
+// compares equal to ENOMEM. Other ENOMEMs (open, configure, a watcher's run
+// that ended) lost no event and are no overrun.
+TEST(error, a_datagram_lost_for_memory_is_an_overrun_and_still_enomem)
+{
+    const auto lost = make_error_code(errc::receive_out_of_memory);
+    EXPECT_EQ(lost, condition::overrun);
+    EXPECT_EQ(lost, boost::system::errc::not_enough_memory);
+    EXPECT_EQ(lost.message(), "memory ran out while parsing a netlink datagram: its events were lost");
+    EXPECT_NE(lost, condition::malformed);
+    EXPECT_NE(lost, boost::system::errc::no_buffer_space);
+    EXPECT_NE(lost, make_error_code(errc::kernel_overrun));
+    EXPECT_NE(error_code(ENOMEM, boost::system::generic_category()), condition::overrun);
 }
 
 TEST(error, kernel_errnos_belong_to_the_same_conditions)

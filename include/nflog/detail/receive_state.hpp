@@ -80,7 +80,8 @@ public:
 
     /// What arrived first during a synchronous request: a batch, or
     /// `errc::kernel_overrun` for an overrun met at that point (counted now,
-    /// as a receive would have), or ENOMEM as `accept_received` says.
+    /// as a receive would have), or `errc::receive_out_of_memory` as
+    /// `accept_received` says.
     result<batch> take_early_datagram() noexcept
     {
         const auto datagram = requests_.early.take();
@@ -151,8 +152,9 @@ public:
     }
 
     /// `accept` for a socket's receive: running out of memory (the batch's
-    /// elements cannot grow) is ENOMEM, not an exception. The datagram is then
-    /// gone; its events show as `lost` at the next datagram of their group.
+    /// elements cannot grow) is `errc::receive_out_of_memory`, not an
+    /// exception. The datagram is then gone; its events show as `lost` at the
+    /// next datagram of their group.
     result<batch> accept_received(buffer_lease buffer, std::size_t received) noexcept
     {
         try {
@@ -296,10 +298,7 @@ public:
     }
 
 private:
-    static boost::system::error_code out_of_memory() noexcept
-    {
-        return {ENOMEM, boost::system::generic_category()};
-    }
+    static boost::system::error_code out_of_memory() noexcept { return make_error_code(errc::receive_out_of_memory); }
 
     // Into a receive buffer, cut where a receive would have cut it.
     static std::size_t copy_early(const early_datagram& datagram, buffer_lease& lease) noexcept
