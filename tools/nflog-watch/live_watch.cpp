@@ -146,13 +146,17 @@ private:
             context.netns = source.label;
 
         if (error) {
-            if (error != errc::kernel_overrun) {
+            if (error != condition::overrun) {
                 report_receive_failure(source, error);
                 return stop(exit_kernel_error);
             }
-            // The kernel dropped a batch; the socket goes on, and the next
-            // batch's sequence numbers say how many events went with it.
-            write_problem(overrun_reason, context);
+            // Events were lost (the kernel dropped a batch, or memory ran out
+            // for one here); the socket goes on, and the next batch's
+            // sequence numbers say how many went.
+            if (error == errc::kernel_overrun)
+                write_problem(overrun_reason, context);
+            else
+                write_problem(error.message(), context);
         } else {
             write_batch(received, context);
         }
