@@ -340,7 +340,8 @@ public:
     /// that lost events gives the exact count in `lost_before()`. A datagram larger than the
     /// buffer completes successfully with `batch::truncated()` set and its
     /// whole messages. `errc::receive_out_of_memory` (condition `overrun`,
-    /// and equal to `boost::system::errc::not_enough_memory`): memory ran out
+    /// and equal to the condition `boost::system::errc::not_enough_memory`,
+    /// though not to a generic ENOMEM `error_code`): memory ran out
     /// while parsing a datagram; it is gone, its events count as lost at the
     /// next datagram of their group, and the socket keeps working. So a
     /// reader that goes on after `condition::overrun` goes on after both.

@@ -425,7 +425,7 @@ TEST_P(watcher_example, ends_when_its_watcher_stops_on_its_own)
     running_example example(name, arguments, fail_every_receive);
     // Should the first receive wait for data before it fails.
     send_denied(*netns, 3);
-    const auto result = example.finish(10s);
+    const auto result = example.finish();
     EXPECT_EQ(result.status, 0) << result.errors;
     EXPECT_TRUE(result.lines.empty()) << result.lines.size() << " lines, the first: " << result.lines.front();
     EXPECT_EQ(result.errors.rfind(name + ": the watcher stopped: Input/output error\n", 0), 0u) << result.errors;

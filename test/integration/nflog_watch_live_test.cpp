@@ -200,6 +200,21 @@ bool wait_for_syscall(pid_t pid, int number)
     return false;
 }
 
+/// Polls until process `pid` has no signal pending (the SigPnd and ShdPnd
+/// masks of /proc/PID/status are empty); bounded like `wait_until_bound`.
+bool wait_until_no_signal_pending(pid_t pid)
+{
+    const auto path = "/proc/" + std::to_string(pid) + "/status";
+    for (int attempt = 0; attempt < 500; ++attempt) {
+        const auto status = read_text(path);
+        if (status.find("SigPnd:\t0000000000000000") != std::string::npos &&
+            status.find("ShdPnd:\t0000000000000000") != std::string::npos)
+            return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
+}
+
 // ---------------------------------------------------------------------------
 // nflog-watch in the background: standard output through a pipe, read as a
 // consumer would; standard error into a file.
@@ -720,7 +735,8 @@ TEST_F(nflog_watch_live, a_stop_gives_up_on_a_reader_that_stopped_reading)
         ASSERT_TRUE(wait_for_syscall(watcher->pid(), poll_syscall)) << "the watch never waited on the full pipe";
         ASSERT_EQ(::kill(watcher->pid(), SIGTERM), 0);
         if (insisting) {
-            std::this_thread::sleep_for(50ms);
+            // Two signals pending at once are one: the second waits for the first to be taken.
+            ASSERT_TRUE(wait_until_no_signal_pending(watcher->pid())) << "the first SIGTERM was never taken";
             ASSERT_EQ(::kill(watcher->pid(), SIGTERM), 0);
         }
         EXPECT_EQ(watcher->wait(), 5);

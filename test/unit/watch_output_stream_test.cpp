@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,6 +211,38 @@ TEST(output_stream, a_socket_that_stopped_reading_is_given_up_on_too)
     EXPECT_EQ(::fcntl(ends[0], F_GETFL) & O_NONBLOCK, 0);
     ::close(ends[0]);
     ::close(ends[1]);
+}
+
+// Another user's pipe cannot be opened again through /proc: the stream
+// then asks poll() before each write, and a stop still ends the flush.
+TEST(output_stream, a_pipe_it_cannot_open_again_is_still_given_up_on)
+{
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root, to hand a root-owned pipe to another user";
+    test_pipe pipe;
+    pipe.shrink();
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
+            ::_exit(2);
+        const stop_request stop;
+        output_stream out(pipe.write_end, &stop);
+        for (std::size_t i = 0; i < 10; ++i)
+            out.write_line(numbered_line(i, 999), true);
+        std::raise(SIGTERM);
+        const bool given_up =
+            !out.flush() && out.failure_reason("events").starts_with("its reader took nothing for a second");
+        ::_exit(given_up ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "2: could not become another user; 1: the flush was not given up";
+    const auto got = pipe.drain();
+    EXPECT_FALSE(got.empty());
+    EXPECT_LE(got.size(), 4096u);
+    EXPECT_TRUE(pipe.write_end_blocks());
 }
 
 TEST(output_stream, a_second_stop_gives_up_at_once)

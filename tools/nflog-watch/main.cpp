@@ -37,8 +37,8 @@ int run(const options& opts)
         // earlier run's events.
         auto opened = open_output_file(opts.output_path, false, &stop);
         if (opened.error != 0) {
-            std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(),
-                         std::strerror(opened.error));
+            diagnostic_lines(stderr, &stop).problem("cannot write %s: %s", opts.output_path.c_str(),
+                                                    std::strerror(opened.error));
             return exit_cannot_open;
         }
         // Stopped while a FIFO waited for its reader: nothing was watched.
@@ -70,7 +70,8 @@ int run(const options& opts)
     }
     if (output_file) {
         if (const int error = output_file.close(); error != 0 && status == exit_ok) {
-            std::fprintf(stderr, "nflog-watch: cannot write %s: %s\n", opts.output_path.c_str(), std::strerror(error));
+            diagnostic_lines(stderr, &stop).problem("cannot write %s: %s", opts.output_path.c_str(),
+                                                    std::strerror(error));
             status = exit_output_failed;
         }
     }

@@ -4,13 +4,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <utility>
 
 namespace nflog::watch {
 namespace {
@@ -27,35 +30,41 @@ constexpr std::size_t shortest_unit = 16;
 // that came just before the wait began is seen within this.
 constexpr std::chrono::milliseconds wait_slice{100};
 
-// A non-blocking open file description of the pipe, FIFO or terminal `fd`
-// names, or none when `fd` is something else, is non-blocking already, or
-// cannot be opened again.
-unique_fd own_nonblocking_description(int fd)
+// A pipe, a FIFO or a terminal (not a pseudo-terminal's master, which
+// would open as a new pseudo-terminal) waits for whoever reads it.
+bool waits_for_its_reader(int fd, const struct stat& status)
 {
-    struct stat status {};
-    if (::fstat(fd, &status) != 0 || S_ISREG(status.st_mode) || S_ISBLK(status.st_mode) || S_ISSOCK(status.st_mode))
-        return {};
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags < 0 || (flags & O_NONBLOCK) != 0)
-        return {};
-    const auto path = "/proc/self/fd/" + std::to_string(fd);
-    return unique_fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | (flags & O_APPEND)));
-}
-
-bool is_socket(int fd)
-{
-    struct stat status {};
-    return ::fstat(fd, &status) == 0 && S_ISSOCK(status.st_mode);
+    if (S_ISFIFO(status.st_mode))
+        return true;
+    unsigned int pty_number = 0;
+    return ::isatty(fd) == 1 && ::ioctl(fd, TIOCGPTN, &pty_number) != 0;
 }
 
 } // namespace
 
+auto output_stream::writing_for(int fd) -> writing
+{
+    struct stat status {};
+    if (::fstat(fd, &status) != 0)
+        return {unique_fd(), fd, write_mode::plain};
+    if (S_ISSOCK(status.st_mode))
+        return {unique_fd(), fd, write_mode::socket};
+    const int flags = ::fcntl(fd, F_GETFL);
+    // Non-blocking already, or never waiting for a reader (a file, /dev/null).
+    if (flags < 0 || (flags & O_NONBLOCK) != 0 || !waits_for_its_reader(fd, status))
+        return {unique_fd(), fd, write_mode::plain};
+    const auto path = "/proc/self/fd/" + std::to_string(fd);
+    unique_fd own(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | (flags & O_APPEND)));
+    if (own) {
+        const int own_fd = own.get();
+        return {std::move(own), own_fd, write_mode::plain};
+    }
+    // Another user's pipe, no /proc: ask before each write instead.
+    return {unique_fd(), fd, write_mode::polled};
+}
+
 output_stream::output_stream(int fd, const stop_request* stop, std::size_t capacity)
-    : own_description_(own_nonblocking_description(fd)),
-      fd_(own_description_ ? own_description_.get() : fd),
-      is_socket_(is_socket(fd)),
-      flush_at_(capacity),
-      stop_(stop)
+    : writing_(writing_for(fd)), flush_at_(capacity), stop_(stop)
 {
     pending_.reserve(flush_at_ + largest_unit);
     event_ends_.reserve(flush_at_ / shortest_unit + 1);
@@ -82,9 +91,25 @@ void output_stream::end_unit(bool is_event)
 
 ssize_t output_stream::write_some(const char* bytes, std::size_t size) noexcept
 {
-    if (is_socket_)
-        return ::send(fd_, bytes, size, MSG_DONTWAIT);
-    return ::write(fd_, bytes, size);
+    switch (writing_.mode) {
+    case write_mode::socket:
+        return ::send(writing_.fd, bytes, size, MSG_DONTWAIT);
+    case write_mode::polled: {
+        // Room for one byte is room for PIPE_BUF of them: a pipe that polls
+        // writable has a free page, and takes that much whole.
+        pollfd room{writing_.fd, POLLOUT, 0};
+        const int ready = ::poll(&room, 1, 0);
+        if (ready <= 0) {
+            if (ready == 0)
+                errno = EAGAIN;
+            return -1;
+        }
+        return ::write(writing_.fd, bytes, std::min<std::size_t>(size, PIPE_BUF));
+    }
+    case write_mode::plain:
+        break;
+    }
+    return ::write(writing_.fd, bytes, size);
 }
 
 bool output_stream::flush() noexcept
@@ -123,7 +148,7 @@ bool output_stream::flush() noexcept
 
 auto output_stream::wait_for_room(std::optional<steady::time_point>& stalled_since) noexcept -> given_up
 {
-    pollfd watched[2] = {{fd_, POLLOUT, 0}, {stop_ ? stop_->wake_fd() : -1, POLLIN, 0}};
+    pollfd watched[2] = {{writing_.fd, POLLOUT, 0}, {stop_ ? stop_->wake_fd() : -1, POLLIN, 0}};
     for (;;) {
         if (!stop_ || !stop_->requested()) {
             // Before a stop the reader gets all the time it needs; the

@@ -30,13 +30,14 @@ class stop_request;
 /// counted, and the stream writes nothing more. Only then can the last unit
 /// the reader got be cut.
 ///
-/// Writes never block without touching the flags of a descriptor others
-/// share (the terminal, the shell's pipe): a socket is written with
+/// Writes never block, and the flags of a descriptor others share (the
+/// terminal, the shell's pipe) never change: a socket is written with
 /// MSG_DONTWAIT, and a pipe, FIFO or terminal through an open file
-/// description of its own, non-blocking, opened again through /proc. A
-/// regular file is written as it is, where a write never waits for a
-/// reader. Without /proc a blocking pipe stays blocking, and a stop cannot
-/// end a write to a reader that stopped reading.
+/// description of its own, non-blocking, opened again through /proc. Where
+/// that open is refused (another user's pipe, no /proc), each write asks
+/// poll() first and writes at most PIPE_BUF bytes, which a pipe with room
+/// takes without waiting. A regular file or a device such as /dev/null is
+/// written as it is: it never waits for a reader.
 ///
 /// A failure is remembered instead of being reported each time, so that a
 /// closed pipe costs one diagnostic, not one per event.
@@ -93,9 +94,19 @@ private:
     ssize_t write_some(const char* bytes, std::size_t size) noexcept;
     void drop_unwritten(std::size_t written) noexcept;
 
-    unique_fd own_description_;
-    int fd_;
-    bool is_socket_ = false;
+    enum class write_mode {
+        plain,  ///< write(2): a regular file, or a non-blocking description
+        socket, ///< send(2) with MSG_DONTWAIT
+        polled, ///< poll(2), then at most PIPE_BUF bytes
+    };
+    struct writing {
+        unique_fd own_description; ///< when one was opened
+        int fd;
+        write_mode mode;
+    };
+    static writing writing_for(int fd);
+
+    writing writing_;
     std::size_t flush_at_;
     const stop_request* stop_;
     std::string pending_;
