@@ -62,8 +62,8 @@ std::FILE* open_capture_input(const std::string& path, const stop_request* stop)
 {
     const bool standard_input = path == "-";
     // Opening a FIFO waits for its writer, and a stop signal only restarts
-    // that wait: with a stop, the open does not wait, and the first read's wait (which
-    // sees no input before a writer came) takes its place.
+    // that wait: with a stop, the open does not wait, and the first read's
+    // wait (which sees no input before a writer came) takes its place.
     const int fd = standard_input ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (stop ? O_NONBLOCK : 0));
     if (fd < 0)
         return nullptr;

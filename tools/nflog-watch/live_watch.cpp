@@ -62,8 +62,7 @@ public:
         if (!opts_.pcap_path.empty()) {
             auto opened = pcap_writer::open(opts_.pcap_path, stop_);
             if (opened.error != 0) {
-                diagnostics_.problem("cannot write %s: %s", opts_.pcap_path.c_str(),
-                             std::strerror(opened.error));
+                diagnostics_.problem("cannot write %s: %s", opts_.pcap_path.c_str(), std::strerror(opened.error));
                 return exit_cannot_open;
             }
             // Stopped while a FIFO waited for its reader: nothing was written.

@@ -52,7 +52,6 @@ public:
     /// stop request ends its waits as described above. `capacity`: the bytes
     /// it gathers before it writes them out by itself.
     output_stream(int fd, const stop_request* stop, std::size_t capacity = default_capacity);
-    ~output_stream() = default;
     output_stream(const output_stream&) = delete;
     output_stream& operator=(const output_stream&) = delete;
 
