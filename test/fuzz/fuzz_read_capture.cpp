@@ -16,7 +16,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -31,33 +30,49 @@ using fuzz::required;
 
 const std::string container = "box \"7\" caf\xc3\xa9";
 
-// What a stdio stream collected, as a string, once it is closed.
-class memory_stream {
+// A memory file the tool writes into (its output through the descriptor,
+// its diagnostics through a stdio stream over it), read back as a string.
+// Made once and emptied for each input.
+class memory_file {
 public:
-    memory_stream() : stream_(open_memstream(&data_, &size_)) { require(stream_ != nullptr, "a memory stream opens"); }
-    memory_stream(const memory_stream&) = delete;
-    memory_stream& operator=(const memory_stream&) = delete;
-    ~memory_stream()
+    explicit memory_file(const char* name)
+        : fd_(memfd_create(name, MFD_CLOEXEC)), stream_(fd_ >= 0 ? fdopen(dup(fd_), "w") : nullptr)
     {
-        close();
-        std::free(data_);
+        require(fd_ >= 0 && stream_ != nullptr, "a memory file opens");
+    }
+    memory_file(const memory_file&) = delete;
+    memory_file& operator=(const memory_file&) = delete;
+
+    int fd() const noexcept { return fd_; }
+    std::FILE* stream() const noexcept { return stream_; }
+
+    void empty()
+    {
+        require(std::fflush(stream_) == 0 && ftruncate(fd_, 0) == 0 && lseek(fd_, 0, SEEK_SET) == 0 &&
+                    std::fseek(stream_, 0, SEEK_SET) == 0,
+                "the memory file empties");
     }
 
-    std::FILE* get() const noexcept { return stream_; }
-
-    std::string_view close()
+    const std::string& contents()
     {
-        if (stream_) {
-            require(std::fclose(stream_) == 0, "a memory stream closes");
-            stream_ = nullptr;
+        require(std::fflush(stream_) == 0, "the stream's buffer reaches the memory file");
+        contents_.clear();
+        char chunk[4096];
+        for (off_t at = 0;;) {
+            const auto n = pread(fd_, chunk, sizeof chunk, at);
+            require(n >= 0, "the memory file reads back");
+            if (n == 0)
+                break;
+            contents_.append(chunk, static_cast<std::size_t>(n));
+            at += n;
         }
-        return {data_, size_};
+        return contents_;
     }
 
 private:
-    char* data_ = nullptr;
-    std::size_t size_ = 0;
-    std::FILE* stream_ = nullptr;
+    int fd_;
+    std::FILE* stream_;
+    std::string contents_;
 };
 
 // The capture as a file libpcap can open by name, without touching a disk.
@@ -115,16 +130,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     opts.read_path = capture_path(data, size);
     opts.container = container;
 
-    memory_stream out;
-    memory_stream diagnostics;
-    const int status = watch::read_capture(opts, out.get(), diagnostics.get());
+    static memory_file out("events");
+    static memory_file diagnostics("diagnostics");
+    out.empty();
+    diagnostics.empty();
+    const int status = watch::read_capture(opts, out.fd(), diagnostics.stream());
     require(status == watch::exit_ok || status == watch::exit_cannot_open ||
                 status == watch::exit_unsupported_link_type || status == watch::exit_damaged_capture,
             "a capture ends with one of the statuses a capture can give");
-    const auto printed = out.close();
+    const auto& printed = out.contents();
     if (status == watch::exit_cannot_open || status == watch::exit_unsupported_link_type)
         require(printed.empty(), "a capture that cannot be read prints no line");
     check_output(printed);
-    check_diagnostics(status, diagnostics.close());
+    check_diagnostics(status, diagnostics.contents());
     return 0;
 }
