@@ -85,6 +85,23 @@ std::string numbered_line(std::size_t number, std::size_t length)
     return line;
 }
 
+// Lines 0 to count - 1, 1000 bytes each with their newline, as a reader should get them.
+std::string numbered_lines(std::size_t count)
+{
+    std::string lines;
+    for (std::size_t i = 0; i < count; ++i)
+        lines += numbered_line(i, 999) + "\n";
+    return lines;
+}
+
+// Writes `numbered_lines(count)` as events, without a flush of its own; returns them.
+std::string write_numbered_events(output_stream& out, std::size_t count)
+{
+    for (std::size_t i = 0; i < count; ++i)
+        out.write_line(numbered_line(i, 999), true);
+    return numbered_lines(count);
+}
+
 std::size_t newlines_in(const std::string& text) { return static_cast<std::size_t>(std::ranges::count(text, '\n')); }
 
 TEST(output_stream, writes_whole_units_in_order)
@@ -123,12 +140,8 @@ TEST(output_stream, a_flush_before_a_stop_waits_for_a_slow_reader)
         }
     });
     output_stream out(pipe.write_end, nullptr);
-    for (std::size_t i = 0; i < line_count; ++i) {
-        // 100 lines of 1000 bytes: past the size at which units go out by themselves.
-        const auto line = numbered_line(i, 999);
-        expected += line + "\n";
-        out.write_line(line, true);
-    }
+    // 100 lines of 1000 bytes: past the size at which units go out by themselves.
+    expected = write_numbered_events(out, line_count);
     EXPECT_TRUE(out.flush());
     reader.join();
     EXPECT_EQ(got, expected);
@@ -165,8 +178,7 @@ TEST(output_stream, after_a_stop_a_reader_that_takes_nothing_is_given_up_on)
     pipe.shrink();
     output_stream out(pipe.write_end, &stop);
     constexpr std::size_t line_count = 10;
-    for (std::size_t i = 0; i < line_count; ++i)
-        out.write_line(numbered_line(i, 999), true);
+    write_numbered_events(out, line_count);
     std::raise(SIGTERM);
     ASSERT_TRUE(stop.requested());
 
@@ -178,10 +190,7 @@ TEST(output_stream, after_a_stop_a_reader_that_takes_nothing_is_given_up_on)
     EXPECT_EQ(out.events_dropped(), dropped) << "the cut line is dropped too";
     EXPECT_EQ(out.failure_reason("events"), "its reader took nothing for a second after the stop; " +
                                                 std::to_string(dropped) + " events not written");
-    std::string whole_lines;
-    for (std::size_t i = 0; i < newlines_in(got); ++i)
-        whole_lines += numbered_line(i, 999) + "\n";
-    EXPECT_TRUE(got.starts_with(whole_lines)) << "the lines the reader got are whole and in order";
+    EXPECT_TRUE(got.starts_with(numbered_lines(newlines_in(got)))) << "the lines the reader got are whole and in order";
     // Nothing more is written, lest a line follow the cut one.
     out.write_line("late", true);
     EXPECT_FALSE(out.flush());
@@ -201,8 +210,7 @@ TEST(output_stream, a_socket_that_stopped_reading_is_given_up_on_too)
     {
         output_stream out(ends[0], &stop);
         // Less than the stream writes out by itself, more than the socket holds.
-        for (std::size_t i = 0; i < 50; ++i)
-            out.write_line(numbered_line(i, 999), true);
+        write_numbered_events(out, 50);
         std::raise(SIGTERM);
         EXPECT_FALSE(out.flush());
         EXPECT_GT(out.events_dropped(), 0u);
@@ -228,8 +236,7 @@ TEST(output_stream, a_pipe_it_cannot_open_again_is_still_given_up_on)
             ::_exit(2);
         const stop_request stop;
         output_stream out(pipe.write_end, &stop);
-        for (std::size_t i = 0; i < 10; ++i)
-            out.write_line(numbered_line(i, 999), true);
+        write_numbered_events(out, 10);
         std::raise(SIGTERM);
         const bool given_up =
             !out.flush() && out.failure_reason("events").starts_with("its reader took nothing for a second");
@@ -251,8 +258,7 @@ TEST(output_stream, a_second_stop_gives_up_at_once)
     test_pipe pipe;
     pipe.shrink();
     output_stream out(pipe.write_end, &stop);
-    for (std::size_t i = 0; i < 10; ++i)
-        out.write_line(numbered_line(i, 999), true);
+    write_numbered_events(out, 10);
     std::raise(SIGINT);
     std::raise(SIGTERM);
     ASSERT_TRUE(stop.insisted());
@@ -270,11 +276,7 @@ TEST(output_stream, after_a_stop_a_slow_reader_still_gets_everything)
     pipe.shrink();
     output_stream out(pipe.write_end, &stop);
     constexpr std::size_t line_count = 20;
-    std::string expected;
-    for (std::size_t i = 0; i < line_count; ++i) {
-        expected += numbered_line(i, 999) + "\n";
-        out.write_line(numbered_line(i, 999), true);
-    }
+    const auto expected = write_numbered_events(out, line_count);
     std::raise(SIGTERM);
     std::string got;
     std::thread reader([&] {
@@ -302,11 +304,7 @@ TEST(output_stream, a_reader_stalled_before_the_stop_gets_its_second_after_it)
     pipe.shrink();
     ASSERT_EQ(::fcntl(pipe.write_end, F_SETFL, O_NONBLOCK), 0);
     output_stream out(pipe.write_end, &stop);
-    std::string expected;
-    for (std::size_t i = 0; i < 10; ++i) {
-        expected += numbered_line(i, 999) + "\n";
-        out.write_line(numbered_line(i, 999), true);
-    }
+    const auto expected = write_numbered_events(out, 10);
     std::thread stopper([] {
         std::this_thread::sleep_for(output_stream::stalled_after + std::chrono::milliseconds(200));
         ::kill(::getpid(), SIGTERM);
