@@ -47,10 +47,15 @@ enum class copy_mode : std::uint8_t {
 /// (at most the option's value) sized to hold it: 1 below about 69k
 /// events/s, 8 at 100k, 128 at 200k, 2048 from about 390k (a rate must
 /// pass a level's edge by 15 % to change it, so jitter does not make the
-/// batches flap). Batches grow within milliseconds of a rising rate and
-/// shrink once it has stayed low for 50 ms; right after a flood stops, the
-/// first events wait for the flush timer until the socket has seen the
-/// lower rate.
+/// batches flap). A level of L events is taken only once the rate has
+/// been that high for 128 L events: traffic can stop at any moment, and
+/// the last partial batch then waits for the flush timer, so at most one
+/// in 128 events of a burst waits (a burst of 1000 reaches 4 events per
+/// datagram, a flood reaches 2048 after about 262,000 events). Batches
+/// grow within milliseconds of a rising rate once earned, and shrink once
+/// it has stayed low for 50 ms; right after a flood stops, the first
+/// events wait for the flush timer until the socket has seen the lower
+/// rate.
 ///
 /// Measured with scripts/bench-load (2 cores, see bench/README.md, "End to end"
 /// section): one event per datagram costs about 5 us of reader CPU per event

@@ -93,7 +93,8 @@ TEST(batching_controller, the_level_grows_with_the_fourth_power_of_the_rate)
         {2'000'000, 2048}};
     for (const auto& [rate, level] : expected) {
         batching_controller controller(defaults());
-        feed(controller, 0, 500 * ms, rate);
+        // Long enough for the busy spell to earn 2048 (262144 events) at 400k/s.
+        feed(controller, 0, 1000 * ms, rate);
         EXPECT_EQ(controller.current().queue_threshold, level) << rate << " events/s";
     }
 }
@@ -117,7 +118,7 @@ TEST(batching_controller, the_ceiling_caps_the_level)
     EXPECT_EQ(controller.current().queue_threshold, 64u);
 }
 
-TEST(batching_controller, a_flood_is_met_before_its_first_window_closes)
+TEST(batching_controller, a_flood_is_met_within_its_first_window)
 {
     batching_controller controller(defaults());
     std::optional<batching_target> change;
@@ -130,14 +131,13 @@ TEST(batching_controller, a_flood_is_met_before_its_first_window_closes)
         change = controller.observe(now, 1, 160);
     }
     ASSERT_TRUE(change.has_value());
-    EXPECT_LT(now, defaults().window_ns);
     EXPECT_EQ(events, defaults().early_events);
-    // 256 events in 0.4 ms, counted over at least 2 ms: 128k/s (111k/s
-    // less the margin), level 16.
-    EXPECT_EQ(change->queue_threshold, 16u);
+    // 256 events in 0.4 ms, counted over at least 2 ms: 128k/s, which asks
+    // for 16; a spell of 256 events has earned 2.
+    EXPECT_EQ(change->queue_threshold, 2u);
     controller.commit(*change);
-    // Every step up is taken as early, until the ceiling, within a few thousand events.
-    while (controller.current().queue_threshold < 1024 && events < 4096) {
+    // Every step up is taken early, as soon as the spell has earned it.
+    while (now < defaults().window_ns) {
         const auto batch = controller.current().queue_threshold;
         now += batch * 1'667;
         events += batch;
@@ -146,8 +146,70 @@ TEST(batching_controller, a_flood_is_met_before_its_first_window_closes)
             controller.commit(*next);
         }
     }
-    EXPECT_EQ(controller.current().queue_threshold, 1024u);
-    EXPECT_LT(now, defaults().window_ns);
+    // About 12000 events in the first 20 ms: 64 is earned (8192), 128 is not.
+    EXPECT_EQ(controller.current().queue_threshold, 64u);
+}
+
+TEST(batching_controller, a_level_is_earned_by_a_spell_of_128_events_for_each_event_of_a_batch)
+{
+    batching_controller controller(defaults());
+    std::uint64_t now = 0;
+    std::uint64_t events = 0;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> steps; // events seen, level taken
+    // 600k events/s for a second, in the batches the kernel would flush.
+    while (now < 1000 * ms) {
+        const auto batch = controller.current().queue_threshold;
+        now += batch * 1'667;
+        events += batch;
+        if (auto next = controller.observe(now, batch, batch * 160)) {
+            controller.commit(*next);
+            steps.emplace_back(events, next->queue_threshold);
+        }
+    }
+    ASSERT_FALSE(steps.empty());
+    for (const auto& [seen, level] : steps)
+        EXPECT_GE(seen, std::uint64_t{level} * 128) << "level " << level;
+    EXPECT_EQ(steps.back().second, 2048u);
+    // Each step comes within an early window of the events that earn it.
+    EXPECT_LT(steps.back().first, 2048u * 128 + 2048 + defaults().early_events);
+}
+
+TEST(batching_controller, a_burst_leaves_few_of_its_events_waiting_for_the_flush_timer)
+{
+    batching_controller controller(defaults());
+    std::uint64_t now = 0;
+    std::uint64_t events = 0;
+    std::uint64_t waiting = 0;
+    std::uint64_t changes = 0;
+    // 1000 events at 300k/s every 100 ms: the kernel batches at the
+    // threshold in force, and a burst's last partial batch waits for its
+    // timer (8 ms).
+    for (int burst = 0; burst < 30; ++burst) {
+        const auto begins = static_cast<std::uint64_t>(burst) * 100 * ms;
+        now = std::max(now, begins);
+        std::uint64_t left = 1000;
+        while (left > 0) {
+            const auto threshold = controller.current().queue_threshold;
+            if (left < threshold) {
+                waiting += left;
+                now += 8 * ms;
+                if (auto next = controller.observe(now, left, left * 160)) {
+                    controller.commit(*next);
+                    ++changes;
+                }
+                break;
+            }
+            now += threshold * 3'333;
+            left -= threshold;
+            if (auto next = controller.observe(now, threshold, threshold * 160)) {
+                controller.commit(*next);
+                ++changes;
+            }
+        }
+        events += 1000;
+    }
+    EXPECT_LT(waiting * 128, events) << waiting << " of " << events << " events waited for the timer";
+    EXPECT_GT(changes, 0u) << "a burst of 1000 still earns a few events per datagram";
 }
 
 TEST(batching_controller, events_drained_back_to_back_count_over_at_least_the_early_span)
@@ -158,13 +220,16 @@ TEST(batching_controller, events_drained_back_to_back_count_over_at_least_the_ea
     limits.max_queue_threshold = 1u << 20;
     limits.delay_ns = 1'000'000'000;
     limits.early_events = 1024;
+    limits.batching_rate = 200'000;
+    limits.spell_events_per_level = 1;
     batching_controller uncapped(limits);
     std::optional<batching_target> change;
     for (std::uint64_t i = 1; i <= 11 && !change; ++i)
         change = uncapped.observe(i * 10 * us, 100, 100 * 160);
     ASSERT_TRUE(change.has_value());
-    // (550k / 1.15 / 50k)^4 = 8370: 8192. Counted over 100 us it would be 2^20.
-    EXPECT_EQ(change->queue_threshold, 8192u);
+    // (550k / 1.15 / 200k)^4 = 32.7: 32. Counted over 100 us it would be
+    // what the spell of 1100 events earned: 1024.
+    EXPECT_EQ(change->queue_threshold, 32u);
 }
 
 TEST(batching_controller, large_batches_ride_out_a_dip_in_the_rate)
@@ -376,6 +441,7 @@ protected:
         setup.limits.batching_rate = 1;
         setup.limits.delay_ns = 1'000'000'000;
         setup.limits.max_queue_threshold = 512;
+        setup.limits.spell_events_per_level = 0;
         return setup;
     }
 

@@ -51,6 +51,13 @@ struct batching_limits {
     /// quarter of the level or less: large batches are for floods, whose
     /// rate jitters, and every needless step costs full batches.
     std::uint32_t steady_level = 64;
+    /// A level L is taken only once the busy spell (the windows in a row
+    /// whose rate asked for batches) has brought `spell_events_per_level`
+    /// times L events. A burst may end at any moment, and the last partial
+    /// batch (up to L - 1 events) then waits for the kernel's flush timer:
+    /// this keeps those events under one in `spell_events_per_level` of any
+    /// burst (with 128, out of its p99). 0: every level is earned at once.
+    std::uint64_t spell_events_per_level = 128;
 };
 
 /// Chooses a group's qthresh and nlbufsiz from the event rate a reader
@@ -69,14 +76,16 @@ struct batching_limits {
 /// r * delay, rounded down to a power of two, between 1 and the ceiling:
 /// with the defaults 1 up to 59k events/s, 16 at 100k, 256 at 200k, 2048
 /// from about 340k. Growth needs r to pass a level's edge by
-/// `rate_margin` and is immediate; shrinking needs r below the edge by the
-/// same margin for `shrink_after_ns`, and from `steady_level` on a drop to
-/// a quarter of the level. The steep curve keeps every event on its own
-/// where latency is what a watcher wants, and makes batches large as soon
-/// as reading cost is what matters: the reader's datagram rate, r / level,
-/// falls with the cube of r above `batching_rate`. nlbufsiz follows the
-/// level, with room for that many events of the average size seen, so the
-/// batch is flushed by count, not by space.
+/// `rate_margin` and a busy spell long enough to earn the level
+/// (`spell_events_per_level`), and is then immediate; shrinking needs r
+/// below the edge by the same margin for `shrink_after_ns`, and from
+/// `steady_level` on a drop to a quarter of the level. The steep curve
+/// keeps every event on its own where latency is what a watcher wants, and
+/// makes batches large as soon as reading cost is what matters: the
+/// reader's datagram rate, r / level, falls with the cube of r above
+/// `batching_rate`. nlbufsiz follows the level, with room for that many
+/// events of the average size seen, so the batch is flushed by count, not
+/// by space.
 class batching_controller {
 public:
     explicit batching_controller(const batching_limits& limits) noexcept : limits_(sanitized(limits))
@@ -120,14 +129,16 @@ public:
         const auto span = early ? std::max(elapsed, limits_.early_span_ns) : elapsed;
         const double rate = static_cast<double>(window_events_) * 1e9 / static_cast<double>(span);
         // Early only to grow.
-        if (early && (window_events_ < limits_.early_events || grown(rate) <= current_.queue_threshold))
+        if (early && (window_events_ < limits_.early_events ||
+                      std::min(grown(rate), earned(spell_events_ + window_events_)) <= current_.queue_threshold))
             return std::nullopt;
         if (window_events_ > 0)
             bytes_per_event_ = std::max<std::uint64_t>(1, window_bytes_ / window_events_);
+        const auto closed_events = window_events_;
         window_start_ns_ = now_ns;
         window_events_ = 0;
         window_bytes_ = 0;
-        return decide(rate, begun, now_ns);
+        return decide(rate, closed_events, begun, now_ns);
     }
 
     /// The kernel dropped batches because the receive buffer was full: the
@@ -165,10 +176,23 @@ private:
     // The level to shrink to: the rate must stay under the edge by the margin.
     std::uint32_t shrunk(double rate) const noexcept { return level(rate * (1 + limits_.rate_margin)); }
 
-    std::optional<batching_target> decide(double rate, std::uint64_t window_begun, std::uint64_t now_ns) noexcept
+    // The largest level a busy spell of `events` events has earned.
+    std::uint32_t earned(std::uint64_t events) const noexcept
     {
+        if (limits_.spell_events_per_level == 0)
+            return limits_.max_queue_threshold;
+        const auto levels = std::clamp<std::uint64_t>(events / limits_.spell_events_per_level, 1,
+                                                      limits_.max_queue_threshold);
+        return static_cast<std::uint32_t>(std::bit_floor(levels));
+    }
+
+    std::optional<batching_target> decide(double rate, std::uint64_t window_events, std::uint64_t window_begun,
+                                          std::uint64_t now_ns) noexcept
+    {
+        const auto wanted = grown(rate);
+        spell_events_ = wanted > 1 ? spell_events_ + window_events : 0;
         const auto have = current_.queue_threshold;
-        if (const auto up = grown(rate); up > have) {
+        if (const auto up = std::min(wanted, earned(spell_events_)); up > have) {
             shrinking_since_.reset();
             return target_for(up);
         }
@@ -211,6 +235,8 @@ private:
     // A guess until the first window: a small packet with its metadata.
     std::uint64_t bytes_per_event_ = 256;
     std::optional<std::uint64_t> shrinking_since_;
+    // Events of the windows in a row whose rate asked for batches.
+    std::uint64_t spell_events_ = 0;
 };
 
 /// The limits `opts` asks for (defined with the options).
