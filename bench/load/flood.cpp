@@ -2,6 +2,8 @@
 // Run inside the benchmark's namespace; a `log group N drop` rule turns each
 // packet into one NFLOG event. Stops at --count packets or after --seconds,
 // whichever comes first, and prints "sent,refused,elapsed_ns".
+// Paced by --rate (packets per second), or in bursts: --burst N packets as
+// fast as the kernel takes them at the start of every --period-ms.
 
 #include "args.hpp"
 #include "stamp.hpp"
@@ -26,6 +28,8 @@ using nflog::load::monotonic_ns;
 struct plan {
     sockaddr_in target{};
     std::uint64_t rate = 0; // packets per second, 0 = as fast as the kernel takes them
+    std::uint64_t burst = 0; // packets per period, 0 = no bursts
+    std::uint64_t period_ns = 0;
     std::uint64_t count = 0;
     std::uint64_t duration_ns = 0;
     std::uint32_t sender = 0;
@@ -74,7 +78,15 @@ public:
         for (auto now = start; out.sent + out.refused < plan_.count && now < stop; now = monotonic_ns()) {
             const auto done = out.sent + out.refused;
             std::uint64_t due = plan_.count - done;
-            if (plan_.rate != 0) {
+            if (plan_.burst != 0) {
+                const auto owed = ((now - start) / plan_.period_ns + 1) * plan_.burst;
+                if (owed <= done) {
+                    sleep_until(start + done / plan_.burst * plan_.period_ns);
+                    continue;
+                }
+                due = std::min(due, owed - done);
+            }
+            else if (plan_.rate != 0) {
                 // No overflow: rate <= 1e7 per second and a run <= 600 s keep the product below 2^63.
                 const auto owed = (now - start) * plan_.rate / 1'000'000'000u;
                 if (owed <= done) {
@@ -151,6 +163,10 @@ int main(int argc, char** argv)
         if (::inet_pton(AF_INET, address.c_str(), &p.target.sin_addr) != 1)
             throw std::invalid_argument("--dst needs an IPv4 address");
         p.rate = std::min<std::uint64_t>(options.number("rate", 0), 10'000'000);
+        p.burst = std::min<std::uint64_t>(options.number("burst", 0), 10'000'000);
+        p.period_ns = std::clamp<std::uint64_t>(options.number("period-ms", 100), 1, 60'000) * 1'000'000u;
+        if (p.burst != 0 && p.rate != 0)
+            throw std::invalid_argument("--burst and --rate exclude each other");
         p.count = options.number("count", 100000);
         p.duration_ns = std::min<std::uint64_t>(options.number("seconds", 10), 600) * 1'000'000'000u;
         p.sender = static_cast<std::uint32_t>(options.number("sender", 0));
