@@ -95,7 +95,7 @@ public:
                 }
                 due = std::min(due, owed - done);
             }
-            send(static_cast<std::size_t>(std::min<std::uint64_t>(due, plan_.batch)), done, out);
+            send(static_cast<std::size_t>(std::min<std::uint64_t>(due, batch_)), done, out);
         }
         out.elapsed_ns = monotonic_ns() - start;
         return out;
@@ -125,8 +125,12 @@ private:
         // answers EPERM after the rule has logged the packet, so the packet
         // counts as sent; anything else is a refusal, counted so the loop
         // still ends.
-        if (errno == EPERM)
+        // Such a drop ends every call after one packet: preparing more
+        // would only slow the sender down.
+        if (errno == EPERM) {
             ++out.sent;
+            batch_ = 1;
+        }
         else if (errno != EINTR)
             ++out.refused;
     }
@@ -141,6 +145,7 @@ private:
 
     int fd_;
     plan plan_;
+    std::size_t batch_ = plan_.batch;
     std::vector<std::byte> payloads_;
     std::vector<iovec> iov_;
     struct control {
