@@ -60,8 +60,8 @@ enum class copy_mode : std::uint8_t {
 /// Measured with scripts/bench-load (2 cores, see bench/README.md, "End to end"
 /// section): one event per datagram costs about 5 us of reader CPU per event
 /// and keeps p99 latency in the tens of microseconds at 1k-10k events/s;
-/// at a flood the adaptive default reads about 500 to 1300 events per
-/// datagram at 40 to 100 ns per event (a tenth to two fifths of
+/// at a flood the adaptive default reads hundreds of events per datagram
+/// at 40 to 100 ns per event (a tenth to two fifths of
 /// libnetfilter_log with its defaults, depending on the machine) and loses
 /// nothing with the default receive buffer, where qthresh 1 falls behind
 /// the senders. A fixed
