@@ -154,6 +154,27 @@ TEST_F(adaptive_batching, a_flood_grows_the_kernels_batches_and_quiet_shrinks_th
     expect_accounted(watcher);
 }
 
+// A burst can end at any moment, and its last partial batch then waits for
+// the kernel's timer: a burst of 1000 may earn batches of 4 (1000 / 128),
+// however fast it came. The bursts are read after they were sent, back to
+// back, so each asks for more.
+TEST_F(adaptive_batching, a_burst_earns_only_batches_its_length_allows)
+{
+    auto watcher = open(defaults());
+    std::uint32_t highest = 1;
+    for (int round = 0; round < 10; ++round) {
+        sent += sender->send_udp("127.0.0.1", 11, 1000);
+        const auto got = drain(watcher);
+        const auto status = watcher.batching(flood_group);
+        highest = std::max(highest, status.queue_threshold);
+        EXPECT_LE(status.queue_threshold, 4u) << "after burst " << round;
+        EXPECT_LE(got.largest, 4u) << "burst " << round;
+    }
+    EXPECT_GT(highest, 1u) << "no burst asked for batches: the reader was too slow to tell";
+    EXPECT_EQ(watcher.stats().overruns, 0u);
+    expect_accounted(watcher);
+}
+
 TEST_F(adaptive_batching, fixed_batching_is_left_alone)
 {
     auto opts = defaults();
