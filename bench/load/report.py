@@ -220,12 +220,14 @@ def bursts_section(summary, readers):
     lines += ["",
               "Within a burst the rate asks for large batches, but a burst ends without notice, and",
               "its last partial batch waits for the kernel's flush timer (4-8 ms here). So adaptive",
-              "batching takes a batch of L events only once the busy spell has brought 128 L events:",
-              "at most one in 128 of a burst's events waits for the timer, too few to reach the p99.",
+              "batching takes a batch of L events only once the busy spell (the windows in a row",
+              "whose rate asked for batches) has brought 128 L events: at most one in 128 of a",
+              "spell's events waits for the timer, too few to reach the p99. Bursts with less than",
+              "a quiet 20 ms window between them are one spell, and can earn more.",
               "A burst of 1000 earns at most 4 events per datagram; a flood earns 2048 after about",
               "262,000 events, under a second at flood-x1, and keeps its loss and CPU (see \"Goals\").",
               "",
-              "In the table the library's readers have a p50 of 1 to 2 ms. The kernel queues each",
+              "In the table the library's readers have a p50 of one to a few milliseconds. The kernel queues each",
               "datagram from the sender's system call, the scheduler often wakes the reader on the",
               "sender's CPU, and there the reader waits for the burst to end. Pinned apart",
               "(`--pin`, one CPU each, three rounds) the callback reader had a p50 of 21 us and a",
@@ -234,9 +236,10 @@ def bursts_section(summary, readers):
               "raised the batches to 16, 32 and 64, gave a p99 of 9.7 and 10.0 ms: the last partial",
               "batch of every burst, up to 63 of its 1000 events, waited for the timer. The rule",
               "costs CPU in bursts: 2,488 against 1,401 ns per event for the pinned callback reader,",
-              "a quarter of a percent of a CPU per 1000 events/s. fixed-q32 does well here only because",
-              "1000 leaves 8 events after 31 batches of 32; libnetfilter_log's qthresh of 100 leaves",
-              "the tail of every burst to its 1 s timer.", ""]
+              "about a tenth of a percent of a CPU more per 1000 events/s. fixed-q32 does well here",
+              "only because 1000 leaves 8 events after 31 batches of 32; libnetfilter_log's batches,",
+              "cut at about 30 events by its one-page buffer, leave the last 10 of every burst to",
+              "its 1 s timer.", ""]
     return lines
 
 

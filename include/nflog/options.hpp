@@ -47,15 +47,17 @@ enum class copy_mode : std::uint8_t {
 /// (at most the option's value) sized to hold it: 1 below about 69k
 /// events/s, 8 at 100k, 128 at 200k, 2048 from about 390k (a rate must
 /// pass a level's edge by 15 % to change it, so jitter does not make the
-/// batches flap). A level of L events is taken only once the rate has
-/// been that high for 128 L events: traffic can stop at any moment, and
-/// the last partial batch then waits for the flush timer, so at most one
-/// in 128 events of a burst waits (a burst of 1000 reaches 4 events per
-/// datagram, a flood reaches 2048 after about 262,000 events). Batches
-/// grow within milliseconds of a rising rate once earned, and shrink once
-/// it has stayed low for 50 ms; right after a flood stops, the first
-/// events wait for the flush timer until the socket has seen the lower
-/// rate.
+/// batches flap). A batch of L events is taken only once the busy spell
+/// (the time since the rate last fell below about 69k events/s, counted
+/// in windows of 20 ms) has brought 128 L events: traffic can stop at any
+/// moment, and the last partial batch then waits for the flush timer, so
+/// at most one in 128 events of a spell waits. A burst of 1000 after a
+/// quiet spell reaches 4 events per datagram, a flood 2048 after about
+/// 262,000 events; bursts with less than a window of quiet between them
+/// count as one spell. Batches grow within milliseconds once earned (an
+/// overrun raises them at once), and shrink once the rate has stayed low
+/// for 50 ms; right after a flood stops, the first events wait for the
+/// flush timer until the socket has seen the lower rate.
 ///
 /// Measured with scripts/bench-load (2 cores, see bench/README.md, "End to end"
 /// section): one event per datagram costs about 5 us of reader CPU per event

@@ -51,12 +51,15 @@ struct batching_limits {
     /// quarter of the level or less: large batches are for floods, whose
     /// rate jitters, and every needless step costs full batches.
     std::uint32_t steady_level = 64;
-    /// A level L is taken only once the busy spell (the windows in a row
-    /// whose rate asked for batches) has brought `spell_events_per_level`
-    /// times L events. A burst may end at any moment, and the last partial
-    /// batch (up to L - 1 events) then waits for the kernel's flush timer:
-    /// this keeps those events under one in `spell_events_per_level` of any
-    /// burst (with 128, out of its p99). 0: every level is earned at once.
+    /// Growth takes a level L only once the busy spell (the windows in a
+    /// row whose rate asked for batches of 2 or more) has brought
+    /// `spell_events_per_level` times L events; an overrun still raises at
+    /// once. Traffic may stop at any moment, and the last partial batch (up
+    /// to L - 1 events) then waits for the kernel's flush timer: this keeps
+    /// those events under one in `spell_events_per_level` of a spell (with
+    /// 128, out of its p99). Bursts that follow each other too closely for
+    /// a quiet window between them are one spell. 0: every level is earned
+    /// at once.
     std::uint64_t spell_events_per_level = 128;
 };
 
