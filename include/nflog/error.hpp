@@ -37,7 +37,9 @@ enum class errc {
     unexpected_reply,          ///< the kernel answered a request with something other than an ACK
     conntrack_unavailable,     ///< conntrack data was asked for, but the kernel has no nf_conntrack_netlink
     // Receive path, continued (appended: the values above stay).
-    receive_out_of_memory,     ///< memory ran out while parsing a received datagram: its events were lost (equal to the condition boost::system::errc::not_enough_memory)
+    /// Memory ran out while parsing a received datagram: its events were lost
+    /// (equal to the condition boost::system::errc::not_enough_memory).
+    receive_out_of_memory,
 };
 
 /// Groups of errors a caller branches on.

@@ -89,8 +89,9 @@ struct watcher_stats {
 ///   - `errc::datagram_truncated` (condition `overrun`): a datagram did not
 ///     fit the receive buffer; it comes after the events that did.
 ///   - `errc::receive_out_of_memory` (condition `overrun`, and equal to the
-///     condition `boost::system::errc::not_enough_memory`): memory ran out while the socket parsed a datagram. Its
-///     events are gone and show in the group's next `lost_before`.
+///     condition `boost::system::errc::not_enough_memory`): memory ran out
+///     while the socket parsed a datagram. Its events are gone and show in
+///     the group's next `lost_before`.
 ///   - a `condition::malformed` code for a message that did not parse, at
 ///     its place among the events (a batch ends before it).
 ///   - an errno (generic category) for an `NLMSG_ERROR` the kernel sent
