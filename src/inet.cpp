@@ -53,6 +53,13 @@ public:
     std::uint8_t u8(std::size_t offset) const noexcept { return std::to_integer<std::uint8_t>(copy_[offset]); }
     std::uint16_t u16(std::size_t offset) const noexcept { return detail::load_be<std::uint16_t>(copy_.data() + offset); }
 
+    // The bytes the datagram's own length gives from `offset` on, which
+    // lies inside it; `unknown_length` when that length is 0.
+    std::size_t room(std::size_t offset) const noexcept
+    {
+        return claimed_length_ == unknown_length ? unknown_length : claimed_length_ - offset;
+    }
+
     // Only after a bounds check of the caller's.
     void v4(address& to, std::size_t offset) const noexcept { detail::address_writer::v4(to, copy_.data() + offset); }
     void v6(address& to, std::size_t offset) const noexcept { detail::address_writer::v6(to, copy_.data() + offset); }
@@ -97,6 +104,27 @@ bool decode_ports(flow& out, const datagram& bytes, std::size_t offset, std::siz
     return readable(out, bytes, offset, header_size, decode_error::bad_transport_header);
 }
 
+// The UDP length field counts the header and what follows; a datagram may
+// carry bytes after it (Linux trims them), never fewer. 0 is what a
+// jumbogram carries (RFC 2675), which only a datagram whose L3 length is
+// unknown can be. UDP-Lite holds its checksum coverage there (RFC 3828): 0
+// for the whole datagram, else at least the header. A first fragment's
+// field counts the reassembled datagram, which the fragment does not bound.
+// `room`: what the L3 length leaves from the UDP header on.
+bool udp_length_valid(std::uint8_t protocol, std::size_t field, std::size_t room, bool fragment) noexcept
+{
+    if (field == 0)
+        return protocol == IPPROTO_UDPLITE || room == datagram::unknown_length;
+    return field >= udp_header && (fragment || field <= room);
+}
+
+void decode_udp(flow& out, const datagram& bytes, std::size_t offset, std::uint8_t protocol) noexcept
+{
+    if (decode_ports(out, bytes, offset, udp_header) &&
+        !udp_length_valid(protocol, bytes.u16(offset + 4), bytes.room(offset), out.fragment))
+        record(out, decode_error::bad_transport_header);
+}
+
 void decode_tcp(flow& out, const datagram& bytes, std::size_t offset) noexcept
 {
     if (!decode_ports(out, bytes, offset, tcp_fixed_header))
@@ -126,7 +154,7 @@ void decode_transport(flow& out, const datagram& bytes, std::size_t offset, std:
         break;
     case IPPROTO_UDP:
     case IPPROTO_UDPLITE:
-        decode_ports(out, bytes, offset, udp_header);
+        decode_udp(out, bytes, offset, protocol);
         break;
     case IPPROTO_SCTP:
         decode_ports(out, bytes, offset, sctp_common_header);
@@ -384,11 +412,12 @@ bool contradicts(std::uint8_t family, l3_protocol decoded) noexcept
 }
 
 // Reads a transport header that lies whole within `available` bytes (both
-// ends of the datagram); a protocol nothing is read from needs no bytes.
+// ends of the datagram; `room` is what the L3 length alone leaves, see
+// `udp_length_valid`); a protocol nothing is read from needs no bytes.
 // False, with `out` untouched, for a header cut by either end or one that
 // contradicts itself: the general walk tells those apart.
-bool read_whole_transport(flow& out, const std::byte* header, std::size_t available, std::uint8_t protocol,
-                          std::uint8_t icmp) noexcept
+bool read_whole_transport(flow& out, const std::byte* header, std::size_t available, std::size_t room,
+                          bool fragment, std::uint8_t protocol, std::uint8_t icmp) noexcept
 {
     std::size_t needed = 0;
     switch (protocol) {
@@ -401,6 +430,9 @@ bool read_whole_transport(flow& out, const std::byte* header, std::size_t availa
         break;
     case IPPROTO_UDP:
     case IPPROTO_UDPLITE:
+        if (available < udp_header ||
+            !udp_length_valid(protocol, detail::load_be<std::uint16_t>(header + 4), room, fragment))
+            return false;
         needed = udp_header;
         break;
     case IPPROTO_SCTP:
@@ -443,8 +475,10 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
         const auto fragment_field = detail::load_be<std::uint16_t>(bytes + 6);
         const auto protocol = std::to_integer<std::uint8_t>(bytes[9]);
         const bool later_fragment = (fragment_field & 0x1fff) != 0;
-        if (!later_fragment &&
-            !read_whole_transport(out, bytes + ipv4_fixed_header, end - ipv4_fixed_header, protocol, IPPROTO_ICMP))
+        const bool fragment = (fragment_field & 0x3fff) != 0;
+        const std::size_t room = total_length != 0 ? total_length - ipv4_fixed_header : datagram::unknown_length;
+        if (!later_fragment && !read_whole_transport(out, bytes + ipv4_fixed_header, end - ipv4_fixed_header, room,
+                                                     fragment, protocol, IPPROTO_ICMP))
             return false;
         out.l3 = l3_protocol::ipv4;
         out.protocol = protocol;
@@ -452,7 +486,7 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
         detail::address_writer::v4(out.dst, bytes + 16);
         out.has_src = true;
         out.has_dst = true;
-        out.fragment = (fragment_field & 0x3fff) != 0;
+        out.fragment = fragment;
         out.later_fragment = later_fragment;
         return true;
     }
@@ -460,9 +494,10 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
         const std::size_t claimed = ipv6_fixed_header + detail::load_be<std::uint16_t>(bytes + 4);
         const std::size_t end = claimed != ipv6_fixed_header && claimed < copied ? claimed : copied;
         const auto next_header = std::to_integer<std::uint8_t>(bytes[6]);
-        if (is_ipv6_extension(next_header) ||
-            !read_whole_transport(out, bytes + ipv6_fixed_header, end - ipv6_fixed_header, next_header,
-                                  IPPROTO_ICMPV6))
+        const std::size_t room = claimed != ipv6_fixed_header ? claimed - ipv6_fixed_header : datagram::unknown_length;
+        if (is_ipv6_extension(next_header) || !read_whole_transport(out, bytes + ipv6_fixed_header,
+                                                                    end - ipv6_fixed_header, room, false,
+                                                                    next_header, IPPROTO_ICMPV6))
             return false;
         out.l3 = l3_protocol::ipv6;
         out.protocol = next_header;

@@ -39,8 +39,13 @@ enum class decode_error : std::uint8_t {
     /// ARP whose protocol addresses are not IPv4 (protocol type 0x0800 with
     /// length 4), or an Ethernet hardware type whose address length is not 6.
     bad_arp_header,
-    /// A transport header with impossible fields (TCP data offset below 5), or
-    /// one that runs past the end the L3 length field gives.
+    /// A transport header with impossible fields (TCP data offset below 5, a
+    /// UDP length below 8, a UDP-Lite checksum coverage of 1 to 7), or one
+    /// that runs, or whose UDP length or UDP-Lite coverage reaches, past the
+    /// end the L3 length field gives. A UDP length of 0 is a jumbogram's
+    /// (RFC 2675), and an error unless that length field is 0 too; a first
+    /// fragment's UDP length counts the whole datagram, so only its lower
+    /// bound is checked.
     ///
     /// That includes, on purpose, a first fragment whose transport header
     /// continues in the next fragment. No sender needs to split it, and the

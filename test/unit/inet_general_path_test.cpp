@@ -1,8 +1,9 @@
 // inet::decode's fast path against the general walk it falls back to, on
 // packets built at random with a fixed seed: headers shaped like real ones
-// with the lengths, fragment fields, protocols, TCP data offsets, extension
-// chains, cuts, hardware protocols and families drawn at random, so that
-// both the fast path and each way out of it are met many times.
+// with the lengths, fragment fields, protocols, TCP data offsets, UDP
+// lengths, extension chains, cuts, hardware protocols and families drawn at
+// random, so that both the fast path and each way out of it are met many
+// times.
 #include <nflog/detail/inet_general_path.hpp>
 #include <nflog/inet.hpp>
 
@@ -99,10 +100,12 @@ private:
     }
 
     // A transport header, mostly long enough for TCP's, with TCP's data
-    // offset mostly 5.
+    // offset mostly 5 and UDP's length mostly true to its size.
     bytes transport()
     {
         auto out = random_bytes(one_in(4) ? below(48) : 20 + below(28));
+        if (out.size() >= 6)
+            put16(out, 4, length_field(out.size()));
         if (out.size() > 12)
             out[12] = static_cast<std::byte>((one_in(4) ? below(16) : 5) << 4);
         return out;

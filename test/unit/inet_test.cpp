@@ -1,5 +1,7 @@
+#include <nflog/detail/inet_general_path.hpp>
 #include <nflog/inet.hpp>
 
+#include "fuzz/fuzz_checks.hpp"
 #include "support/counting_allocator.hpp"
 #include "support/message_builder.hpp"
 
@@ -187,9 +189,12 @@ bytes from_hex(std::string_view text)
 
 bytes prefix(const bytes& packet, std::size_t size) { return bytes(packet.begin(), packet.begin() + static_cast<long>(size)); }
 
+// The general walk must agree with the fast path on every case here too.
 inet::flow decode(const bytes& payload, std::uint16_t hw_protocol, std::uint8_t family)
 {
-    return inet::decode(payload, hw_protocol, family);
+    const auto decoded = inet::decode(payload, hw_protocol, family);
+    EXPECT_TRUE(fuzz::same_flow(decoded, detail::decode_inet_general_path(payload, hw_protocol, family)));
+    return decoded;
 }
 
 inet::flow decode_ipv4(const bytes& payload) { return decode(payload, ETH_P_IP, NFPROTO_IPV4); }
@@ -393,6 +398,81 @@ TEST(inet_ipv4, bytes_past_the_total_length_are_ignored)
     auto packet = ipv4(IPPROTO_UDP, udp(1000, 2000));
     packet.resize(packet.size() + 18, std::byte{0xee});
     expect_flow(decode_ipv4(packet), with_ports(ipv4_flow(IPPROTO_UDP), 1000, 2000));
+}
+
+// The UDP length field in place of what `udp` wrote.
+bytes with_udp_length(bytes packet, std::size_t udp_offset, std::uint16_t length)
+{
+    put_be16(packet, udp_offset + 4, length);
+    return packet;
+}
+
+TEST(inet_ipv4, udp_length_below_its_header_keeps_the_ports)
+{
+    const auto packet = ipv4(IPPROTO_UDP, udp(5353, 53, 12));
+    for (std::uint16_t length = 0; length < 8; ++length) {
+        SCOPED_TRACE(length);
+        expect_flow(decode_ipv4(with_udp_length(packet, 20, length)),
+                    with_error(with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53), decode_error::bad_transport_header));
+    }
+}
+
+TEST(inet_ipv4, udp_length_past_the_total_length_is_malformed)
+{
+    const auto packet = ipv4(IPPROTO_UDP, udp(5353, 53, 12));
+    expect_flow(decode_ipv4(with_udp_length(packet, 20, 21)),
+                with_error(with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53), decode_error::bad_transport_header));
+    expect_flow(decode_ipv4(with_udp_length(packet, 20, 65535)),
+                with_error(with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53), decode_error::bad_transport_header));
+    // A copy cut before the end the length gives changes nothing.
+    expect_flow(decode_ipv4(prefix(with_udp_length(packet, 20, 21), 30)),
+                with_error(with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53), decode_error::bad_transport_header));
+}
+
+TEST(inet_ipv4, udp_length_within_the_total_length_is_whole)
+{
+    const auto packet = ipv4(IPPROTO_UDP, udp(5353, 53, 12));
+    // Bytes after the UDP datagram are padding the receiver trims.
+    for (std::uint16_t length : {8, 19, 20}) {
+        SCOPED_TRACE(length);
+        expect_flow(decode_ipv4(with_udp_length(packet, 20, length)), with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53));
+    }
+    // A copy that holds the header but not the data the length gives is whole.
+    expect_flow(decode_ipv4(prefix(packet, 30)), with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53));
+}
+
+TEST(inet_ipv4, udp_length_of_a_first_fragment_counts_the_whole_datagram)
+{
+    auto expected = with_ports(ipv4_flow(IPPROTO_UDP), 4789, 4789);
+    expected.fragment = true;
+    const auto first = ipv4(IPPROTO_UDP, udp(4789, 4789, 12), 0, 0x2000);
+    expect_flow(decode_ipv4(with_udp_length(first, 20, 3000)), expected);
+    expect_flow(decode_ipv4(with_udp_length(first, 20, 7)), with_error(expected, decode_error::bad_transport_header));
+}
+
+TEST(inet_ipv4, udp_length_zero_is_only_for_a_datagram_of_unknown_length)
+{
+    auto packet = with_udp_length(ipv4(IPPROTO_UDP, udp(5353, 53, 12)), 20, 0);
+    expect_flow(decode_ipv4(packet),
+                with_error(with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53), decode_error::bad_transport_header));
+    put_be16(packet, 2, 0);
+    expect_flow(decode_ipv4(packet), with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53));
+}
+
+TEST(inet_ipv4, udplite_checksum_coverage)
+{
+    const auto packet = ipv4(IPPROTO_UDPLITE, udp(7000, 7001, 12));
+    const auto whole = with_ports(ipv4_flow(IPPROTO_UDPLITE), 7000, 7001);
+    // 0 covers the whole datagram; otherwise at least the header, at most the datagram.
+    for (std::uint16_t coverage : {0, 8, 13, 20}) {
+        SCOPED_TRACE(coverage);
+        expect_flow(decode_ipv4(with_udp_length(packet, 20, coverage)), whole);
+    }
+    for (std::uint16_t coverage : {1, 7, 21, 65535}) {
+        SCOPED_TRACE(coverage);
+        expect_flow(decode_ipv4(with_udp_length(packet, 20, coverage)),
+                    with_error(whole, decode_error::bad_transport_header));
+    }
 }
 
 TEST(inet_ipv4, udp_cut_at_every_byte)
@@ -771,6 +851,39 @@ TEST(inet_ipv6, transport_cut_by_the_payload_length_is_malformed)
     expect_flow(decode_ipv6(packet), with_error(with_ports(ipv6_flow(IPPROTO_TCP), 1, 2), decode_error::bad_transport_header));
     put_be16(packet, 4, 3);
     expect_flow(decode_ipv6(packet), with_error(ipv6_flow(IPPROTO_TCP), decode_error::bad_transport_header));
+}
+
+TEST(inet_ipv6, udp_length_is_checked_against_the_payload_length)
+{
+    const auto packet = ipv6(IPPROTO_UDP, udp(546, 547, 30));
+    const auto whole = with_ports(ipv6_flow(IPPROTO_UDP), 546, 547);
+    expect_flow(decode_ipv6(with_udp_length(packet, 40, 38)), whole);
+    for (std::uint16_t length : {0, 1, 7, 39, 1000}) {
+        SCOPED_TRACE(length);
+        expect_flow(decode_ipv6(with_udp_length(packet, 40, length)),
+                    with_error(whole, decode_error::bad_transport_header));
+    }
+}
+
+TEST(inet_ipv6, a_jumbogram_may_carry_udp_length_zero)
+{
+    // Payload length 0: a jumbogram (RFC 2675), whose UDP length is 0 too.
+    auto packet = with_udp_length(ipv6(IPPROTO_UDP, udp(546, 547, 30)), 40, 0);
+    put_be16(packet, 4, 0);
+    expect_flow(decode_ipv6(packet), with_ports(ipv6_flow(IPPROTO_UDP), 546, 547));
+}
+
+TEST(inet_ipv6, udp_length_of_a_first_fragment_counts_the_whole_datagram)
+{
+    auto expected = with_ports(ipv6_flow(IPPROTO_UDP), 4789, 4789);
+    expected.fragment = true;
+    const auto first = ipv6(IPPROTO_FRAGMENT, concat({fragment_header(IPPROTO_UDP, 0, true), udp(4789, 4789, 12)}));
+    expect_flow(decode_ipv6(with_udp_length(first, 48, 3000)), expected);
+    expect_flow(decode_ipv6(with_udp_length(first, 48, 2)), with_error(expected, decode_error::bad_transport_header));
+    // An atomic fragment is a whole datagram, bounded by its own length.
+    const auto atomic = ipv6(IPPROTO_FRAGMENT, concat({fragment_header(IPPROTO_UDP, 0, false), udp(4789, 4789, 12)}));
+    expect_flow(decode_ipv6(with_udp_length(atomic, 48, 3000)),
+                with_error(with_ports(ipv6_flow(IPPROTO_UDP), 4789, 4789), decode_error::bad_transport_header));
 }
 
 // ---------------------------------------------------------------- ARP
