@@ -433,7 +433,10 @@ bool contradicts(std::uint8_t family, l3_protocol decoded) noexcept
         break;
     case IPPROTO_UDP:
     case IPPROTO_UDPLITE:
-        // Both bounds in one unsigned comparison.
+        // Both bounds in one unsigned comparison: a length below 8 wraps
+        // around. `udp_bound` is at least `available` (the copy can only cut
+        // the L3 length shorter), so testing `available` first keeps
+        // `udp_bound - udp_header` from wrapping too.
         if (available < udp_header ||
             std::size_t{detail::load_be<std::uint16_t>(header + 4)} - udp_header > udp_bound - udp_header)
             return false;

@@ -43,9 +43,10 @@ enum class decode_error : std::uint8_t {
     /// UDP length below 8, a UDP-Lite checksum coverage of 1 to 7), or one
     /// that runs, or whose UDP length or UDP-Lite coverage reaches, past the
     /// end the L3 length field gives. A UDP length of 0 is a jumbogram's
-    /// (RFC 2675), and an error unless that length field is 0 too; a first
-    /// fragment's UDP length counts the whole datagram, so only its lower
-    /// bound is checked.
+    /// (RFC 2675), and an error unless that length field is 0 too, as
+    /// conntrack sees it (Linux's IPv6 receive path takes 0 anywhere); a
+    /// first fragment's UDP length counts the whole datagram, so only its
+    /// lower bound is checked.
     ///
     /// That includes, on purpose, a first fragment whose transport header
     /// continues in the next fragment. No sender needs to split it, and the

@@ -475,6 +475,51 @@ TEST(inet_ipv4, udplite_checksum_coverage)
     }
 }
 
+TEST(inet_ipv4, udp_length_behind_options_is_checked_from_the_transport_header)
+{
+    // Options leave the fast path: the general walk counts the room after them.
+    const auto packet = ipv4(IPPROTO_UDP, udp(5353, 53, 12), 4);
+    const auto whole = with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53);
+    expect_flow(decode_ipv4(with_udp_length(packet, 24, 20)), whole);
+    expect_flow(decode_ipv4(with_udp_length(packet, 24, 21)), with_error(whole, decode_error::bad_transport_header));
+}
+
+TEST(inet_ipv4, udp_length_reaching_into_bytes_past_the_total_length_is_malformed)
+{
+    // The copy holds more than the datagram: what lies after it is not the datagram's.
+    auto packet = ipv4(IPPROTO_UDP, udp(5353, 53, 12));
+    packet.resize(packet.size() + 16, std::byte{0xee});
+    const auto whole = with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53);
+    expect_flow(decode_ipv4(packet), whole);
+    expect_flow(decode_ipv4(with_udp_length(packet, 20, 28)), with_error(whole, decode_error::bad_transport_header));
+}
+
+TEST(inet_ipv4, a_total_length_of_zero_leaves_only_the_lower_bound)
+{
+    auto packet = with_udp_length(ipv4(IPPROTO_UDP, udp(5353, 53, 12)), 20, 60000);
+    put_be16(packet, 2, 0);
+    expect_flow(decode_ipv4(packet), with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53));
+    expect_flow(decode_ipv4(with_udp_length(packet, 20, 7)),
+                with_error(with_ports(ipv4_flow(IPPROTO_UDP), 5353, 53), decode_error::bad_transport_header));
+}
+
+TEST(inet_ipv4, udplite_in_a_first_fragment)
+{
+    auto expected = with_ports(ipv4_flow(IPPROTO_UDPLITE), 7000, 7001);
+    expected.fragment = true;
+    const auto first = ipv4(IPPROTO_UDPLITE, udp(7000, 7001, 12), 0, 0x2000);
+    for (std::uint16_t coverage : {0, 8, 3000}) {
+        SCOPED_TRACE(coverage);
+        expect_flow(decode_ipv4(with_udp_length(first, 20, coverage)), expected);
+    }
+    expect_flow(decode_ipv4(with_udp_length(first, 20, 5)), with_error(expected, decode_error::bad_transport_header));
+    // A UDP length of 0 says nothing in a fragment either.
+    auto udp_first = with_ports(ipv4_flow(IPPROTO_UDP), 7000, 7001);
+    udp_first.fragment = true;
+    expect_flow(decode_ipv4(with_udp_length(ipv4(IPPROTO_UDP, udp(7000, 7001, 12), 0, 0x2000), 20, 0)),
+                with_error(udp_first, decode_error::bad_transport_header));
+}
+
 TEST(inet_ipv4, udp_cut_at_every_byte)
 {
     const auto packet = ipv4(IPPROTO_UDP, udp(33434, 53, 4), 4);
@@ -861,6 +906,33 @@ TEST(inet_ipv6, udp_length_is_checked_against_the_payload_length)
     for (std::uint16_t length : {0, 1, 7, 39, 1000}) {
         SCOPED_TRACE(length);
         expect_flow(decode_ipv6(with_udp_length(packet, 40, length)),
+                    with_error(whole, decode_error::bad_transport_header));
+    }
+}
+
+TEST(inet_ipv6, udp_length_behind_extension_headers_is_checked_from_the_transport_header)
+{
+    for (std::uint8_t kind : {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS}) {
+        SCOPED_TRACE(static_cast<int>(kind));
+        const auto packet = ipv6(kind, concat({extension(IPPROTO_UDP, 16), udp(546, 547, 30)}));
+        const auto whole = with_ports(ipv6_flow(IPPROTO_UDP), 546, 547);
+        expect_flow(decode_ipv6(with_udp_length(packet, 56, 38)), whole);
+        expect_flow(decode_ipv6(with_udp_length(packet, 56, 39)),
+                    with_error(whole, decode_error::bad_transport_header));
+    }
+}
+
+TEST(inet_ipv6, udplite_checksum_coverage)
+{
+    const auto packet = ipv6(IPPROTO_UDPLITE, udp(7000, 7001, 12));
+    const auto whole = with_ports(ipv6_flow(IPPROTO_UDPLITE), 7000, 7001);
+    for (std::uint16_t coverage : {0, 8, 20}) {
+        SCOPED_TRACE(coverage);
+        expect_flow(decode_ipv6(with_udp_length(packet, 40, coverage)), whole);
+    }
+    for (std::uint16_t coverage : {1, 7, 21}) {
+        SCOPED_TRACE(coverage);
+        expect_flow(decode_ipv6(with_udp_length(packet, 40, coverage)),
                     with_error(whole, decode_error::bad_transport_header));
     }
 }
