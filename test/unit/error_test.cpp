@@ -1,6 +1,10 @@
 #include <nflog/error.hpp>
 
+#include "support/counting_allocator.hpp"
+
 #include <gtest/gtest.h>
+
+#include <array>
 
 #include <cerrno>
 #include <string>
@@ -23,6 +27,30 @@ TEST(error, category_names_and_messages)
     // Every code has a message of its own.
     for (int value = static_cast<int>(errc::short_message); value <= static_cast<int>(errc::receive_out_of_memory); ++value)
         EXPECT_NE(error_code(value, error_category()).message(), "unknown nflog error") << value;
+}
+
+// A message written into a caller's buffer never allocates: it is what a
+// program can report when memory ran out.
+TEST(error, the_buffer_messages_are_the_same_texts_and_never_allocate)
+{
+    std::array<char, 8> buffer{};
+    for (int value = 0; value <= static_cast<int>(errc::receive_out_of_memory) + 1; ++value) {
+        SCOPED_TRACE(value);
+        const error_code code(value, error_category());
+        const auto expected = code.message();
+        nflog::test::allocation_scope allocations;
+        const char* text = code.message(buffer.data(), buffer.size());
+        EXPECT_EQ(allocations.count(), 0u);
+        EXPECT_EQ(std::string(text), expected);
+    }
+    for (auto value : {condition::malformed, condition::overrun, condition::unavailable, condition::permission}) {
+        const boost::system::error_condition code = make_error_condition(value);
+        const auto expected = code.message();
+        nflog::test::allocation_scope allocations;
+        const char* text = code.message(buffer.data(), buffer.size());
+        EXPECT_EQ(allocations.count(), 0u);
+        EXPECT_EQ(std::string(text), expected);
+    }
 }
 
 TEST(error, library_codes_belong_to_their_conditions)

@@ -152,10 +152,11 @@ private:
             // Events were lost (the kernel dropped a batch, or memory ran out
             // for one here); the socket goes on, and the next batch's
             // sequence numbers say how many went.
+            // Memory ran out: the reason is written without building a string.
             if (error == errc::kernel_overrun)
                 write_problem(overrun_reason, context);
             else
-                write_problem(error.message(), context);
+                write_problem(message_error_reason(error, reason_), context);
         } else {
             write_batch(received, context);
         }
