@@ -151,8 +151,9 @@ private:
             }
             // Events were lost (the kernel dropped a batch, or memory ran out
             // for one here); the socket goes on, and the next batch's
-            // sequence numbers say how many went.
-            // Memory ran out: the reason is written without building a string.
+            // sequence numbers say how many went. The reason is written
+            // without building a string, which could need the memory that
+            // just ran out.
             if (error == errc::kernel_overrun)
                 write_problem(overrun_reason, context);
             else
