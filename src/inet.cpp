@@ -419,8 +419,9 @@ bool contradicts(std::uint8_t family, l3_protocol decoded) noexcept
 // walk tells those apart. Inlined by force: out of line (which g++ chose
 // once the UDP length was checked) every decode paid a call, about 30
 // instructions more per packet.
-[[gnu::always_inline]] inline bool read_whole_transport(flow& out, const std::byte* header, std::size_t available, std::size_t udp_bound,
-                          std::uint8_t protocol, std::uint8_t icmp) noexcept
+[[gnu::always_inline]] inline bool read_whole_transport(flow& out, const std::byte* header, std::size_t available,
+                                                        std::size_t udp_bound, std::uint8_t protocol,
+                                                        std::uint8_t icmp) noexcept
 {
     std::size_t needed = 0;
     switch (protocol) {
