@@ -523,7 +523,8 @@ bool decode_common(flow& out, std::span<const std::byte> payload, std::uint16_t 
 
 // `out` is a default flow. Inlined by force into both overloads of
 // `decode`, each of them called per packet.
-[[gnu::always_inline]] inline void decode_fresh(std::span<const std::byte> payload, std::uint16_t hw_protocol, std::uint8_t family, flow& out) noexcept
+[[gnu::always_inline]] inline void decode_fresh(std::span<const std::byte> payload, std::uint16_t hw_protocol,
+                                                std::uint8_t family, flow& out) noexcept
 {
     if (!decode_common(out, payload, hw_protocol))
         decode_any(out, payload, hw_protocol);
