@@ -299,7 +299,9 @@ bool send_batching(int fd, std::uint16_t group, std::uint32_t sequence, const ba
     request.group = group;
     request.queue_threshold = target.queue_threshold;
     request.nlbufsiz = target.nlbufsiz;
-    request.acknowledge = false;
+    // Read among the data, the answer tells from which datagram on the
+    // change is in force (see `receive_state`).
+    request.acknowledge = true;
     alignas(nlmsghdr) std::array<std::byte, config_message_capacity> message{};
     const auto length = build_config_message(message, request, sequence);
     return ::send(fd, message.data(), length, MSG_DONTWAIT) == static_cast<ssize_t>(length);

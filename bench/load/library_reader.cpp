@@ -34,7 +34,8 @@ std::string library_note(const nflog::socket& socket, std::uint16_t group, const
                        counters.lost == before.lost + phase.lost &&
                        counters.overruns == before.overruns + phase.overruns;
     return "qthresh=" + std::to_string(batching.queue_threshold) + " nlbufsiz=" + std::to_string(batching.nlbufsiz) +
-           " changes=" + std::to_string(batching.changes) + (batching.adaptive ? " adaptive" : " fixed") +
+           " changes=" + std::to_string(batching.changes) +
+           " timer_flushes=" + std::to_string(batching.timer_flushes) + (batching.adaptive ? " adaptive" : " fixed") +
            (agree ? " stats-agree" : " stats-DISAGREE");
 }
 

@@ -164,6 +164,11 @@ struct batching_status {
     std::uint32_t queue_threshold = 0;
     std::uint32_t nlbufsiz = 0;        ///< as `queue_threshold`
     std::uint64_t changes = 0;         ///< adaptive changes sent since open, a refused one included
+    /// Datagrams the kernel's flush timer sent before they held
+    /// `queue_threshold` events, while adapting: their events waited up to
+    /// the flush timeout. Counted only once the kernel acknowledged the
+    /// latest change, when the threshold in force is known.
+    std::uint64_t timer_flushes = 0;
     /// The kernel's answer to a refused change (it arrives among the data).
     boost::system::error_code error;
 };

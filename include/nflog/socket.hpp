@@ -370,14 +370,11 @@ public:
     {
         if (!impl_)
             return boost::system::error_code(net::error::bad_descriptor);
-        auto& state = impl_->state;
-        if (state.has_early_datagram())
-            return early();
-        auto lease = state.acquire();
-        boost::system::error_code error;
-        const auto received = impl_->socket.receive(net::buffer(lease.bytes().data(), lease.bytes().size()),
-                                                    MSG_TRUNC, error);
-        return finish(std::move(lease), error, received);
+        for (;;) {
+            auto out = receive_one();
+            if (!out || !carries_nothing(out.value()))
+                return out;
+        }
     }
 
     /// Takes the next datagram if one is queued, without waiting:
@@ -386,17 +383,11 @@ public:
     {
         if (!impl_)
             return boost::system::error_code(net::error::bad_descriptor);
-        auto& state = impl_->state;
-        if (state.has_early_datagram())
-            return early();
-        auto lease = state.acquire();
-        const auto received = ::recv(impl_->socket.native_handle(), lease.bytes().data(), lease.bytes().size(),
-                                     MSG_TRUNC | MSG_DONTWAIT);
-        boost::system::error_code error;
-        if (received < 0)
-            error = errno == EAGAIN ? boost::system::error_code(net::error::would_block)
-                                    : boost::system::error_code(errno, boost::system::system_category());
-        return finish(std::move(lease), error, received < 0 ? 0 : static_cast<std::size_t>(received));
+        for (;;) {
+            auto out = try_receive_one();
+            if (!out || !carries_nothing(out.value()))
+                return out;
+        }
     }
 
     /// Cancels pending operations; they complete with operation_aborted.
@@ -437,6 +428,41 @@ private:
     {
     }
 
+    // A datagram without a packet, a malformed message, an error reply or a
+    // cut: the kernel's acknowledgement of an adaptive change, as a rule.
+    // Counted, and not handed out: a reader would only see an empty batch.
+    static bool carries_nothing(const batch& received) noexcept
+    {
+        return received.begin() == received.end() && !received.truncated();
+    }
+
+    result<batch> receive_one()
+    {
+        auto& state = impl_->state;
+        if (state.has_early_datagram())
+            return early();
+        auto lease = state.acquire();
+        boost::system::error_code error;
+        const auto received = impl_->socket.receive(net::buffer(lease.bytes().data(), lease.bytes().size()),
+                                                    MSG_TRUNC, error);
+        return finish(std::move(lease), error, received);
+    }
+
+    result<batch> try_receive_one()
+    {
+        auto& state = impl_->state;
+        if (state.has_early_datagram())
+            return early();
+        auto lease = state.acquire();
+        const auto received = ::recv(impl_->socket.native_handle(), lease.bytes().data(), lease.bytes().size(),
+                                     MSG_TRUNC | MSG_DONTWAIT);
+        boost::system::error_code error;
+        if (received < 0)
+            error = errno == EAGAIN ? boost::system::error_code(net::error::would_block)
+                                    : boost::system::error_code(errno, boost::system::system_category());
+        return finish(std::move(lease), error, received < 0 ? 0 : static_cast<std::size_t>(received));
+    }
+
     result<batch> early()
     {
         auto out = impl_->state.take_early_datagram();
@@ -470,6 +496,13 @@ private:
             self.reset_cancellation_state(net::enable_total_cancellation());
             if (!self_impl || !self_impl->socket.is_open())
                 return complete_later(self, net::error::bad_descriptor);
+            start(self);
+        }
+
+        template <class Self>
+        void start(Self& self)
+        {
+            serving_early = false;
             auto& shared = *self_impl;
             if (shared.state.has_early_datagram())
                 return complete_later(self, boost::system::error_code());
@@ -503,6 +536,8 @@ private:
                 self_impl->send_batching();
                 if (!out)
                     return self.complete(out.error(), batch{});
+                if (carries_nothing(out.value()))
+                    return receive_again(self);
                 return self.complete(error, std::move(out).value());
             }
             self_impl->receiving = false;
@@ -514,6 +549,8 @@ private:
                 self_impl->send_batching();
                 if (!out)
                     return self.complete(out.error(), batch{});
+                if (carries_nothing(out.value()))
+                    return receive_again(self);
                 return self.complete(error, std::move(out).value());
             }
             lease = {};
@@ -523,6 +560,17 @@ private:
                 return self.complete(make_error_code(errc::kernel_overrun), batch{});
             }
             self.complete(error, batch{});
+        }
+
+        // After a datagram that carried nothing. A cancellation that came
+        // meanwhile, or a close, ends the operation now: nothing was taken
+        // that it would lose.
+        template <class Self>
+        void receive_again(Self& self)
+        {
+            if (self.cancelled() != net::cancellation_type::none || !self_impl->socket.is_open())
+                return self.complete(net::error::operation_aborted, batch{});
+            start(self);
         }
     };
 

@@ -59,6 +59,8 @@ protected:
         for (int idle = 0; idle < 20;) {
             auto next = watcher.try_receive();
             if (next) {
+                // The kernel's answers to adaptive changes are counted, not handed out.
+                EXPECT_GT(next.value().packet_count(), 0u) << "an empty batch was handed out";
                 out.packets += next.value().packet_count();
                 ++out.datagrams;
                 out.largest = std::max(out.largest, next.value().packet_count());
@@ -172,6 +174,26 @@ TEST_F(adaptive_batching, a_burst_earns_only_batches_its_length_allows)
     }
     EXPECT_GT(highest, 1u) << "no burst asked for batches: the reader was too slow to tell";
     EXPECT_EQ(watcher.stats().overruns, 0u);
+    expect_accounted(watcher);
+}
+
+// Bursts of 1001: the last partial batch of each waits for the kernel's
+// timer, and once the kernel acknowledged the threshold in force, the socket
+// sees that. Each answer is a datagram of its own, which `drain` never sees.
+TEST_F(adaptive_batching, the_end_of_a_burst_is_seen_as_a_timer_flush)
+{
+    auto watcher = open(defaults());
+    for (int round = 0; round < 30 && watcher.batching(flood_group).timer_flushes == 0; ++round) {
+        sent += sender->send_udp("127.0.0.1", 11, 1001);
+        drain(watcher);
+    }
+    const auto status = watcher.batching(flood_group);
+    EXPECT_GE(status.changes, 1u) << "no burst asked for batches: the reader was too slow to tell";
+    EXPECT_GE(status.timer_flushes, 1u);
+    EXPECT_TRUE(status.adaptive);
+    EXPECT_FALSE(status.error);
+    EXPECT_GT(watcher.stats().datagrams, received / 1001 + status.changes)
+        << "the answers are counted among the datagrams";
     expect_accounted(watcher);
 }
 

@@ -212,6 +212,114 @@ TEST(batching_controller, a_burst_leaves_few_of_its_events_waiting_for_the_flush
     EXPECT_EQ(highest, 4u);
 }
 
+/// Bursts of `burst` events at 300k/s every `period_ns`, read as the kernel
+/// would batch them: a burst's last partial batch waits for the flush timer
+/// (8 ms), and is reported as such when `tell_timer` says so.
+struct bursts_result {
+    std::uint64_t events = 0;
+    std::uint64_t waiting = 0;
+    std::uint32_t highest = 1;
+    std::uint32_t last = 1;
+};
+
+bursts_result close_bursts(batching_controller& controller, int bursts, std::uint64_t burst, std::uint64_t period_ns,
+                           bool tell_timer)
+{
+    bursts_result out;
+    std::uint64_t now = 0;
+    const auto take = [&](std::optional<batching_target> next) {
+        if (next) {
+            controller.commit(*next);
+            out.highest = std::max(out.highest, next->queue_threshold);
+        }
+    };
+    for (int i = 0; i < bursts; ++i) {
+        now = std::max(now, static_cast<std::uint64_t>(i) * period_ns);
+        std::uint64_t left = burst;
+        while (left > 0) {
+            const auto threshold = controller.current().queue_threshold;
+            if (left < threshold) {
+                out.waiting += left;
+                now += 8 * ms;
+                take(controller.observe(now, left, left * 160));
+                if (tell_timer)
+                    take(controller.flushed_by_timer(now, left));
+                break;
+            }
+            now += threshold * 3'333;
+            left -= threshold;
+            take(controller.observe(now, threshold, threshold * 160));
+        }
+        out.events += burst;
+    }
+    out.last = controller.current().queue_threshold;
+    return out;
+}
+
+// 3000 events every 25 ms: no quiet window between the bursts, so the spell
+// never ends and would earn ever larger batches, whose last partial one
+// waits at every burst's end (13 % of the events here). Told of those
+// waits, the controller keeps them under the earning rule's share, one in
+// 128 (one in 188 here).
+TEST(batching_controller, close_bursts_keep_the_events_left_for_the_flush_timer_in_budget)
+{
+    batching_controller blind(defaults());
+    const auto unchecked = close_bursts(blind, 200, 3000, 25 * ms, false);
+    EXPECT_GT(unchecked.waiting * 128, unchecked.events)
+        << "without the timer's reports the bursts overdraw: " << unchecked.waiting << " of " << unchecked.events;
+
+    batching_controller told(defaults());
+    const auto checked = close_bursts(told, 200, 3000, 25 * ms, true);
+    EXPECT_LT(checked.waiting * 128, checked.events)
+        << checked.waiting << " of " << checked.events << " events waited for the timer";
+    EXPECT_GT(checked.last, 1u) << "the bursts still batch";
+    EXPECT_LT(checked.last, unchecked.last);
+}
+
+TEST(batching_controller, a_flood_whose_sender_paused_keeps_its_level)
+{
+    batching_controller controller(defaults());
+    auto flood = feed(controller, 0, 1000 * ms, 600'000);
+    ASSERT_EQ(controller.current().queue_threshold, 2048u);
+    // The sender stopped for a moment: 700 events waited for the timer.
+    EXPECT_EQ(controller.flushed_by_timer(flood.end_ns + 8 * ms, 700), std::nullopt);
+    feed(controller, flood.end_ns + 8 * ms, 100 * ms, 600'000);
+    EXPECT_EQ(controller.current().queue_threshold, 2048u);
+}
+
+TEST(batching_controller, an_overdrawn_budget_halves_the_level_and_the_spell_earns_it_again)
+{
+    batching_controller controller(defaults());
+    // 250k events/s asks for 256: earned after 32,768 events.
+    const auto first = feed(controller, 0, 400 * ms, 250'000);
+    ASSERT_EQ(controller.current().queue_threshold, 256u);
+    // The budget is one waiting event in 256 of the spell: about 390 here.
+    auto lower = controller.flushed_by_timer(first.end_ns, 500);
+    ASSERT_TRUE(lower.has_value());
+    EXPECT_EQ(lower->queue_threshold, 128u);
+    controller.commit(*lower);
+    // The spell starts over: 256 needs 32,768 new events.
+    const auto again = feed(controller, first.end_ns, 120 * ms, 250'000);
+    EXPECT_EQ(controller.current().queue_threshold, 128u) << "30,000 events earn nothing yet";
+    feed(controller, again.end_ns, 20 * ms, 250'000);
+    EXPECT_EQ(controller.current().queue_threshold, 256u);
+}
+
+TEST(batching_controller, a_quiet_window_clears_what_waited)
+{
+    batching_controller controller(defaults());
+    const auto first = feed(controller, 0, 400 * ms, 250'000);
+    ASSERT_EQ(controller.current().queue_threshold, 256u);
+    ASSERT_EQ(controller.flushed_by_timer(first.end_ns, 300), std::nullopt);
+    // Quiet for longer than a window: the spell ends, and with it what it owed.
+    auto quiet = feed(controller, first.end_ns + 30 * ms, 100 * ms, 1'000, 1);
+    ASSERT_EQ(controller.current().queue_threshold, 1u);
+    const auto second = feed(controller, quiet.end_ns, 400 * ms, 250'000);
+    ASSERT_EQ(controller.current().queue_threshold, 256u);
+    EXPECT_EQ(controller.flushed_by_timer(second.end_ns, 300), std::nullopt)
+        << "300 of a new spell's 100,000 events are within its budget";
+}
+
 TEST(batching_controller, events_drained_back_to_back_count_over_at_least_the_early_span)
 {
     // 1100 events read within 110 us: over 2 ms that is 550k/s, not 10M/s.
@@ -579,6 +687,86 @@ TEST_F(adaptive_state, an_error_answering_someone_else_is_ignored)
     receive(state, refusal(EPERM, detail::receive_state::batching_sequence_base + 5));
     EXPECT_TRUE(state.batching(group).adaptive);
     EXPECT_FALSE(state.batching(group).error);
+}
+
+// The kernel answers each adaptive change: from that answer on, the
+// threshold in force is known, and a datagram short of it was sent by the
+// flush timer. Before the answer, datagrams may obey the older settings.
+TEST_F(adaptive_state, a_short_batch_after_the_acknowledgement_was_sent_by_the_timer)
+{
+    detail::receive_state state(64 * 1024, {group}, {}, eager());
+    receive(state, concat({flood_packet(0), flood_packet(1)}));
+    const auto sent = send(state);
+    ASSERT_EQ(sent.size(), 1u);
+    ASSERT_EQ(sent[0].target.queue_threshold, 512u);
+    receive(state, concat({flood_packet(2), flood_packet(3)}));
+    EXPECT_EQ(state.batching(group).timer_flushes, 0u) << "the change is on its way";
+    const auto datagrams = state.counters().datagrams;
+    const auto answer = receive(state, refusal(0, sent[0].sequence));
+    EXPECT_EQ(answer.begin(), answer.end());
+    EXPECT_EQ(state.counters().datagrams, datagrams + 1);
+    // The buffer the kernel was filling when the change came: judged by the
+    // old threshold, 1, which no batch is short of.
+    receive(state, concat({flood_packet(4), flood_packet(5)}));
+    EXPECT_EQ(state.batching(group).timer_flushes, 0u);
+    receive(state, concat({flood_packet(6), flood_packet(7)}));
+    EXPECT_EQ(state.batching(group).timer_flushes, 1u);
+    EXPECT_TRUE(state.batching(group).adaptive) << "an acknowledgement is no refusal";
+}
+
+TEST_F(adaptive_state, a_batch_with_a_gap_or_short_of_room_is_no_timer_flush)
+{
+    detail::receive_state state(128 * 1024, {group}, {}, eager());
+    receive(state, concat({flood_packet(0), flood_packet(1)}));
+    const auto sent = send(state);
+    ASSERT_EQ(sent.size(), 1u);
+    receive(state, refusal(0, sent[0].sequence));
+    receive(state, flood_packet(2));
+    const auto room = state.batching(group).nlbufsiz;
+    // Events the kernel dropped may have been what filled the batch.
+    receive(state, concat({flood_packet(3), flood_packet(9)}));
+    EXPECT_EQ(state.batching(group).timer_flushes, 0u);
+    // Without the gap, the same batch is judged.
+    receive(state, flood_packet(10));
+    ASSERT_EQ(state.batching(group).timer_flushes, 1u);
+    // More than half the buffer: the next message may not have fitted.
+    const bytes large(4000, std::byte{0x45});
+    bytes datagram;
+    std::size_t packets = 0;
+    for (std::uint32_t sequence = 11; datagram.size() <= room / 2; ++sequence, ++packets) {
+        const auto message = packet_message(NFPROTO_IPV4, group,
+                                            concat({header_attribute(ETH_P_IP, NF_INET_LOCAL_OUT),
+                                                    payload_attribute(large), be32_attribute(NFULA_SEQ, sequence)}));
+        datagram.insert(datagram.end(), message.begin(), message.end());
+    }
+    ASSERT_LT(packets, std::size_t{512});
+    ASSERT_LE(datagram.size(), std::size_t{128 * 1024});
+    receive(state, datagram);
+    EXPECT_EQ(state.batching(group).timer_flushes, 1u);
+}
+
+// Limits that earn one level per event, so that each datagram below asks
+// for a larger threshold than the one before.
+TEST_F(adaptive_state, only_the_latest_changes_acknowledgement_tells_the_threshold)
+{
+    auto setup = eager();
+    setup.limits.spell_events_per_level = 1;
+    detail::receive_state state(64 * 1024, {group}, {}, setup);
+    receive(state, concat({flood_packet(0), flood_packet(1)}));
+    const auto first = send(state);
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(first[0].target.queue_threshold, 2u);
+    receive(state, concat({flood_packet(2), flood_packet(3), flood_packet(4), flood_packet(5)}));
+    const auto second = send(state);
+    ASSERT_EQ(second.size(), 1u);
+    ASSERT_EQ(second[0].target.queue_threshold, 4u);
+    receive(state, refusal(0, first[0].sequence));
+    receive(state, flood_packet(6));
+    EXPECT_EQ(state.batching(group).timer_flushes, 0u) << "the second change is on its way";
+    receive(state, refusal(0, second[0].sequence));
+    // The buffer from before is judged by the smaller of both thresholds: 2.
+    receive(state, flood_packet(7));
+    EXPECT_EQ(state.batching(group).timer_flushes, 1u);
 }
 
 TEST_F(adaptive_state, an_overrun_asks_for_the_largest_batches)

@@ -58,8 +58,9 @@ struct batching_limits {
     /// to L - 1 events) then waits for the kernel's flush timer: this keeps
     /// those events under one in `spell_events_per_level` of a spell (with
     /// 128, out of its p99). Bursts that follow each other too closely for
-    /// a quiet window between them are one spell. 0: every level is earned
-    /// at once.
+    /// a quiet window between them are one spell, and the budget is then
+    /// kept by counting the events the timer sent (`flushed_by_timer`).
+    /// 0: every level is earned at once.
     std::uint64_t spell_events_per_level = 128;
 };
 
@@ -155,6 +156,41 @@ public:
         return top;
     }
 
+    /// The kernel's flush timer sent a batch of `events` events of this group
+    /// before it filled: they waited. The spell's budget for waiting events
+    /// is one in `spell_events_per_level` of its events (see there). Bursts
+    /// that follow each other too closely for a quiet window between them
+    /// overdraw it: the last partial batch of each waits, and the spell goes
+    /// on earning larger batches. The events the timer sent are held to half
+    /// the earning rule's share, one in `2 * spell_events_per_level`, so that
+    /// together with the delays any batch brings they stay out of the p99.
+    /// When the spell overdraws that, the level halves and the spell starts
+    /// over: the level stays, and growing beyond it needs a spell that earns
+    /// twice as much (`spell_events_per_level`). A flood whose sender paused
+    /// a moment stays within the budget. Returns the settings for the lower
+    /// level when the budget is overdrawn.
+    std::optional<batching_target> flushed_by_timer(std::uint64_t now_ns, std::uint64_t events) noexcept
+    {
+        waited_events_ += events;
+        const auto per_level = limits_.spell_events_per_level;
+        if (per_level == 0 || 2 * waited_events_ * per_level <= spell_events_ + window_events_)
+            return std::nullopt;
+        const auto lower = std::max<std::uint32_t>(1, current_.queue_threshold / 2);
+        spell_events_ = 0;
+        waited_events_ = 0;
+        // The window's events are in the spell that overdrew: they must not
+        // earn the level back when it closes.
+        started_ = true;
+        window_start_ns_ = now_ns;
+        window_events_ = 0;
+        window_bytes_ = 0;
+        shrinking_since_.reset();
+        const auto target = target_for(lower);
+        if (target == current_)
+            return std::nullopt;
+        return target;
+    }
+
     /// `target` reached the kernel.
     void commit(const batching_target& target) noexcept { current_ = target; }
 
@@ -194,6 +230,8 @@ private:
     {
         const auto wanted = grown(rate);
         spell_events_ = wanted > 1 ? spell_events_ + window_events : 0;
+        if (spell_events_ == 0)
+            waited_events_ = 0;
         const auto have = current_.queue_threshold;
         if (const auto up = std::min(wanted, earned(spell_events_)); up > have) {
             shrinking_since_.reset();
@@ -240,6 +278,8 @@ private:
     std::optional<std::uint64_t> shrinking_since_;
     // Events of the windows in a row whose rate asked for batches.
     std::uint64_t spell_events_ = 0;
+    // Of those, the events the flush timer sent (see `flushed_by_timer`).
+    std::uint64_t waited_events_ = 0;
 };
 
 /// The limits `opts` asks for (defined with the options).

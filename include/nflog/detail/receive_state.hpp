@@ -62,6 +62,8 @@ public:
                 slot.controller.emplace(batching.limits);
                 slot.status.queue_threshold = slot.controller->current().queue_threshold;
                 slot.status.nlbufsiz = slot.controller->current().nlbufsiz;
+                // The bind request carried them, and waited for its answer.
+                slot.in_force = slot.controller->current();
             }
         }
         adaptive_ = batching.adaptive && !slots_.empty();
@@ -209,8 +211,9 @@ public:
         counters_.malformed += malformed;
         counters_.lost += lost;
         out.set_counts(packets, malformed, lost, truncated);
-        if (replies)
-            take_refusals(out.bytes());
+        // The kernel answers each adaptive change in a datagram of its own.
+        if (replies || (adaptive_ && packets == 0 && malformed == 0))
+            take_replies(out.bytes());
         if (adaptive_)
             observe(out.bytes().size());
         return out;
@@ -248,6 +251,8 @@ public:
             slot.before_change[change % slot.before_change.size()] = {slot.status.queue_threshold,
                                                                        slot.status.nlbufsiz};
             slot.controller->commit(target);
+            // Datagrams queued before the kernel's answer obey older settings.
+            slot.in_force.reset();
             slot.status.queue_threshold = target.queue_threshold;
             slot.status.nlbufsiz = target.nlbufsiz;
             ++slot.status.changes;
@@ -338,7 +343,17 @@ private:
     struct group_slot {
         std::optional<batching_controller> controller;
         std::optional<batching_target> pending;
+        // Events and lost events of the group in the datagram being read.
         std::uint64_t window_events = 0;
+        std::uint64_t window_lost = 0;
+        // What the kernel acknowledged as the group's settings, while no
+        // later change is on its way: only then does a datagram tell how it
+        // was flushed.
+        std::optional<batching_target> in_force;
+        // The group's next datagram may be the buffer the kernel was filling
+        // when the change came: allocated with the old size, and filled
+        // under both thresholds. It is judged by the smaller of each.
+        std::optional<batching_target> replaced;
         batching_status status;
         // The settings each of the last changes replaced, by change number:
         // a refused change leaves them in force. The kernel answers a change
@@ -364,6 +379,7 @@ private:
         std::size_t slot = 0;
         std::uint32_t expected_sequence = 0;
         std::uint64_t events = 0;
+        std::uint64_t lost = 0;
     };
 
     // Counts one parsed packet and returns the events lost right before it.
@@ -380,6 +396,7 @@ private:
             return 0;
         const auto gap = sequence_gap(packet.seq(), run.expected_sequence);
         run.events += 1 + gap;
+        run.lost += gap;
         return gap;
     }
 
@@ -387,10 +404,13 @@ private:
     {
         if (run.bound) {
             next_sequence_[run.slot] = run.expected_sequence;
-            if (adaptive_)
+            if (adaptive_) {
                 slots_[run.slot].window_events += run.events;
+                slots_[run.slot].window_lost += run.lost;
+            }
         }
         run.events = 0;
+        run.lost = 0;
     }
 
     // Instance sequence numbers start at 0 when the group is bound and
@@ -422,10 +442,37 @@ private:
             if (slot.window_events == 0)
                 continue;
             const auto share = bytes * slot.window_events / events;
-            if (slot.controller && slot.status.adaptive)
+            if (slot.controller && slot.status.adaptive) {
+                const bool waited = flushed_by_timer(slot, share);
                 propose(slot, slot.controller->observe(now, slot.window_events, share));
+                if (waited) {
+                    ++slot.status.timer_flushes;
+                    propose(slot, slot.controller->flushed_by_timer(now, slot.window_events));
+                }
+            }
+            slot.replaced.reset();
             slot.window_events = 0;
+            slot.window_lost = 0;
         }
+    }
+
+    // The kernel flushes a group's batch when it holds the threshold's
+    // events, when the next message would not fit, or when the flush timer
+    // fires. A batch short of the threshold, with no gap (dropped events
+    // were sent too) and with room left for a large message (at most half
+    // the buffer) was sent by the timer. Judged only with the settings in
+    // force known.
+    static bool flushed_by_timer(const group_slot& slot, std::uint64_t bytes) noexcept
+    {
+        if (!slot.in_force || slot.window_lost != 0)
+            return false;
+        auto threshold = slot.in_force->queue_threshold;
+        auto buffer = slot.in_force->nlbufsiz;
+        if (slot.replaced) {
+            threshold = std::min(threshold, slot.replaced->queue_threshold);
+            buffer = std::min(buffer, slot.replaced->nlbufsiz);
+        }
+        return threshold > 1 && slot.window_events < threshold && bytes <= buffer / 2;
     }
 
     void propose(group_slot& slot, std::optional<batching_target> target) noexcept
@@ -437,26 +484,40 @@ private:
         slot.pending = target;
     }
 
-    // An error answer among the data can only be the kernel refusing an
-    // adaptive change (requests that wait for an ACK collect their own
-    // answers): that group stops adapting, and the status goes back to the
-    // settings the refused change would have replaced, which stay in force.
-    // Changes after it were refused too, or came from before the cause (a
-    // dropped CAP_NET_ADMIN, say) and were taken: either way the kernel
-    // holds no later one that adaptation chose.
-    void take_refusals(std::span<const std::byte> datagram) noexcept
+    // An answer among the data can only be the kernel's to an adaptive
+    // change (requests that wait for an ACK collect their own answers).
+    //
+    // An acknowledgement of a group's latest change says that its settings
+    // are in force: the kernel queued it behind every datagram flushed
+    // before it took them.
+    //
+    // A refusal ends that group's adaptation, and the status goes back to
+    // the settings the refused change would have replaced, which stay in
+    // force. Changes after it were refused too, or came from before the
+    // cause (a dropped CAP_NET_ADMIN, say) and were taken: either way the
+    // kernel holds no later one that adaptation chose.
+    void take_replies(std::span<const std::byte> datagram) noexcept
     {
         for (const auto& item : netlink::message_range(datagram)) {
             if (!item || !item.value().is_error())
                 continue;
             const auto reply = netlink::parse_error(item.value());
-            if (!reply || reply.value().error == 0 || reply.value().request_sequence < batching_sequence_base)
+            if (!reply || reply.value().request_sequence < batching_sequence_base)
                 continue;
             const auto offset = reply.value().request_sequence - batching_sequence_base;
             const auto index = offset & 0xffffu;
             if (index >= slots_.size())
                 continue;
             auto& slot = slots_[index];
+            if (reply.value().error == 0) {
+                if (slot.status.adaptive && slot.status.changes > 0 &&
+                    offset >> 16 == static_cast<std::uint32_t>((slot.status.changes - 1) % change_numbers)) {
+                    slot.in_force = batching_target{slot.status.queue_threshold, slot.status.nlbufsiz};
+                    slot.replaced = slot.before_change[(offset >> 16) % slot.before_change.size()];
+                }
+                continue;
+            }
+            slot.in_force.reset();
             if (slot.status.adaptive)
                 restore_before(slot, offset >> 16);
             slot.status.adaptive = false;
