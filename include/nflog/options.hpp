@@ -36,8 +36,10 @@ enum class copy_mode : std::uint8_t {
 ///
 /// So by default (`adaptive_batching`) the socket measures each group's
 /// event rate as it receives and retunes the kernel to it, from inside the
-/// receive path and without waiting for an answer (receiving never blocks;
-/// a refusal would arrive among the data and stop the adaptation, see
+/// receive path and without waiting for an answer (receiving never blocks).
+/// The answer arrives among the data, in a datagram of its own that is
+/// counted and never handed out: an acknowledgement tells from which
+/// datagram on the change is in force, a refusal stops the adaptation (see
 /// `basic_socket::batching`). The kernel checks CAP_NET_ADMIN at each
 /// change: a process that drops it after `open` gets its changes refused,
 /// and the group keeps the settings it had. Up to `batching_rate` events per second every

@@ -345,6 +345,11 @@ public:
     /// while parsing a datagram; it is gone, its events count as lost at the
     /// next datagram of their group, and the socket keeps working. So a
     /// reader that goes on after `condition::overrun` goes on after both.
+    /// A datagram with nothing for a reader (no packet, no malformed
+    /// message, no error reply, not cut) is counted in `stats().datagrams`
+    /// and not handed out: the receive goes on. As a rule it is the kernel's
+    /// acknowledgement of an adaptive batching change (see `options`,
+    /// "Batching"). `receive` and `try_receive` skip it too.
     ///
     /// @par Per-Operation Cancellation
     /// Supports `terminal`, `partial` and `total` cancellation: a receive

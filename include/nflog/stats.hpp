@@ -13,7 +13,9 @@ namespace nflog {
 /// `lost`. A message that did not parse is in
 /// `malformed`, and, its sequence number unread, in that gap as well.
 struct stats {
-    std::uint64_t datagrams = 0; ///< netlink datagrams received
+    /// Netlink datagrams received, the kernel's answers to adaptive
+    /// batching changes included (those are never handed out as batches).
+    std::uint64_t datagrams = 0;
     std::uint64_t packets = 0;   ///< NFLOG packet messages that parsed and were handed out
     std::uint64_t malformed = 0; ///< messages that did not parse (reported, skipped)
     std::uint64_t overruns = 0;  ///< ENOBUFS: the kernel dropped at least one batch

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 
 namespace {
 
@@ -194,6 +195,51 @@ TEST_F(adaptive_batching, the_end_of_a_burst_is_seen_as_a_timer_flush)
     EXPECT_FALSE(status.error);
     EXPECT_GT(watcher.stats().datagrams, received / 1001 + status.changes)
         << "the answers are counted among the datagrams";
+    expect_accounted(watcher);
+}
+
+// The answers to the changes reach the socket among the data; an
+// asynchronous receive goes on past them instead of completing empty.
+TEST_F(adaptive_batching, an_asynchronous_receive_hands_out_no_answer)
+{
+    auto watcher = open(defaults());
+    std::size_t handed_out = 0;
+    std::size_t empty = 0;
+    // Reads until nothing came for 100 ms.
+    const auto read_all = [&] {
+        net::steady_timer idle(io);
+        std::function<void()> next = [&] {
+            idle.expires_after(std::chrono::milliseconds(100));
+            idle.async_wait([&](boost::system::error_code error) {
+                if (!error)
+                    watcher.cancel();
+            });
+            watcher.async_receive([&](boost::system::error_code error, batch received) {
+                if (error) {
+                    EXPECT_EQ(error, net::error::operation_aborted) << error.message();
+                    return;
+                }
+                ++handed_out;
+                if (received.packet_count() == 0)
+                    ++empty;
+                this->received += received.packet_count();
+                next();
+            });
+        };
+        next();
+        io.restart();
+        io.run();
+    };
+    for (int round = 0; round < 30 && watcher.batching(flood_group).changes < 2; ++round) {
+        sent += sender->send_udp("127.0.0.1", 11, 2000);
+        read_all();
+    }
+    const auto status = watcher.batching(flood_group);
+    ASSERT_GE(status.changes, 2u) << "no burst asked for batches: the reader was too slow to tell";
+    EXPECT_EQ(empty, 0u);
+    EXPECT_EQ(watcher.stats().datagrams - handed_out, status.changes)
+        << "one answer per change, counted and not handed out";
+    EXPECT_EQ(watcher.stats().overruns, 0u);
     expect_accounted(watcher);
 }
 

@@ -444,11 +444,16 @@ private:
             const auto share = bytes * slot.window_events / events;
             if (slot.controller && slot.status.adaptive) {
                 const bool waited = flushed_by_timer(slot, share);
-                propose(slot, slot.controller->observe(now, slot.window_events, share));
+                auto next = slot.controller->observe(now, slot.window_events, share);
                 if (waited) {
                     ++slot.status.timer_flushes;
-                    propose(slot, slot.controller->flushed_by_timer(now, slot.window_events));
+                    // Both may ask for less (a quiet window ended with this
+                    // batch): the lesser wins.
+                    const auto lower = slot.controller->flushed_by_timer(now, slot.window_events);
+                    if (lower && (!next || lower->queue_threshold < next->queue_threshold))
+                        next = lower;
                 }
+                propose(slot, next);
             }
             slot.replaced.reset();
             slot.window_events = 0;
