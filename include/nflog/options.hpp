@@ -62,6 +62,14 @@ enum class copy_mode : std::uint8_t {
 /// short of it, with no sequence gap and room left in its buffer, was sent
 /// by the timer (`batching_status::timer_flushes`). When their events pass
 /// one in 256 of the spell's, the level halves and the spell starts over.
+/// A rule's own threshold (nftables `log group N queue-threshold Q`,
+/// iptables `--nflog-threshold Q`) takes the place of the socket's when it
+/// is lower, and the socket cannot see it: once the socket's is well above
+/// Q, the rule's batches of Q look timer-sent, and the halving keeps the
+/// socket's threshold within a few times Q (the kernel sends that rule's
+/// events Q at a time anyway). Other rules of the same group then get
+/// batches that small too; leave the rule's threshold unset where a socket
+/// adapts.
 /// 3000 events every 25 ms get batches of about 22 and a p99 of about
 /// 4 ms (11 ms before the socket told these batches apart), for 0.4 to
 /// 0.7 us of reader CPU per event; a fixed threshold of 1 gives 0.5 to

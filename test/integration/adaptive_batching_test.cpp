@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <thread>
 
 namespace {
 
@@ -16,6 +18,8 @@ using namespace nflog;
 using namespace nflog::test;
 
 constexpr std::uint16_t flood_group = 44; // the fixture's "udp dport 11" rule
+constexpr std::uint16_t held_group = 45;  // "udp dport 12", whose rule holds batches to 8
+constexpr std::uint32_t rule_threshold = 8;
 
 /// Sends bounded bursts into the fixture's flood rule and reads between
 /// them, keeping what the kernel's batching shows: how many packets each
@@ -251,6 +255,52 @@ TEST_F(adaptive_batching, an_asynchronous_receive_hands_out_no_answer)
         << "one answer per change, counted and not handed out";
     EXPECT_EQ(watcher.stats().overruns, 0u);
     expect_accounted(watcher);
+}
+
+// A rule's own queue threshold, lower than the socket's, wins in the kernel,
+// and the socket cannot see it. Once the socket's threshold is well above
+// the rule's, the rule's full batches look timer-sent, and the socket halves
+// its own back: it stays near the rule's instead of climbing to a flood's.
+TEST_F(adaptive_batching, a_rules_own_threshold_keeps_the_socket_near_it)
+{
+    auto opts = defaults();
+    opts.groups = {held_group};
+    // So that the rate one sender reaches here asks for batches far above the rule's.
+    opts.batching_rate = 10000;
+    auto watcher = open(opts);
+    std::size_t largest = 0;
+    std::uint32_t highest = 1;
+    for (int round = 0; round < 2; ++round) {
+        std::atomic<bool> sending = true;
+        std::thread flooder([&] {
+            sent += sender->send_udp("127.0.0.1", 12, 100000);
+            sending = false;
+        });
+        for (int idle = 0; sending || idle < 20;) {
+            auto next = watcher.try_receive();
+            if (!next) {
+                ++idle;
+                ::usleep(1000);
+                continue;
+            }
+            idle = 0;
+            largest = std::max(largest, next.value().packet_count());
+            received += next.value().packet_count();
+            highest = std::max(highest, watcher.batching(held_group).queue_threshold);
+        }
+        flooder.join();
+    }
+    const auto status = watcher.batching(held_group);
+    EXPECT_LE(largest, rule_threshold) << "the kernel batched past the rule's threshold";
+    EXPECT_GE(status.timer_flushes, 1u) << "the rule's batches were never taken for the timer's";
+    // An overrun raises the batches at once (and a slow build may see some).
+    if (watcher.stats().overruns == 0) {
+        EXPECT_LE(highest, 4 * rule_threshold) << "the socket's batches climbed away from the rule's";
+    }
+    EXPECT_TRUE(status.adaptive);
+    sender->send_udp("127.0.0.1", 12, 1);
+    drain(watcher);
+    EXPECT_EQ(static_cast<long>(received + watcher.stats().lost), netns->rule_packets("udp12"));
 }
 
 TEST_F(adaptive_batching, fixed_batching_is_left_alone)

@@ -36,7 +36,7 @@ inline seen_packet keep(const packet_view& packet)
             inet::decode(packet.payload(), packet.hw_protocol(), packet.family())};
 }
 
-/// A namespace with a deny ruleset logging to groups 41-43, and an io_context.
+/// A namespace with a deny ruleset logging to groups 41-45, and an io_context.
 class nflog_fixture : public ::testing::Test {
 protected:
     static constexpr const char* ruleset = R"(
@@ -49,6 +49,7 @@ table inet nflogtest {
         tcp dport 22 counter log group 42 prefix "DENIED tcp" drop comment "tcp22"
         udp dport 10 counter log group 43 prefix "ALLOWED udp" accept comment "udp10"
         udp dport 11 counter log group 44 prefix "DENIED flood" drop comment "udp11"
+        udp dport 12 counter log group 45 prefix "DENIED held" queue-threshold 8 drop comment "udp12"
     }
 })";
 

@@ -14,7 +14,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <linux/netlink.h>
+#include <poll.h>
 #include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <functional>
 #include <thread>
@@ -153,6 +158,45 @@ TEST_F(socket_tokens, every_cancellation_type_leaves_the_data_for_the_next_recei
     send_one();
     send_one();
     EXPECT_EQ(collect(*watcher, 2).size(), 2u);
+    EXPECT_EQ(watcher->stats().lost, 0u);
+}
+
+// The kernel's answer to a request of the socket's own is no batch: the
+// receive reads it, counts it and goes on. A cancellation that came while
+// that answer's completion was queued ends the receive there, with the answer
+// taken and nothing else.
+TEST_F(socket_tokens, a_cancellation_after_a_skipped_answer_ends_the_receive)
+{
+    // A request for nothing but an acknowledgement; the socket is connected
+    // to the kernel, which answers among the data.
+    nlmsghdr noop{};
+    noop.nlmsg_len = sizeof noop;
+    noop.nlmsg_type = NLMSG_NOOP;
+    noop.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    noop.nlmsg_seq = 77;
+    const int fd = watcher->native_socket().native_handle();
+    ASSERT_EQ(::send(fd, &noop, sizeof noop, 0), static_cast<ssize_t>(sizeof noop)) << std::strerror(errno);
+    pollfd readable{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&readable, 1, 5000), 1) << "the kernel never answered";
+    const auto datagrams_before = watcher->stats().datagrams;
+
+    net::cancellation_signal stop;
+    std::optional<error_code> outcome;
+    watcher->async_receive(net::bind_cancellation_slot(stop.slot(), [&](error_code error, batch received) {
+        outcome = error;
+        EXPECT_EQ(received.packet_count(), 0u);
+    }));
+    // Asio reads at once when the socket holds data, and queues the
+    // completion: the cancellation lands before the socket sees the answer.
+    stop.emit(net::cancellation_type::terminal);
+    io.run_for(std::chrono::seconds(5));
+    ASSERT_TRUE(outcome.has_value()) << "the receive went on waiting after its cancellation";
+    EXPECT_EQ(*outcome, net::error::operation_aborted);
+    EXPECT_EQ(watcher->stats().datagrams, datagrams_before + 1) << "the answer was not read before the cancellation";
+
+    // The next receive gets the next packet.
+    send_one();
+    EXPECT_EQ(collect(*watcher, 1).size(), 1u);
     EXPECT_EQ(watcher->stats().lost, 0u);
 }
 
