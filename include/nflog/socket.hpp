@@ -151,13 +151,14 @@ class basic_socket {
         }
 
         // A datagram the pending receive had taken before close() is older
-        // than the queue close() drained, so the gaps counted there also
-        // counted its events as lost: it takes them back when it arrives.
-        void settle_after_close(const batch& delivered) noexcept
+        // than the queue close() drained, so a gap counted there in its group
+        // also counted its events as lost: those events are behind their
+        // group's sequence now, and only they are taken back. A gap of
+        // another group was a real loss.
+        void settle_after_close(std::uint64_t delivered_behind) noexcept
         {
             if (lost_after_close > 0)
-                lost_after_close -= state.take_back_lost(std::min<std::uint64_t>(delivered.packet_count(),
-                                                                                 lost_after_close));
+                lost_after_close -= state.take_back_lost(std::min(delivered_behind, lost_after_close));
         }
 
         detail::receive_state state;
@@ -547,9 +548,10 @@ private:
             }
             self_impl->receiving = false;
             if (!error) {
+                const auto behind_before = state.packets_behind();
                 auto out = state.accept_received(std::move(lease), received);
                 if (out)
-                    self_impl->settle_after_close(out.value());
+                    self_impl->settle_after_close(state.packets_behind() - behind_before);
                 self_impl->lost_after_close = 0;
                 self_impl->send_batching();
                 if (!out)

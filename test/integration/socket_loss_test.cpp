@@ -244,4 +244,48 @@ TEST_F(socket_loss, closing_with_a_waiting_receive_still_counts_the_gaps_it_drai
     EXPECT_EQ(counted.packets + counted.lost + counted.discarded, flood + 3);
 }
 
+// The datagram a pending receive took before close() gives back only what a
+// gap of its own group counted: a gap of another group that the drain
+// revealed is a real loss and stays counted.
+TEST_F(socket_loss, a_datagram_taken_before_close_takes_back_no_other_groups_loss)
+{
+    auto opts = options_for({41, 44});
+    opts.receive_buffer_size = 4096;
+    auto opened = nflog::socket::open(io, opts);
+    ASSERT_TRUE(opened) << opened.error().message();
+    auto socket = std::move(opened).value();
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    constexpr std::size_t flood = 5000;
+    udp.send_udp("127.0.0.1", 11, flood);
+    std::size_t received = 0;
+    for (;;) {
+        auto next = socket.try_receive();
+        if (next)
+            received += next.value().packet_count();
+        else if (next.error() != errc::kernel_overrun)
+            break;
+    }
+    ASSERT_GT(socket.stats().overruns, 0u) << "the flood did not overrun a 4 KiB buffer";
+    // Group 41's packet first, the one the receive takes; then group 44's,
+    // whose gap only the drain in close() sees.
+    udp.send_udp("127.0.0.1", 9, 1);
+    udp.send_udp("127.0.0.1", 11, 1);
+    std::optional<boost::system::error_code> completed;
+    std::size_t delivered = 0;
+    socket.async_receive([&](boost::system::error_code error, batch taken) {
+        completed = error;
+        delivered = taken.packet_count();
+    });
+    socket.close();
+    io.run();
+    ASSERT_TRUE(completed.has_value());
+    ASSERT_FALSE(*completed) << "the receive did not take its datagram at once: " << completed->message();
+    EXPECT_EQ(delivered, 1u);
+    const auto counted = socket.stats();
+    EXPECT_EQ(counted.packets, received + 1);
+    EXPECT_EQ(counted.discarded, 1u);
+    EXPECT_GT(counted.lost, 0u);
+    EXPECT_EQ(counted.packets + counted.lost + counted.discarded, flood + 2);
+}
+
 } // namespace

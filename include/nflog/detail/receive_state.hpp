@@ -118,6 +118,11 @@ public:
         return true;
     }
 
+    /// Packets so far whose sequence number was behind their group's
+    /// expected one: delivered after a later datagram of their group, whose
+    /// gap counted them as lost (see `basic_socket::close`).
+    std::uint64_t packets_behind() const noexcept { return packets_behind_; }
+
     /// Takes back up to `events` of what `lost` counted: events a gap
     /// counted that a datagram received earlier delivers after all (see
     /// `basic_socket::close`). Returns how many it took back.
@@ -394,7 +399,7 @@ private:
         }
         if (!run.bound) [[unlikely]]
             return 0;
-        const auto gap = sequence_gap(packet.seq(), run.expected_sequence);
+        const auto gap = sequence_gap(packet.seq(), run.expected_sequence, packets_behind_);
         run.events += 1 + gap;
         run.lost += gap;
         return gap;
@@ -416,14 +421,18 @@ private:
     // Instance sequence numbers start at 0 when the group is bound and
     // advance by one per logged packet, so every skipped value is one event
     // the kernel logged and could not deliver.
-    static std::uint64_t sequence_gap(std::optional<std::uint32_t> sequence, std::uint32_t& expected) noexcept
+    static std::uint64_t sequence_gap(std::optional<std::uint32_t> sequence, std::uint32_t& expected,
+                                      std::uint64_t& behind) noexcept
     {
         if (!sequence)
             return 0;
         const std::uint32_t gap = *sequence - expected;
         expected = *sequence + 1;
+        if (gap < 0x80000000u) [[likely]]
+            return gap;
         // A "negative" gap is a reordering or a rebind, never a loss.
-        return gap < 0x80000000u ? gap : 0;
+        ++behind;
+        return 0;
     }
 
     // One clock reading per datagram; the kernel batches per group, so a
@@ -553,6 +562,7 @@ private:
     batching_target fixed_;
     // Lives with the socket, so that a rule's messages reuse it also when
     // each has a datagram of its own.
+    std::uint64_t packets_behind_ = 0;
     packet_layout layout_;
 };
 
