@@ -18,9 +18,10 @@ bool event::set_prefix(std::string_view text) noexcept
     prefix_action_ = unknown_action;
     const auto kept = std::min(text.size(), max_prefix_length);
     // An empty view may point nowhere (a packet without the attribute), and
-    // memcpy from a null pointer is undefined even for no bytes.
+    // copying from a null pointer is undefined even for no bytes. `text` may
+    // be a view of this very prefix (a part of it kept): memmove.
     if (kept != 0)
-        std::memcpy(prefix_.data(), text.data(), kept);
+        std::memmove(prefix_.data(), text.data(), kept);
     // NUL-terminated as well, so the storage can be handed to C interfaces.
     prefix_[kept] = '\0';
     prefix_length_ = static_cast<std::uint8_t>(kept);

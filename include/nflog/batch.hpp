@@ -76,8 +76,10 @@ public:
     /// error replies, so the element count is `std::ranges::size(batch)`.
     std::size_t packet_count() const noexcept { return packets_; }
     std::size_t malformed() const noexcept { return malformed_; }
-    /// Events of this batch's group that the kernel logged but never
-    /// delivered right before this batch (from sequence numbers).
+    /// Events that the kernel logged but never delivered, from the sequence
+    /// gaps before this batch's packets. The kernel loses whole datagrams, so
+    /// its losses show before a datagram's first packet; a gap between two
+    /// packets of one datagram (only a forged one has it) is added here too.
     std::uint64_t lost_before() const noexcept { return lost_before_; }
     /// The datagram was larger than the receive buffer: its tail is missing.
     /// The batch holds the whole messages before the cut (`bytes()` ends

@@ -73,9 +73,9 @@ public:
 
     /// Bytes of packet the message carried (at most the copy range).
     std::uint32_t payload_length = 0;
-    /// Events of this group the kernel logged but never delivered right
-    /// before this one (from sequence numbers): set on the first event after
-    /// a loss, 0 otherwise.
+    /// The `batch::lost_before` of this event's datagram on its first
+    /// event, 0 on the others: the events the kernel logged but never
+    /// delivered right before this one.
     std::uint64_t lost_before = 0;
 
     /// The rule's log prefix, without its NUL; at most `max_prefix_length`.

@@ -38,9 +38,10 @@ enum class copy_mode : std::uint8_t {
 /// event rate as it receives and retunes the kernel to it, from inside the
 /// receive path and without waiting for an answer (receiving never blocks).
 /// The answer arrives among the data, in a datagram of its own that is
-/// counted and never handed out: an acknowledgement tells from which
-/// datagram on the change is in force, a refusal stops the adaptation (see
-/// `basic_socket::batching`). The kernel checks CAP_NET_ADMIN at each
+/// counted in `stats::datagrams`: an acknowledgement tells from which
+/// datagram on the change is in force and is never handed out; a refusal
+/// stops the adaptation (see `basic_socket::batching`) and is handed out as
+/// an error element (its errno), so that a reader sees it. The kernel checks CAP_NET_ADMIN at each
 /// change: a process that drops it after `open` gets its changes refused,
 /// and the group keeps the settings it had. Up to `batching_rate` events per second every
 /// event has its own datagram; above it a batch holds (rate /
@@ -76,7 +77,8 @@ enum class copy_mode : std::uint8_t {
 /// 1.5 ms for about 3 us: where such traffic must be seen at once, turn
 /// adaptation off.
 /// Batches grow within milliseconds once earned (an
-/// overrun raises them at once), and shrink once the rate has stayed low
+/// overrun raises them to the ceiling at once, unless `batching_delay` is
+/// 0), and shrink once the rate has stayed low
 /// for 50 ms; right after a flood stops, the first events wait for the
 /// flush timer until the socket has seen the lower rate.
 ///

@@ -14,7 +14,8 @@ namespace nflog {
 /// `malformed`, and, its sequence number unread, in that gap as well.
 struct stats {
     /// Netlink datagrams received, the kernel's answers to adaptive
-    /// batching changes included (those are never handed out as batches).
+    /// batching changes included: an acknowledgement is never handed out,
+    /// a refusal comes as an error element of its batch.
     std::uint64_t datagrams = 0;
     std::uint64_t packets = 0;   ///< NFLOG packet messages that parsed and were handed out
     std::uint64_t malformed = 0; ///< messages that did not parse (reported, skipped)

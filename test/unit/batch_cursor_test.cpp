@@ -55,7 +55,9 @@ TEST(batch_cursor, an_empty_cursor_yields_nothing)
     detail::batch_cursor cursor;
     error_code error;
     event_batch batch;
+    allocation_scope scope;
     EXPECT_FALSE(cursor.next(error, batch));
+    EXPECT_EQ(scope.count(), 0u) << "a cursor with nothing to give took a block of events";
     EXPECT_EQ(cursor.remaining(), 0u);
 }
 

@@ -453,6 +453,15 @@ TEST(batching_controller, an_overrun_asks_for_the_largest_batches)
     EXPECT_FALSE(controller.overrun()) << "nothing left to grow";
 }
 
+TEST(batching_controller, an_overrun_keeps_one_event_per_datagram_when_no_delay_is_allowed)
+{
+    auto limits = defaults();
+    limits.delay_ns = 0;
+    batching_controller controller(limits);
+    EXPECT_FALSE(controller.overrun());
+    EXPECT_EQ(controller.current().queue_threshold, 1u);
+}
+
 TEST(batching_controller, a_change_that_never_reached_the_kernel_is_proposed_again)
 {
     batching_controller controller(defaults());

@@ -173,6 +173,22 @@ TEST(event_batch, the_steady_state_allocates_nothing)
     EXPECT_EQ(writer.pool().allocated(), 2u);
 }
 
+// The free list reserves a place for each new block before the block is
+// made; when that fails, no block exists and none is counted.
+TEST(event_batch, a_block_whose_place_could_not_be_reserved_is_not_counted)
+{
+    detail::event_batch_writer writer;
+    {
+        nflog::test::failing_allocations fail(sizeof(std::unique_ptr<detail::event_block>));
+        EXPECT_THROW(writer.slot(), std::bad_alloc);
+        EXPECT_EQ(fail.failed(), 1u);
+    }
+    EXPECT_EQ(writer.pool().allocated(), 0u);
+    const auto batch = write(writer, 0, 1, 0);
+    EXPECT_EQ(batch.size(), 1u);
+    EXPECT_EQ(writer.pool().allocated(), 1u);
+}
+
 TEST(event_batch, clearing_a_writer_gives_its_block_back)
 {
     detail::event_batch_writer writer;

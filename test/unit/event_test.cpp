@@ -295,6 +295,17 @@ TEST(event, set_prefix_reports_a_cut)
     EXPECT_EQ(value.prefix(), "short");
 }
 
+TEST(event, set_prefix_keeps_a_part_of_its_own_prefix)
+{
+    event value;
+    std::string text;
+    for (int i = 0; i < 100; ++i)
+        text += static_cast<char>('A' + i % 26);
+    ASSERT_TRUE(value.set_prefix(text));
+    EXPECT_TRUE(value.set_prefix(value.prefix().substr(10)));
+    EXPECT_EQ(value.prefix(), text.substr(10));
+}
+
 TEST(event, set_hwaddr_reports_a_cut)
 {
     event value;

@@ -42,7 +42,9 @@ public:
             out = event_batch(source_);
             return true;
         }
-        while (!writer_.full()) {
+        // Asks for a block only when a message is left: a watcher waiting
+        // for its next datagram holds none.
+        while (!writer_.full() && events_.remaining() > 0) {
             boost::system::error_code item_error;
             auto& slot = writer_.slot();
             writer_.prefetch_ahead();
@@ -54,6 +56,9 @@ public:
             }
             // A report goes after the events before it, in a message of its own.
             if (writer_.size() == 0) {
+                // Its slot was only borrowed; reports are rare, and the
+                // block may otherwise wait in the writer for the next datagram.
+                writer_.clear();
                 error = item_error;
                 out = event_batch(source_);
                 return true;

@@ -147,10 +147,12 @@ public:
 
     /// The kernel dropped batches because the receive buffer was full: the
     /// reader is behind, and the largest batches are the cheapest to read.
+    /// A delay of 0 asked for one event per datagram whatever it costs, and
+    /// keeps it.
     std::optional<batching_target> overrun() noexcept
     {
         shrinking_since_.reset();
-        const auto top = target_for(limits_.max_queue_threshold);
+        const auto top = target_for(limits_.delay_ns == 0 ? 1 : limits_.max_queue_threshold);
         if (top == current_)
             return std::nullopt;
         return top;

@@ -47,9 +47,10 @@ public:
                 free_.pop_back();
             }
             else {
+                // Room for every block in existence, so giving back never
+                // allocates; counted once that room is there.
+                free_.reserve(allocated_ + 1);
                 ++allocated_;
-                // Room for every block in existence, so giving back never allocates.
-                free_.reserve(allocated_);
             }
         }
         if (!block) {
