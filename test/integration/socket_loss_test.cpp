@@ -6,13 +6,42 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace {
 
 using namespace nflog;
 using namespace nflog::test;
-using socket_loss = nflog_fixture;
+class socket_loss : public nflog_fixture {
+protected:
+    /// A socket whose receive buffer a flood overruns at once.
+    nflog::socket open_tiny(std::vector<std::uint16_t> groups)
+    {
+        auto opts = options_for(std::move(groups));
+        opts.receive_buffer_size = 4096; // the kernel's minimum is about this
+        auto opened = nflog::socket::open(io, opts);
+        EXPECT_TRUE(opened) << opened.error().message();
+        return std::move(opened).value();
+    }
+
+    /// Floods group 44 and receives what the kernel kept, overruns and all;
+    /// returns the packets received. The gap shows with group 44's next packet.
+    static std::size_t overrun_and_take_what_was_kept(nflog::socket& socket, const namespace_socket& udp,
+                                                      std::size_t flood)
+    {
+        udp.send_udp("127.0.0.1", 11, flood);
+        std::size_t received = 0;
+        for (;;) {
+            auto next = socket.try_receive();
+            if (next)
+                received += next.value().packet_count();
+            else if (next.error() != errc::kernel_overrun)
+                return received;
+        }
+    }
+};
 
 // A flood against a tiny receive buffer and a consumer that is not reading
 // overflows the socket: the kernel drops whole batches and says ENOBUFS.
@@ -214,22 +243,10 @@ TEST_F(socket_loss, closing_counts_what_a_request_kept_while_it_waited)
 // were lost.
 TEST_F(socket_loss, closing_with_a_waiting_receive_still_counts_the_gaps_it_drains)
 {
-    auto opts = options_for({44});
-    opts.receive_buffer_size = 4096;
-    auto opened = nflog::socket::open(io, opts);
-    ASSERT_TRUE(opened) << opened.error().message();
-    auto socket = std::move(opened).value();
+    auto socket = open_tiny({44});
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
     constexpr std::size_t flood = 5000;
-    udp.send_udp("127.0.0.1", 11, flood);
-    std::size_t received = 0;
-    for (;;) {
-        auto next = socket.try_receive();
-        if (next)
-            received += next.value().packet_count();
-        else if (next.error() != errc::kernel_overrun)
-            break;
-    }
+    const auto received = overrun_and_take_what_was_kept(socket, udp, flood);
     ASSERT_GT(socket.stats().overruns, 0u) << "the flood did not overrun a 4 KiB buffer";
     std::optional<boost::system::error_code> completed;
     socket.async_receive([&](boost::system::error_code error, batch) { completed = error; });
@@ -249,22 +266,10 @@ TEST_F(socket_loss, closing_with_a_waiting_receive_still_counts_the_gaps_it_drai
 // revealed is a real loss and stays counted.
 TEST_F(socket_loss, a_datagram_taken_before_close_takes_back_no_other_groups_loss)
 {
-    auto opts = options_for({41, 44});
-    opts.receive_buffer_size = 4096;
-    auto opened = nflog::socket::open(io, opts);
-    ASSERT_TRUE(opened) << opened.error().message();
-    auto socket = std::move(opened).value();
+    auto socket = open_tiny({41, 44});
     namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
     constexpr std::size_t flood = 5000;
-    udp.send_udp("127.0.0.1", 11, flood);
-    std::size_t received = 0;
-    for (;;) {
-        auto next = socket.try_receive();
-        if (next)
-            received += next.value().packet_count();
-        else if (next.error() != errc::kernel_overrun)
-            break;
-    }
+    const auto received = overrun_and_take_what_was_kept(socket, udp, flood);
     ASSERT_GT(socket.stats().overruns, 0u) << "the flood did not overrun a 4 KiB buffer";
     // Group 41's packet first, the one the receive takes; then group 44's,
     // whose gap only the drain in close() sees.
