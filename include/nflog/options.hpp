@@ -41,9 +41,10 @@ enum class copy_mode : std::uint8_t {
 /// counted in `stats::datagrams`: an acknowledgement tells from which
 /// datagram on the change is in force and is never handed out; a refusal
 /// stops the adaptation (see `basic_socket::batching`) and is handed out as
-/// an error element (its errno), so that a reader sees it. The kernel checks CAP_NET_ADMIN at each
-/// change: a process that drops it after `open` gets its changes refused,
-/// and the group keeps the settings it had. Up to `batching_rate` events per second every
+/// an error element (its errno), so that a reader sees it. The kernel
+/// checks CAP_NET_ADMIN at each change: a process that drops it after
+/// `open` gets its changes refused, and the group keeps the settings it
+/// had. Up to `batching_rate` events per second every
 /// event has its own datagram; above it a batch holds (rate /
 /// batching_rate)^4 events, rounded down to a power of two, at most what
 /// fills in `batching_delay` and at most `queue_threshold`, with `nlbufsiz`
@@ -63,14 +64,6 @@ enum class copy_mode : std::uint8_t {
 /// short of it, with no sequence gap and room left in its buffer, was sent
 /// by the timer (`batching_status::timer_flushes`). When their events pass
 /// one in 256 of the spell's, the level halves and the spell starts over.
-/// A rule's own threshold (nftables `log group N queue-threshold Q`,
-/// iptables `--nflog-threshold Q`) takes the place of the socket's when it
-/// is lower, and the socket cannot see it: once the socket's is well above
-/// Q, the rule's batches of Q look timer-sent, and the halving keeps the
-/// socket's threshold within a few times Q (the kernel sends that rule's
-/// events Q at a time anyway). Other rules of the same group then get
-/// batches that small too; leave the rule's threshold unset where a socket
-/// adapts.
 /// 3000 events every 25 ms get batches of about 22 and a p99 of about
 /// 4 ms (11 ms before the socket told these batches apart), for 0.4 to
 /// 0.7 us of reader CPU per event; a fixed threshold of 1 gives 0.5 to
@@ -81,6 +74,14 @@ enum class copy_mode : std::uint8_t {
 /// 0), and shrink once the rate has stayed low
 /// for 50 ms; right after a flood stops, the first events wait for the
 /// flush timer until the socket has seen the lower rate.
+/// A rule's own threshold (nftables `log group N queue-threshold Q`,
+/// iptables `--nflog-threshold Q`) takes the place of the socket's when it
+/// is lower, and the socket cannot see it: once the socket's is well above
+/// Q, the rule's batches of Q look timer-sent, and the halving keeps the
+/// socket's threshold within a few times Q (the kernel sends that rule's
+/// events Q at a time anyway). Other rules of the same group then get
+/// batches that small too; leave the rule's threshold unset where a socket
+/// adapts.
 ///
 /// Measured with scripts/bench-load (2 cores, see bench/README.md, "End to end"
 /// section): one event per datagram costs about 5 us of reader CPU per event

@@ -560,9 +560,9 @@ private:
     bool adaptive_ = false;
     // The options' threshold and buffer size (see `completed`).
     batching_target fixed_;
+    std::uint64_t packets_behind_ = 0;
     // Lives with the socket, so that a rule's messages reuse it also when
     // each has a datagram of its own.
-    std::uint64_t packets_behind_ = 0;
     packet_layout layout_;
 };
 
