@@ -96,6 +96,32 @@ TEST(batch_cursor, a_long_datagram_is_split_at_max_size)
         EXPECT_FALSE(error);
 }
 
+// The first batch holds its block; the second cannot be made. The event it
+// was for stays with the cursor, and comes once memory is there again.
+TEST(batch_cursor, a_block_that_cannot_be_made_leaves_the_rest_for_the_next_call)
+{
+    datagram_receiver socket(1 << 20);
+    detail::batch_cursor cursor;
+    const std::uint32_t count = event_batch::max_size + 1;
+    cursor.reset(socket.receive(logged_udps(0, count)), arrival, 0);
+    error_code error;
+    event_batch first;
+    ASSERT_TRUE(cursor.next(error, first));
+    EXPECT_EQ(first.size(), event_batch::max_size);
+    {
+        failing_allocations no_blocks(sizeof(detail::event_block));
+        event_batch second;
+        EXPECT_THROW(cursor.next(error, second), std::bad_alloc);
+        EXPECT_EQ(no_blocks.failed(), 1u);
+    }
+    EXPECT_EQ(cursor.remaining(), 1u);
+    event_batch rest;
+    ASSERT_TRUE(cursor.next(error, rest));
+    EXPECT_FALSE(error);
+    EXPECT_EQ(sequence_numbers(rest), count_from(event_batch::max_size, 1));
+    EXPECT_FALSE(cursor.next(error, rest));
+}
+
 TEST(batch_cursor, a_malformed_message_ends_the_batch_before_it_and_is_reported_alone)
 {
     datagram_receiver socket(1 << 20);
