@@ -411,7 +411,8 @@ public:
     /// counted in `stats().discarded` (its datagram in `datagrams`, a
     /// sequence gap in `lost`, an overrun met on the way in `overruns`). A
     /// pending receive that had already taken a datagram still delivers it,
-    /// and those events then leave `lost` again. Two things leave the rest
+    /// and those of its events that a later gap of their own group counted
+    /// then leave `lost` again. Two things leave the rest
     /// uncounted: running out of memory meanwhile, and a refused unbind (a
     /// process that dropped CAP_NET_ADMIN) whose groups keep logging faster
     /// than `close()` reads: it stops after twice the receive buffer.
