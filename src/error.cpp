@@ -34,6 +34,7 @@ const char* error_text(int value) noexcept
     case errc::unexpected_reply: return "unexpected netlink reply";
     case errc::conntrack_unavailable: return "conntrack data unavailable (no nf_conntrack_netlink in the kernel)";
     case errc::receive_out_of_memory: return "memory ran out while parsing a netlink datagram: its events were lost";
+    case errc::receive_pending: return "a receive is pending on the socket: configure it between receives";
     }
     return "unknown nflog error";
 }

@@ -40,6 +40,9 @@ enum class errc {
     /// Memory ran out while parsing a received datagram: its events were lost
     /// (equal to the condition boost::system::errc::not_enough_memory).
     receive_out_of_memory,
+    /// `configure()` was called while a receive was pending on the socket:
+    /// its reads for the kernel's answer would take the receive's datagrams.
+    receive_pending,
 };
 
 /// Groups of errors a caller branches on.

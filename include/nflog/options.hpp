@@ -157,6 +157,10 @@ struct options {
     /// Network namespace to open the socket in: a path (/run/netns/NAME,
     /// /proc/PID/ns/net) or a bare name looked up in /run/netns. Empty: the
     /// caller's namespace. The calling thread's namespace is never changed.
+    /// The socket keeps its namespace alive: `ip netns delete`, or the exit
+    /// of the namespace's last process, ends no receive and reports nothing
+    /// (a process still inside keeps logging). Watch the namespace itself to
+    /// notice it is gone.
     std::string netns;
     /// Alternatively, an open namespace file descriptor (not taken over); -1:
     /// unused; any other negative value is `errc::invalid_option`.

@@ -278,9 +278,14 @@ public:
     }
 
     /// Changes the kernel's settings for one bound group, synchronously
-    /// (for example to trade latency for batching at run time). Call it
-    /// when no receive is pending: it reads the socket until the kernel's
-    /// answer, for 2 s at most (and as long again for the request that tells
+    /// (for example to trade latency for batching at run time), between
+    /// receives: it reads the socket until the kernel's answer, and a
+    /// pending receive would not see the datagrams kept meanwhile (they
+    /// would wait behind the next one). While a receive is pending it
+    /// changes nothing and returns `errc::receive_pending`; a loop that
+    /// always has one pending cancels it (which loses nothing, see
+    /// `async_receive`), configures, and receives again. It reads for 2 s
+    /// at most (and as long again for the request that tells
     /// a missing capability from a group owned elsewhere, after a refusal
     /// that could be either), keeping the datagrams that arrive meanwhile
     /// for the next receives (up to 16 MiB; beyond that they are dropped and
@@ -310,6 +315,8 @@ public:
         BOOST_OUTCOME_TRY(validate(settings));
         if (!is_open())
             return boost::system::error_code(net::error::bad_descriptor);
+        if (impl_->receiving)
+            return make_error_code(errc::receive_pending);
         auto& state = impl_->state;
         const auto request = state.completed(group, settings);
         detail::buffer_lease buffer;

@@ -200,6 +200,40 @@ TEST_F(socket_tokens, a_cancellation_after_a_skipped_answer_ends_the_receive)
     EXPECT_EQ(watcher->stats().lost, 0u);
 }
 
+// configure() reads the socket until the kernel answers; under a pending
+// receive the datagrams it keeps would wait unseen behind the next one. It
+// refuses instead, and cancel, configure, receive loses nothing.
+TEST_F(socket_tokens, configure_is_refused_while_a_receive_is_pending)
+{
+    net::cancellation_signal stop;
+    std::optional<error_code> outcome;
+    std::size_t packets = 0;
+    watcher->async_receive(net::bind_cancellation_slot(stop.slot(), [&](error_code error, batch received) {
+        outcome = error;
+        packets += valid_packets(received);
+    }));
+    io.poll();
+    send_one();
+    group_settings immediate;
+    immediate.queue_threshold = 1;
+    const auto datagrams_before = watcher->stats().datagrams;
+    auto refused = watcher->configure(41, immediate);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error(), errc::receive_pending);
+    EXPECT_EQ(watcher->stats().datagrams, datagrams_before) << "configure read the socket under the receive";
+
+    stop.emit(net::cancellation_type::terminal);
+    io.run();
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(*outcome, net::error::operation_aborted);
+    EXPECT_EQ(packets, 0u);
+    EXPECT_TRUE(watcher->configure(41, immediate));
+    EXPECT_EQ(watcher->batching(41).queue_threshold, 1u);
+    EXPECT_EQ(collect(*watcher, 1).size(), 1u);
+    EXPECT_EQ(watcher->stats().packets, 1u);
+    EXPECT_EQ(watcher->stats().lost, 0u);
+}
+
 TEST_F(socket_tokens, cancelling_mid_stream_loses_nothing)
 {
     constexpr std::size_t total = 400;
