@@ -264,8 +264,10 @@ public:
     /// handler is called through its associated executor.
     ///
     /// @par Per-Operation Cancellation
-    /// Supports `terminal` cancellation: the run stops as `cancel()` stops
-    /// it, without losing anything.
+    /// Supports `terminal` and `partial` cancellation: the run stops as
+    /// `cancel()` stops it, without losing anything, and the next run goes on
+    /// from there. `total` is ignored: a run that has sent events had effects
+    /// no cancellation undoes.
     template <net::completion_token_for<void(boost::system::error_code)> CompletionToken =
                   net::default_completion_token_t<executor_type>>
     auto async_run(CompletionToken&& token = net::default_completion_token_t<executor_type>())
@@ -389,7 +391,8 @@ private:
         std::shared_ptr<impl> state;
         void operator()(net::cancellation_type type) const
         {
-            if ((type & net::cancellation_type::terminal) != net::cancellation_type::none)
+            if ((type & (net::cancellation_type::terminal | net::cancellation_type::partial)) !=
+                net::cancellation_type::none)
                 state->request_stop();
         }
     };
@@ -470,7 +473,7 @@ private:
                 state->stop_requested = false;
                 state->tracking.held = true;
                 claim.take(*state);
-                self.reset_cancellation_state(net::enable_terminal_cancellation());
+                self.reset_cancellation_state(net::enable_partial_cancellation());
                 // The loop starts on the watcher's executor, never inside
                 // async_run. Bound to it: a post goes on to the handler's own.
                 const auto loop_executor = self.get_io_executor();

@@ -275,6 +275,10 @@ TEST_F(watcher_test, per_operation_cancellation_stops_the_run_without_loss)
     net::cancellation_signal stop;
     watcher.async_run(net::bind_cancellation_slot(stop.slot(), record_run()));
     run_until_quiet();
+    // A run that sent events cannot be undone: `total` is no stop.
+    stop.emit(net::cancellation_type::total);
+    run_until_quiet();
+    EXPECT_FALSE(run_result.has_value());
     stop.emit(net::cancellation_type::terminal);
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
     EXPECT_EQ(*run_result, net::error::operation_aborted);
@@ -287,7 +291,8 @@ TEST_F(watcher_test, per_operation_cancellation_stops_the_run_without_loss)
     run_result.reset();
     watcher.async_run(net::bind_cancellation_slot(stop.slot(), record_run()));
     ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
-    stop.emit(net::cancellation_type::terminal);
+    // `partial`, which leaves the watcher usable, stops it as well.
+    stop.emit(net::cancellation_type::partial);
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
     EXPECT_EQ(*run_result, net::error::operation_aborted);
     EXPECT_EQ(watcher.stats().events, 2u);
