@@ -413,14 +413,17 @@ public:
     /// Unbinds every group and closes the socket. Pending operations
     /// complete with `net::error::operation_aborted`. Idempotent.
     ///
-    /// Nothing goes uncounted: unbinding makes the kernel send the events it
+    /// Unbinding makes the kernel send the events it
     /// was still batching, and every packet then queued for the socket is
     /// counted in `stats().discarded` (its datagram in `datagrams`, a
     /// sequence gap in `lost`, an overrun met on the way in `overruns`). A
     /// pending receive that had already taken a datagram still delivers it,
     /// and those of its events that a later gap of their own group counted
-    /// then leave `lost` again. Two things leave the rest
-    /// uncounted: running out of memory meanwhile, and a refused unbind (a
+    /// then leave `lost` again. Three things leave events
+    /// uncounted: an overrun whose group sent no message after it (only a
+    /// later message's sequence number tells how many were dropped;
+    /// `stats().overruns` tells that some were), running out of memory
+    /// meanwhile, and a refused unbind (a
     /// process that dropped CAP_NET_ADMIN) whose groups keep logging faster
     /// than `close()` reads: it stops after twice the receive buffer.
     void close() noexcept

@@ -10,7 +10,8 @@ namespace nflog {
 /// `lost`, or behind an error a receive reported at once (an `overruns` or
 /// `truncated` increment, or `errc::receive_out_of_memory`, which no counter
 /// counts) until a later message of its group reveals the exact gap in
-/// `lost`. A message that did not parse is in
+/// `lost`; a socket closed before that message came leaves those events
+/// uncounted. A message that did not parse is in
 /// `malformed`, and, its sequence number unread, in that gap as well.
 struct stats {
     /// Netlink datagrams received, the kernel's answers to adaptive
@@ -19,7 +20,10 @@ struct stats {
     std::uint64_t datagrams = 0;
     std::uint64_t packets = 0;   ///< NFLOG packet messages that parsed and were handed out
     std::uint64_t malformed = 0; ///< messages that did not parse (reported, skipped)
-    std::uint64_t overruns = 0;  ///< ENOBUFS: the kernel dropped at least one batch
+    /// ENOBUFS: the kernel dropped at least one batch. It says so once until
+    /// the socket's queue has been emptied, so drops while the reader still
+    /// lags add to `lost` at the next message but not here.
+    std::uint64_t overruns = 0;
     std::uint64_t lost = 0;      ///< events missing from sequence gaps (exact; needs sequence_numbers)
     std::uint64_t truncated = 0; ///< datagrams larger than the receive buffer (cut)
     /// NFLOG packets that reached the socket but were never handed out: still
