@@ -33,49 +33,67 @@ std::size_t capacity_for(copy_mode mode, std::uint32_t copy_range, std::uint32_t
 
 } // namespace
 
-result<void> validate(const options& opts) noexcept
+std::string_view invalid_option_reason(const options& opts) noexcept
 {
-    if (opts.groups.empty())
-        return make_error_code(errc::no_group);
     for (std::size_t i = 0; i < opts.groups.size(); ++i)
         for (std::size_t j = i + 1; j < opts.groups.size(); ++j)
             if (opts.groups[i] == opts.groups[j])
-                return make_error_code(errc::invalid_option);
+                return "groups: a group is listed twice";
     group_settings settings;
     settings.mode = opts.mode;
     settings.copy_range = opts.copy_range;
     settings.nlbufsiz = opts.nlbufsiz;
     settings.flush_timeout = opts.flush_timeout;
     settings.queue_threshold = opts.queue_threshold;
-    BOOST_OUTCOME_TRY(validate(settings));
+    if (const auto reason = invalid_option_reason(settings); !reason.empty())
+        return reason;
     if (opts.receive_buffer_size > static_cast<std::size_t>(0x7fffffff))
-        return make_error_code(errc::invalid_option);
+        return "receive_buffer_size: at most 2147483647 bytes";
     // Below -1 is no descriptor and not "unused" either: most likely a failed
     // open() whose -1 was mangled, which must not mean the caller's namespace.
-    if (opts.netns_fd < -1 || (!opts.netns.empty() && opts.netns_fd >= 0))
-        return make_error_code(errc::invalid_option);
-    if (opts.batching_delay.count() < 0 || opts.batching_delay > std::chrono::seconds(1) || opts.batching_rate == 0)
+    if (opts.netns_fd < -1)
+        return "netns_fd: a descriptor, or -1 for none";
+    if (!opts.netns.empty() && opts.netns_fd >= 0)
+        return "netns and netns_fd: one of them at most";
+    if (opts.batching_delay.count() < 0 || opts.batching_delay > std::chrono::seconds(1))
+        return "batching_delay: 0 to 1 s";
+    if (opts.batching_rate == 0)
+        return "batching_rate: at least 1 event per second";
+    return {};
+}
+
+std::string_view invalid_option_reason(const group_settings& settings) noexcept
+{
+    if (settings.mode) {
+        const auto mode = *settings.mode;
+        if (mode != copy_mode::none && mode != copy_mode::meta && mode != copy_mode::packet)
+            return "mode: none, meta or packet";
+        if (mode == copy_mode::packet && (settings.copy_range == 0 || settings.copy_range > options::max_copy_range))
+            return "copy_range: 1 to 65531 bytes when copying packets";
+    }
+    if (settings.nlbufsiz && (*settings.nlbufsiz < smallest_nlbufsiz() || *settings.nlbufsiz > options::max_nlbufsiz))
+        return "nlbufsiz: one page to 131072 bytes";
+    if (settings.flush_timeout &&
+        (settings.flush_timeout->count() < 0 || *settings.flush_timeout > options::max_flush_timeout))
+        return "flush_timeout: 0 to 42949670 ms";
+    if (settings.queue_threshold && *settings.queue_threshold == 0)
+        return "queue_threshold: at least 1";
+    return {};
+}
+
+result<void> validate(const options& opts) noexcept
+{
+    if (opts.groups.empty())
+        return make_error_code(errc::no_group);
+    if (!invalid_option_reason(opts).empty())
         return make_error_code(errc::invalid_option);
     return boost::outcome_v2::success();
 }
 
 result<void> validate(const group_settings& settings) noexcept
 {
-    const auto invalid = make_error_code(errc::invalid_option);
-    if (settings.mode) {
-        const auto mode = *settings.mode;
-        if (mode != copy_mode::none && mode != copy_mode::meta && mode != copy_mode::packet)
-            return invalid;
-        if (mode == copy_mode::packet && (settings.copy_range == 0 || settings.copy_range > options::max_copy_range))
-            return invalid;
-    }
-    if (settings.nlbufsiz && (*settings.nlbufsiz < smallest_nlbufsiz() || *settings.nlbufsiz > options::max_nlbufsiz))
-        return invalid;
-    if (settings.flush_timeout &&
-        (settings.flush_timeout->count() < 0 || *settings.flush_timeout > options::max_flush_timeout))
-        return invalid;
-    if (settings.queue_threshold && *settings.queue_threshold == 0)
-        return invalid;
+    if (!invalid_option_reason(settings).empty())
+        return make_error_code(errc::invalid_option);
     return boost::outcome_v2::success();
 }
 

@@ -197,7 +197,11 @@ void set_receive_buffer(int fd, std::size_t bytes)
 
 result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
 try {
-    BOOST_OUTCOME_TRY(validate(opts));
+    if (auto valid = validate(opts); !valid) {
+        if (diagnostic != nullptr && valid.error() == errc::invalid_option)
+            diagnostic->assign(invalid_option_reason(opts));
+        return valid.error();
+    }
     // Made before the descriptor exists, so that running out of memory here
     // leaves nothing to clean up.
     bound_socket bound;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nflog {
@@ -202,6 +203,12 @@ result<void> validate(const options& opts) noexcept;
 
 /// The same checks for run-time settings.
 result<void> validate(const group_settings& settings) noexcept;
+
+/// Why `validate` says `errc::invalid_option`: the first field that is out
+/// of range and what it takes (`open` and `configure` put it in their
+/// `diagnostic`); empty when the values are valid.
+std::string_view invalid_option_reason(const options& opts) noexcept;
+std::string_view invalid_option_reason(const group_settings& settings) noexcept;
 
 /// Bytes of one receive buffer: the largest datagram the kernel can send
 /// with these options (it may exceed nlbufsiz: the kernel rounds allocations up).

@@ -194,7 +194,8 @@ public:
     /// nf_conntrack_netlink), or a kernel errno. Compare with
     /// `condition::unavailable` / `condition::permission` to degrade
     /// gracefully. `diagnostic`, when given, is cleared and receives the
-    /// kernel's extended-ACK text for a refused request.
+    /// kernel's extended-ACK text for a refused request, or for
+    /// `errc::invalid_option` the field at fault (`invalid_option_reason`).
     static result<basic_socket> open(const executor_type& executor, const options& opts,
                                      std::string* diagnostic = nullptr)
     {
@@ -307,12 +308,23 @@ public:
     /// threshold set alone then sends the options' `nlbufsiz` with it; a
     /// buffer size set alone keeps the threshold adaptation had reached.
     /// `diagnostic`, when given, is cleared and receives the kernel's
-    /// extended-ACK text for a refused request.
+    /// extended-ACK text for a refused request, or for
+    /// `errc::invalid_option` the field at fault (`invalid_option_reason`).
     result<void> configure(std::uint16_t group, const group_settings& settings, std::string* diagnostic = nullptr)
     {
         if (diagnostic != nullptr)
             diagnostic->clear();
-        BOOST_OUTCOME_TRY(validate(settings));
+        if (auto valid = validate(settings); !valid) {
+            if (diagnostic != nullptr) {
+                try {
+                    diagnostic->assign(invalid_option_reason(settings));
+                }
+                catch (const std::bad_alloc&) {
+                    // The text is an extra; the code says enough.
+                }
+            }
+            return valid.error();
+        }
         if (!is_open())
             return boost::system::error_code(net::error::bad_descriptor);
         if (impl_->receiving)

@@ -57,6 +57,32 @@ TEST(options, values_the_kernel_would_ignore_are_refused)
     EXPECT_FALSE(refused([](options& o) { o.flush_timeout = options::max_flush_timeout; }));
 }
 
+// What open() and configure() put in their diagnostic for invalid_option.
+TEST(options, a_refusal_names_its_field)
+{
+    EXPECT_EQ(invalid_option_reason(valid()), "");
+    EXPECT_EQ(invalid_option_reason(group_settings{}), "");
+    group_settings settings;
+    settings.mode = copy_mode::packet;
+    settings.copy_range = options::max_copy_range + 1;
+    EXPECT_EQ(invalid_option_reason(settings), "copy_range: 1 to 65531 bytes when copying packets");
+    settings.copy_range = options::max_copy_range;
+    EXPECT_EQ(invalid_option_reason(settings), "");
+    settings.flush_timeout = options::max_flush_timeout + std::chrono::milliseconds(1);
+    EXPECT_EQ(invalid_option_reason(settings), "flush_timeout: 0 to 42949670 ms");
+    settings.flush_timeout.reset();
+    settings.nlbufsiz = 1024;
+    EXPECT_EQ(invalid_option_reason(settings), "nlbufsiz: one page to 131072 bytes");
+    // The first field at fault is named; the options' own fields come after
+    // those they share with group_settings.
+    auto opts = valid();
+    opts.queue_threshold = 0;
+    opts.batching_rate = 0;
+    EXPECT_EQ(invalid_option_reason(opts), "queue_threshold: at least 1");
+    opts.queue_threshold = 1;
+    EXPECT_EQ(invalid_option_reason(opts), "batching_rate: at least 1 event per second");
+}
+
 TEST(options, the_receive_buffer_holds_the_largest_datagram)
 {
     auto opts = valid();
