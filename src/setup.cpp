@@ -19,6 +19,7 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace nflog::detail {
@@ -172,6 +173,21 @@ private:
     bool refused_ = false;
 };
 
+// The kernel says only "busy" for a group another socket owns; of several
+// groups the caller cannot tell which, so the diagnostic names it unless the
+// kernel wrote one.
+void name_the_busy_group(std::string* diagnostic, std::uint16_t group, const boost::system::error_code& error) noexcept
+{
+    if (diagnostic == nullptr || !diagnostic->empty() || error != errc::group_busy)
+        return;
+    try {
+        *diagnostic = "group " + std::to_string(group) + " is bound by another socket";
+    }
+    catch (const std::bad_alloc&) {
+        // The text is an extra; the code says enough.
+    }
+}
+
 boost::system::error_code bind_error(int error, request_channel& channel)
 {
     switch (error) {
@@ -267,7 +283,11 @@ result<void> bind_groups(int fd, const options& opts, std::span<std::byte> buffe
             if (opts.conntrack)
                 return make_error_code(errc::conntrack_unavailable);
             [[fallthrough]];
-        default: return bind_error(answer, channel);
+        default: {
+            const auto error = bind_error(answer, channel);
+            name_the_busy_group(diagnostic, group, error);
+            return error;
+        }
         }
         bound.push_back(group);
     }

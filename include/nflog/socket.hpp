@@ -194,8 +194,10 @@ public:
     /// nf_conntrack_netlink), or a kernel errno. Compare with
     /// `condition::unavailable` / `condition::permission` to degrade
     /// gracefully. `diagnostic`, when given, is cleared and receives the
-    /// kernel's extended-ACK text for a refused request, or for
-    /// `errc::invalid_option` the field at fault (`invalid_option_reason`).
+    /// kernel's extended-ACK text for a refused request; without one, for
+    /// `errc::group_busy` the group ("group 41 is bound by another
+    /// socket"), and for `errc::invalid_option` the field at fault
+    /// (`invalid_option_reason`).
     static result<basic_socket> open(const executor_type& executor, const options& opts,
                                      std::string* diagnostic = nullptr)
     {

@@ -105,10 +105,12 @@ TEST_F(socket_open, missing_namespace)
 TEST_F(socket_open, a_group_owned_by_another_socket_is_busy)
 {
     auto first = open_socket({41});
-    auto second = socket::open(io, options_for({42, 41}));
+    std::string diagnostic;
+    auto second = socket::open(io, options_for({42, 41}), &diagnostic);
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error(), errc::group_busy);
     EXPECT_EQ(second.error(), condition::permission);
+    EXPECT_EQ(diagnostic, "group 41 is bound by another socket");
     // The failed open released group 42 again.
     EXPECT_TRUE(socket::open(io, options_for({42})));
     // Closing the owner frees its groups.
