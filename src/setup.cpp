@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstring>
 #include <new>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <utility>
@@ -180,12 +181,10 @@ void name_the_busy_group(std::string* diagnostic, std::uint16_t group, const boo
 {
     if (diagnostic == nullptr || !diagnostic->empty() || error != errc::group_busy)
         return;
-    try {
-        *diagnostic = "group " + std::to_string(group) + " is bound by another socket";
-    }
-    catch (const std::bad_alloc&) {
-        // The text is an extra; the code says enough.
-    }
+    std::array<char, 48> text{};
+    const int length = std::snprintf(text.data(), text.size(), "group %u is bound by another socket",
+                                     static_cast<unsigned>(group));
+    write_diagnostic(diagnostic, std::string_view(text.data(), static_cast<std::size_t>(length)));
 }
 
 boost::system::error_code bind_error(int error, request_channel& channel)
@@ -211,11 +210,23 @@ void set_receive_buffer(int fd, std::size_t bytes)
 
 } // namespace
 
+void write_diagnostic(std::string* diagnostic, std::string_view text) noexcept
+{
+    if (diagnostic == nullptr)
+        return;
+    try {
+        diagnostic->assign(text);
+    }
+    catch (const std::bad_alloc&) {
+        diagnostic->clear();
+    }
+}
+
 result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic)
 try {
     if (auto valid = validate(opts); !valid) {
-        if (diagnostic != nullptr && valid.error() == errc::invalid_option)
-            diagnostic->assign(invalid_option_reason(opts));
+        if (valid.error() == errc::invalid_option)
+            write_diagnostic(diagnostic, invalid_option_reason(opts));
         return valid.error();
     }
     // Made before the descriptor exists, so that running out of memory here

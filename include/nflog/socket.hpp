@@ -317,14 +317,7 @@ public:
         if (diagnostic != nullptr)
             diagnostic->clear();
         if (auto valid = validate(settings); !valid) {
-            if (diagnostic != nullptr) {
-                try {
-                    diagnostic->assign(invalid_option_reason(settings));
-                }
-                catch (const std::bad_alloc&) {
-                    // The text is an extra; the code says enough.
-                }
-            }
+            detail::write_diagnostic(diagnostic, invalid_option_reason(settings));
             return valid.error();
         }
         if (!is_open())

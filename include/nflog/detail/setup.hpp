@@ -11,6 +11,7 @@
 #include <list>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -106,6 +107,10 @@ static_assert(std::is_nothrow_move_constructible_v<bound_socket>,
 /// no exception) nothing stays bound and no descriptor leaks; `diagnostic`
 /// receives the kernel's extended-ACK text when it sent one.
 result<bound_socket> open_and_bind(const options& opts, std::string* diagnostic);
+
+/// Puts `text` into a caller's diagnostic, when one was given. The text is
+/// an extra beside the error code: memory running out for it changes no code.
+void write_diagnostic(std::string* diagnostic, std::string_view text) noexcept;
 
 /// Binds each of `opts.groups` on an open socket, in order, appending each
 /// to `bound` once the kernel took it. Errors as for open_and_bind; the
