@@ -63,6 +63,11 @@ TEST(describe_open_error, settings_the_kernel_would_not_take_are_a_usage_error)
     const auto failure = describe_open_error(errc::invalid_option, "", one_group, std::nullopt, "");
     EXPECT_EQ(failure.status, nflog::watch::exit_usage);
     EXPECT_EQ(failure.message, "the kernel would refuse or ignore these settings (see --help for the ranges)");
+    const auto named = describe_open_error(errc::invalid_option, "web", one_group, std::nullopt,
+                                           "nlbufsiz: one page to 131072 bytes");
+    EXPECT_EQ(named.status, nflog::watch::exit_usage);
+    EXPECT_EQ(named.message, "network namespace web: the kernel would refuse or ignore these settings (nlbufsiz: "
+                             "one page to 131072 bytes; see --help for the ranges)");
 }
 
 TEST(describe_open_error, any_other_kernel_error_keeps_its_text_and_the_kernels_diagnostic)

@@ -48,8 +48,13 @@ open_failure describe_open_error(const boost::system::error_code& error, std::st
         return {exit_nflog_unavailable,
                 where + "nfnetlink_log is not available: no netlink here, or the kernel lacks the nfnetlink_log "
                         "module (modprobe nfnetlink_log)"};
-    if (error == errc::invalid_option || error == errc::no_group)
-        return {exit_usage, where + "the kernel would refuse or ignore these settings (see --help for the ranges)"};
+    if (error == errc::invalid_option || error == errc::no_group) {
+        // The library names the field at fault; its names are close enough to
+        // the options' for the user to find the one to change.
+        const std::string reason = diagnostic.empty() ? std::string() : std::string(diagnostic) + "; ";
+        return {exit_usage,
+                where + "the kernel would refuse or ignore these settings (" + reason + "see --help for the ranges)"};
+    }
     std::string message = where + "cannot watch NFLOG groups " + group_list(groups) + ": " + error.message();
     if (!diagnostic.empty())
         message += " (" + std::string(diagnostic) + ")";

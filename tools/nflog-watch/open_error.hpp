@@ -19,8 +19,9 @@ struct open_failure {
 
 /// Describes `error` from nflog::socket::open for the namespace `netns`
 /// (empty: this one) and `groups`. `busy_group` names the group another
-/// socket owns, when it is known; `diagnostic` is the kernel's own text
-/// (extended ACK), possibly empty.
+/// socket owns, when it is known; `diagnostic` is what open() wrote there
+/// (the kernel's extended-ACK text, or the field at fault for an invalid
+/// option), possibly empty.
 open_failure describe_open_error(const boost::system::error_code& error, std::string_view netns,
                                  std::span<const std::uint16_t> groups, std::optional<std::uint16_t> busy_group,
                                  std::string_view diagnostic);
