@@ -38,6 +38,10 @@ result<int> open_namespace(std::string_view netns)
         return fd;
     if (errno == ENOENT || errno == ENOTDIR)
         return make_error_code(errc::namespace_not_found);
+    // /proc/PID/ns/net of a process the caller may not trace, or a file it
+    // may not read: the same fix as for entering, more privilege.
+    if (errno == EACCES || errno == EPERM)
+        return make_error_code(errc::permission_denied);
     return from_errno(errno);
 }
 

@@ -26,9 +26,14 @@ enum class errc {
     datagram_truncated,        ///< the receive buffer was smaller than the datagram (MSG_TRUNC)
     kernel_overrun,            ///< the kernel dropped a batch (ENOBUFS): events were lost
     // Setup and configuration.
-    permission_denied,         ///< no CAP_NET_ADMIN in the namespace's user namespace, or no CAP_SYS_ADMIN to enter the namespace
+    /// No CAP_NET_ADMIN in the namespace's user namespace, no CAP_SYS_ADMIN to
+    /// enter the namespace, or its file may not be opened (/proc/PID/ns/net
+    /// of a process the caller may not trace).
+    permission_denied,
     group_busy,                ///< the group is bound by another netlink socket
-    group_already_bound,       ///< this socket has already bound the group
+    /// The kernel's answer to a second bind of a group by the same socket.
+    /// `open()` refuses a duplicate group before that (`invalid_option`).
+    group_already_bound,
     group_not_bound,           ///< configuring a group this socket has not bound
     nflog_unavailable,         ///< nfnetlink_log is missing (no module, no netlink, not Linux)
     namespace_not_found,       ///< the network namespace path or name does not exist, or is no network namespace

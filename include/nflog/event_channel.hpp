@@ -80,8 +80,9 @@ using basic_event_batch_channel =
 using event_batch_channel = basic_event_batch_channel<>;
 
 /// The completion signature of a channel of received batches: a watcher
-/// sends either a `batch` with a default error code, or an overrun report
-/// with `errc::kernel_overrun` and an empty batch that carries only its
+/// sends either a `batch` with a default error code, or a report of
+/// condition `overrun` (`errc::kernel_overrun`, or
+/// `errc::receive_out_of_memory`) with an empty batch that carries only its
 /// `source`.
 using packet_signature = void(boost::system::error_code, batch);
 

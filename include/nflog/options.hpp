@@ -113,7 +113,8 @@ struct options {
     static constexpr std::chrono::milliseconds max_flush_timeout{42'949'670};
 
     /// NFLOG groups to bind (the `group` of an nftables `log` statement). One
-    /// socket receives all of them. At least one.
+    /// socket receives all of them. At least one, none twice (a duplicate is
+    /// `errc::invalid_option`).
     std::vector<std::uint16_t> groups;
 
     copy_mode mode = copy_mode::packet;

@@ -3,6 +3,7 @@
 
 #include <nflog/batch.hpp>
 #include <nflog/detail/config.hpp>
+#include <nflog/detail/drop_count.hpp>
 #include <nflog/detail/receive_state.hpp>
 #include <nflog/detail/setup.hpp>
 #include <nflog/error.hpp>
@@ -102,6 +103,44 @@ class basic_socket {
                 });
         }
 
+        // A receive buffer that memory cannot be found for fails the receive
+        // before anything is read: nothing is lost, a later receive can try.
+        bool acquire(detail::buffer_lease& lease) noexcept
+        {
+            try {
+                lease = state.acquire();
+                return true;
+            }
+            catch (const std::bad_alloc&) {
+                return false;
+            }
+        }
+
+        void count_overrun()
+        {
+            state.count_overrun();
+            note_drop_count();
+            send_batching();
+        }
+
+        result<batch> take_early_datagram()
+        {
+            auto out = state.take_early_datagram();
+            if (!out && out.error() == errc::kernel_overrun)
+                note_drop_count();
+            send_batching();
+            return out;
+        }
+
+        // Read at each overrun and at close, where it matters: the ENOBUFS
+        // that reports an overrun comes once per congestion, and the gap that
+        // counts its events only with a later message.
+        void note_drop_count() noexcept
+        {
+            if (const auto count = detail::read_drop_count(socket.native_handle()))
+                state.note_drop_count(*count);
+        }
+
         // Counts what is queued and will never be received (see `close`).
         // Unbinding is a request the kernel carries out while sending it, so
         // the batches it flushes are queued by now. The queue is bounded
@@ -188,7 +227,7 @@ public:
     /// `errc::invalid_option` (checked before anything reaches the kernel,
     /// which would ACK some invalid values and ignore them),
     /// `errc::permission_denied` (no CAP_NET_ADMIN, or no CAP_SYS_ADMIN to
-    /// enter `opts.netns`), `errc::group_busy` (another socket owns a
+    /// enter `opts.netns`, or no right to open its file), `errc::group_busy` (another socket owns a
     /// group), `errc::nflog_unavailable`, `errc::namespace_not_found`,
     /// `errc::conntrack_unavailable` (`opts.conntrack` without
     /// nf_conntrack_netlink), or a kernel errno. Compare with
@@ -287,7 +326,8 @@ public:
     /// would wait behind the next one). While a receive is pending it
     /// changes nothing and returns `errc::receive_pending`; a loop that
     /// always has one pending cancels it (which loses nothing, see
-    /// `async_receive`), configures, and receives again. It reads for 2 s
+    /// `async_receive`), configures once the cancelled receive's handler
+    /// has run (until then it is still pending), and receives again. It reads for 2 s
     /// at most (and as long again for the request that tells
     /// a missing capability from a group owned elsewhere, after a refusal
     /// that could be either), keeping the datagrams that arrive meanwhile
@@ -360,6 +400,9 @@ public:
     /// while parsing a datagram; it is gone, its events count as lost at the
     /// next datagram of their group, and the socket keeps working. So a
     /// reader that goes on after `condition::overrun` goes on after both.
+    /// ENOMEM (generic category): no memory for a receive buffer (the pool
+    /// makes one when every buffer is held by a batch still alive); nothing
+    /// was read, so nothing is lost, and a later receive may succeed.
     /// A datagram with nothing for a reader (no packet, no malformed
     /// message, no error reply, not cut) is counted in `stats().datagrams`
     /// and not handed out: the receive goes on. As a rule it is the kernel's
@@ -429,16 +472,18 @@ public:
     /// then leave `lost` again. Three things leave events
     /// uncounted: an overrun whose group sent no message after it (only a
     /// later message's sequence number tells how many were dropped;
-    /// `stats().overruns` tells that some were), running out of memory
-    /// meanwhile, and a refused unbind (a
+    /// `stats().dropped_datagrams`, read here last, tells that some were),
+    /// running out of memory meanwhile, and a refused unbind (a
     /// process that dropped CAP_NET_ADMIN) whose groups keep logging faster
-    /// than `close()` reads: it stops after twice the receive buffer.
+    /// than `close()` reads: it stops after reading twice the receive
+    /// buffer's size as the kernel reports it, or 2 MiB when that is more.
     void close() noexcept
     {
         if (!is_open())
             return;
         detail::unbind_groups(impl_->socket.native_handle(), impl_->state.groups());
         impl_->discard_queued();
+        impl_->note_drop_count();
         boost::system::error_code ignored;
         impl_->socket.close(ignored);
     }
@@ -462,10 +507,11 @@ private:
 
     result<batch> receive_one()
     {
-        auto& state = impl_->state;
-        if (state.has_early_datagram())
+        if (impl_->state.has_early_datagram())
             return early();
-        auto lease = state.acquire();
+        detail::buffer_lease lease;
+        if (!impl_->acquire(lease))
+            return out_of_buffer_memory();
         boost::system::error_code error;
         const auto received = impl_->socket.receive(net::buffer(lease.bytes().data(), lease.bytes().size()),
                                                     MSG_TRUNC, error);
@@ -474,10 +520,11 @@ private:
 
     result<batch> try_receive_one()
     {
-        auto& state = impl_->state;
-        if (state.has_early_datagram())
+        if (impl_->state.has_early_datagram())
             return early();
-        auto lease = state.acquire();
+        detail::buffer_lease lease;
+        if (!impl_->acquire(lease))
+            return out_of_buffer_memory();
         const auto received = ::recv(impl_->socket.native_handle(), lease.bytes().data(), lease.bytes().size(),
                                      MSG_TRUNC | MSG_DONTWAIT);
         boost::system::error_code error;
@@ -487,11 +534,11 @@ private:
         return finish(std::move(lease), error, received < 0 ? 0 : static_cast<std::size_t>(received));
     }
 
-    result<batch> early()
+    result<batch> early() { return impl_->take_early_datagram(); }
+
+    static boost::system::error_code out_of_buffer_memory() noexcept
     {
-        auto out = impl_->state.take_early_datagram();
-        impl_->send_batching();
-        return out;
+        return {ENOMEM, boost::system::generic_category()};
     }
 
     result<batch> finish(detail::buffer_lease lease, boost::system::error_code error, std::size_t received)
@@ -502,8 +549,7 @@ private:
             return out;
         }
         if (error == boost::system::error_code(ENOBUFS, boost::system::system_category())) {
-            impl_->state.count_overrun();
-            impl_->send_batching();
+            impl_->count_overrun();
             return make_error_code(errc::kernel_overrun);
         }
         return error;
@@ -530,7 +576,8 @@ private:
             auto& shared = *self_impl;
             if (shared.state.has_early_datagram())
                 return complete_later(self, boost::system::error_code());
-            lease = shared.state.acquire();
+            if (!shared.acquire(lease))
+                return complete_later(self, out_of_buffer_memory());
             const auto bytes = lease.bytes();
             shared.receiving = true;
             shared.socket.async_receive(net::buffer(bytes.data(), bytes.size()), MSG_TRUNC, std::move(self));
@@ -556,8 +603,7 @@ private:
                 // close() came first and counted what was kept as discarded.
                 if (!self_impl->socket.is_open() || !state.has_early_datagram())
                     return self.complete(net::error::operation_aborted, batch{});
-                auto out = state.take_early_datagram();
-                self_impl->send_batching();
+                auto out = self_impl->take_early_datagram();
                 if (!out)
                     return self.complete(out.error(), batch{});
                 if (carries_nothing(out.value()))
@@ -580,8 +626,7 @@ private:
             }
             lease = {};
             if (error == boost::system::error_code(ENOBUFS, boost::system::system_category())) {
-                state.count_overrun();
-                self_impl->send_batching();
+                self_impl->count_overrun();
                 return self.complete(make_error_code(errc::kernel_overrun), batch{});
             }
             self.complete(error, batch{});

@@ -71,7 +71,9 @@ struct watcher_stats {
 ///
 /// In a packet channel (`nflog::batch`), malformed messages, kernel error
 /// replies and truncation stay inside the batch (error elements,
-/// `truncated()`), as the socket delivers them; only overruns are reports.
+/// `truncated()`), as the socket delivers them; only errors of condition
+/// `overrun` are reports (`errc::kernel_overrun`,
+/// `errc::receive_out_of_memory`).
 /// An event channel and an event-batch channel send each of them as a
 /// report of its own, as below.
 ///

@@ -3,6 +3,7 @@
 #include "nflog_fixture.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -40,6 +41,19 @@ protected:
             else if (next.error() != errc::kernel_overrun)
                 return received;
         }
+    }
+
+    /// The socket's drop count as /proc/net/netlink of its namespace shows
+    /// it: the same kernel counter as SO_MEMINFO, read another way.
+    long drops_in_proc(nflog::socket& socket) const
+    {
+        struct stat about {};
+        EXPECT_EQ(::fstat(socket.native_socket().native_handle(), &about), 0);
+        // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+        const auto drops = netns->exec_output("awk '$10 == " + std::to_string(about.st_ino) +
+                                              " { print $9 }' /proc/net/netlink");
+        EXPECT_FALSE(drops.empty()) << "socket inode " << about.st_ino << " is not in /proc/net/netlink";
+        return drops.empty() ? -1 : std::stol(drops);
     }
 };
 
@@ -80,6 +94,10 @@ TEST_F(socket_loss, overruns_are_counted_exactly_and_the_socket_recovers)
     drain();
     EXPECT_GT(overrun_reports, 0u) << "the flood did not overrun a 4 KiB buffer";
     EXPECT_EQ(watcher.stats().overruns, overrun_reports);
+    // Read at each overrun; the kernel drops more while it says nothing new.
+    const auto dropped = drops_in_proc(watcher);
+    EXPECT_GE(watcher.stats().dropped_datagrams, overrun_reports);
+    EXPECT_LE(watcher.stats().dropped_datagrams, static_cast<std::uint64_t>(dropped));
 
     // A later packet reveals the gap of the batches dropped last.
     udp.send_udp("127.0.0.1", 11, 1);
@@ -94,6 +112,30 @@ TEST_F(socket_loss, overruns_are_counted_exactly_and_the_socket_recovers)
     udp.send_udp("127.0.0.1", 11, 3);
     const auto after = collect(watcher, 3);
     EXPECT_EQ(after.size(), 3u);
+    watcher.close();
+    EXPECT_EQ(watcher.stats().dropped_datagrams, static_cast<std::uint64_t>(dropped));
+}
+
+// The events of datagrams dropped after the last one received have no later
+// message to count them: `lost` cannot, and `dropped_datagrams` still shows
+// that the kernel dropped some.
+TEST_F(socket_loss, closing_after_an_overrun_shows_drops_that_lost_cannot_count)
+{
+    auto socket = open_tiny({44});
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    constexpr std::size_t flood = 20000;
+    udp.send_udp("127.0.0.1", 11, flood);
+    const auto dropped = drops_in_proc(socket);
+    ASSERT_GT(dropped, 0) << "the flood did not overrun a 4 KiB buffer";
+    EXPECT_EQ(socket.stats().dropped_datagrams, 0u) << "nothing was received yet";
+    socket.close();
+    const auto counted = socket.stats();
+    EXPECT_EQ(netns->rule_packets("udp11"), static_cast<long>(flood));
+    EXPECT_LT(counted.discarded + counted.lost, flood) << "every drop was followed by a message";
+    // Unbinding may have sent one more batch into the full queue.
+    EXPECT_GE(counted.dropped_datagrams, static_cast<std::uint64_t>(dropped));
+    EXPECT_LE(counted.dropped_datagrams, static_cast<std::uint64_t>(dropped) + 1);
+    EXPECT_GE(counted.overruns, 1u);
 }
 
 TEST_F(socket_loss, a_batch_reports_the_events_lost_right_before_it)

@@ -3,6 +3,7 @@
 #include "nflog_fixture.hpp"
 #include "support/counting_allocator.hpp"
 
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -137,6 +138,23 @@ TEST_F(socket_open, entering_a_namespace_without_privilege_is_a_permission_error
     const int status = in_child([&] {
         if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
             return 253;
+        options opts;
+        opts.groups = {41};
+        opts.netns = path;
+        return open_result(opts);
+    });
+    EXPECT_EQ(status, static_cast<int>(errc::permission_denied));
+}
+
+// /proc/PID/ns/net opens only for a caller that may trace PID.
+TEST_F(socket_open, a_namespace_file_the_caller_may_not_open_is_a_permission_error)
+{
+    const auto path = "/proc/" + std::to_string(::getpid()) + "/ns/net";
+    const int status = in_child([&] {
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
+            return 253;
+        if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0 || errno != EACCES)
+            return 252; // the premise of the test
         options opts;
         opts.groups = {41};
         opts.netns = path;

@@ -1,6 +1,7 @@
 #include <nflog/socket.hpp>
 
 #include "nflog_fixture.hpp"
+#include "support/counting_allocator.hpp"
 #include "support/packet_builder.hpp"
 
 #include <linux/netfilter/nfnetlink.h>
@@ -11,6 +12,7 @@
 #include <array>
 #include <cerrno>
 #include <iostream>
+#include <optional>
 
 namespace {
 
@@ -134,6 +136,41 @@ TEST_F(socket_receive, blocking_and_non_blocking_receive)
         }
     }
     EXPECT_EQ(drained, 2u);
+}
+
+// Memory for a receive buffer is found before anything is read: a receive
+// that finds none takes nothing, and the datagram waits for the next one.
+TEST_F(socket_receive, a_receive_without_memory_for_its_buffer_takes_nothing)
+{
+    const auto opts = options_for({41});
+    auto socket = open_socket({41});
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 2); // queue threshold 1: two datagrams
+    const auto held = socket.receive(); // keeps the pool's buffer
+    ASSERT_TRUE(held) << held.error().message();
+    const boost::system::error_code no_memory(ENOMEM, boost::system::generic_category());
+    {
+        failing_allocations no_buffer(datagram_capacity(opts));
+        const auto polled = socket.try_receive();
+        ASSERT_FALSE(polled);
+        EXPECT_EQ(polled.error(), no_memory);
+        EXPECT_NE(polled.error(), condition::overrun) << "nothing was lost";
+        const auto blocking = socket.receive();
+        ASSERT_FALSE(blocking);
+        EXPECT_EQ(blocking.error(), no_memory);
+        std::optional<boost::system::error_code> completed;
+        socket.async_receive([&](boost::system::error_code error, batch) { completed = error; });
+        io.run();
+        ASSERT_TRUE(completed.has_value());
+        EXPECT_EQ(*completed, no_memory);
+        EXPECT_EQ(no_buffer.failed(), 3u);
+    }
+    const auto next = socket.receive();
+    ASSERT_TRUE(next) << next.error().message();
+    EXPECT_EQ(next.value().packet_count(), 1u);
+    EXPECT_EQ(next.value().lost_before(), 0u);
+    EXPECT_EQ(socket.stats().packets, 2u);
+    EXPECT_EQ(socket.stats().lost, 0u);
 }
 
 TEST_F(socket_receive, global_sequence_numbers_count_per_namespace_from_one)

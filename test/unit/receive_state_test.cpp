@@ -49,6 +49,21 @@ TEST(receive_state, counts_packets_and_sequence_gaps_per_group)
     EXPECT_EQ(state.counters().malformed, 0u);
 }
 
+// The kernel's drop count is 32 bits and wraps; the socket's is 64 and
+// keeps counting across the wrap.
+TEST(receive_state, the_kernels_drop_count_is_taken_as_differences)
+{
+    detail::receive_state state(4096, {7}, {});
+    state.note_drop_count(3);
+    EXPECT_EQ(state.counters().dropped_datagrams, 3u);
+    state.note_drop_count(3);
+    EXPECT_EQ(state.counters().dropped_datagrams, 3u);
+    state.note_drop_count(0xffff'fff0u);
+    EXPECT_EQ(state.counters().dropped_datagrams, 0xffff'fff0u);
+    state.note_drop_count(5);
+    EXPECT_EQ(state.counters().dropped_datagrams, 0x1'0000'0005u);
+}
+
 TEST(receive_state, groups_that_alternate_within_one_datagram_keep_their_own_sequences)
 {
     // The kernel batches per group, but a datagram that mixes them, with an

@@ -26,7 +26,8 @@ TEST(describe_open_error, missing_capability_here_and_in_a_namespace)
     const auto there = describe_open_error(errc::permission_denied, "web", one_group, std::nullopt, "");
     EXPECT_EQ(there.status, nflog::watch::exit_permission);
     EXPECT_EQ(there.message, "network namespace web: permission denied: entering a network namespace needs "
-                             "CAP_SYS_ADMIN, watching NFLOG CAP_NET_ADMIN (run as root)");
+                             "CAP_SYS_ADMIN (a /proc/PID/ns/net file also the right to trace PID), watching NFLOG "
+                             "CAP_NET_ADMIN (run as root)");
 }
 
 TEST(describe_open_error, busy_group_named_when_known)

@@ -28,8 +28,9 @@ open_failure describe_open_error(const boost::system::error_code& error, std::st
         return {exit_permission,
                 where + (netns.empty()
                              ? "permission denied: watching NFLOG needs CAP_NET_ADMIN (run as root)"
-                             : "permission denied: entering a network namespace needs CAP_SYS_ADMIN, watching "
-                               "NFLOG CAP_NET_ADMIN (run as root)")};
+                             : "permission denied: entering a network namespace needs CAP_SYS_ADMIN (a "
+                               "/proc/PID/ns/net file also the right to trace PID), watching NFLOG CAP_NET_ADMIN "
+                               "(run as root)")};
     }
     if (error == errc::group_busy) {
         const std::string which = busy_group ? "NFLOG group " + std::to_string(*busy_group) + " is"

@@ -11,6 +11,7 @@ void watch_totals::add(const nflog::stats& counters) noexcept
     malformed += counters.malformed;
     truncated += counters.truncated;
     discarded += counters.discarded;
+    dropped_datagrams += counters.dropped_datagrams;
 }
 
 void write_stats(std::string& line, const watch_totals& totals)
@@ -22,6 +23,7 @@ void write_stats(std::string& line, const watch_totals& totals)
     json.number("malformed", totals.malformed);
     json.number("truncated", totals.truncated);
     json.number("discarded", totals.discarded);
+    json.number("dropped_datagrams", totals.dropped_datagrams);
     json.close();
 }
 

@@ -16,6 +16,9 @@ struct watch_totals {
     std::uint64_t malformed = 0; ///< messages that did not parse
     std::uint64_t truncated = 0; ///< datagrams cut by the receive buffer
     std::uint64_t discarded = 0; ///< events received or still queued when the tool stopped, never written
+    /// nflog::stats::dropped_datagrams: what the kernel dropped, also where
+    /// `lost` could not count the events (no later message before the stop)
+    std::uint64_t dropped_datagrams = 0;
 
     /// Adds one socket's counters (all but the events, which the tool counts
     /// as it writes them).
@@ -23,7 +26,7 @@ struct watch_totals {
 };
 
 /// Replaces `line` with {"events":N,"lost":N,"overruns":N,"malformed":N,"truncated":N,
-/// "discarded":N}
+/// "discarded":N,"dropped_datagrams":N}
 /// (no newline).
 void write_stats(std::string& line, const watch_totals& totals);
 

@@ -224,6 +224,15 @@ public:
         return out;
     }
 
+    /// Takes the kernel's drop count of the socket (see
+    /// `detail::read_drop_count`) into `dropped_datagrams`; it counts from
+    /// zero when the socket is made, and the difference survives its wrap.
+    void note_drop_count(std::uint32_t kernel_count) noexcept
+    {
+        counters_.dropped_datagrams += static_cast<std::uint32_t>(kernel_count - drop_count_seen_);
+        drop_count_seen_ = kernel_count;
+    }
+
     void count_overrun() noexcept
     {
         ++counters_.overruns;
@@ -561,6 +570,7 @@ private:
     // The options' threshold and buffer size (see `completed`).
     batching_target fixed_;
     std::uint64_t packets_behind_ = 0;
+    std::uint32_t drop_count_seen_ = 0;
     // Lives with the socket, so that a rule's messages reuse it also when
     // each has a datagram of its own.
     packet_layout layout_;
