@@ -144,18 +144,6 @@ inline void append_field(std::string& out, std::string_view key, std::uint64_t n
     out += std::to_string(number);
 }
 
-inline std::string protocol_name(std::uint8_t protocol)
-{
-    switch (protocol) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 58: return "icmpv6";
-    case 132: return "sctp";
-    default: return std::to_string(protocol);
-    }
-}
-
 /// "2024-05-01T12:34:56.000789Z"
 inline std::string utc_timestamp(std::chrono::system_clock::time_point when)
 {
@@ -184,7 +172,7 @@ inline std::string event_json(const nflog::event& event, std::string_view netns 
     append_field(out, "action", event.action);
     append_field(out, "prefix", event.prefix());
     if (event.flow.protocol)
-        append_field(out, "proto", protocol_name(*event.flow.protocol));
+        append_field(out, "proto", *event.flow.protocol);
     if (event.flow.l3 != nflog::inet::l3_protocol::none) {
         char text[nflog::inet::address::max_text_size];
         append_field(out, "src", {text, event.flow.src.to_chars(std::begin(text), std::end(text)).ptr});

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <netinet/in.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -208,7 +209,7 @@ void expect_denied_udp(const json_object& event)
     EXPECT_EQ(number(event, "group"), 41);
     EXPECT_EQ(text(event, "action"), "blocked_connection");
     EXPECT_EQ(text(event, "prefix"), "DENIED udp");
-    EXPECT_EQ(text(event, "proto"), "udp");
+    EXPECT_EQ(number(event, "proto"), IPPROTO_UDP);
     EXPECT_EQ(text(event, "src"), "127.0.0.1");
     EXPECT_EQ(text(event, "dest"), "127.0.0.1");
     EXPECT_EQ(number(event, "port"), 9);

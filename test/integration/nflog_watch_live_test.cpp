@@ -501,7 +501,7 @@ TEST_F(nflog_watch_live, events_carry_every_field_and_reach_a_pipe_at_once)
                             R"(","ts_source":"local","source":"nflog","action":"blocked_connection","container":"web",)"
                             R"("netns":")" + netns->name() +
                             R"(","group":41,"family":"ipv4","hook":3,"hw_protocol":2048,"prefix":"DENIED udp",)"
-                            R"("detail":"DENIED udp","l3":"ipv4","src":"127.0.0.1","dest":"127.0.0.1","proto":"udp",)"
+                            R"("detail":"DENIED udp","l3":"ipv4","src":"127.0.0.1","dest":"127.0.0.1","proto":17,)"
                             R"("sport":)" + text(udp4, "sport") +
                             R"(,"dport":9,"port":9,"outdev":1,"uid":0,"gid":0,"seq":0,"payload_len":36})");
 
@@ -510,7 +510,7 @@ TEST_F(nflog_watch_live, events_carry_every_field_and_reach_a_pipe_at_once)
     EXPECT_EQ(text(udp6, "l3"), "ipv6");
     EXPECT_EQ(text(udp6, "src"), "::1");
     EXPECT_EQ(text(udp6, "dest"), "::1");
-    EXPECT_EQ(text(udp6, "proto"), "udp");
+    EXPECT_EQ(number(udp6, "proto"), IPPROTO_UDP);
     EXPECT_EQ(number(udp6, "dport"), 9);
     EXPECT_EQ(number(udp6, "payload_len"), 56);
     EXPECT_EQ(number(udp6, "seq"), 1);
@@ -518,7 +518,7 @@ TEST_F(nflog_watch_live, events_carry_every_field_and_reach_a_pipe_at_once)
     const auto& tcp4 = events[2];
     EXPECT_EQ(text(tcp4, "prefix"), "DENIED tcp");
     EXPECT_EQ(number(tcp4, "group"), 42);
-    EXPECT_EQ(text(tcp4, "proto"), "tcp");
+    EXPECT_EQ(number(tcp4, "proto"), IPPROTO_TCP);
     EXPECT_EQ(number(tcp4, "dport"), 22);
     EXPECT_EQ(number(tcp4, "port"), 22);
     EXPECT_EQ(number(tcp4, "seq"), 0); // per group
@@ -527,7 +527,7 @@ TEST_F(nflog_watch_live, events_carry_every_field_and_reach_a_pipe_at_once)
         const bool v6 = icmp_event == &events[4];
         EXPECT_EQ(text(*icmp_event, "prefix"), v6 ? "DENIED icmpv6" : "DENIED icmp");
         EXPECT_EQ(text(*icmp_event, "action"), "blocked_connection");
-        EXPECT_EQ(text(*icmp_event, "proto"), v6 ? "icmpv6" : "icmp");
+        EXPECT_EQ(number(*icmp_event, "proto"), v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP});
         EXPECT_EQ(number(*icmp_event, "icmp_type"), v6 ? 128 : 8);
         EXPECT_EQ(number(*icmp_event, "icmp_code"), 0);
         EXPECT_FALSE(has(*icmp_event, "dport"));
@@ -1029,7 +1029,7 @@ TEST_F(nflog_watch_live, tuning_flags_reach_the_kernel)
     ASSERT_TRUE(line.has_value());
     const auto event = parse_line(*line);
     EXPECT_EQ(number(event, "payload_len"), 20);
-    EXPECT_EQ(text(event, "proto"), "udp");
+    EXPECT_EQ(number(event, "proto"), IPPROTO_UDP);
     EXPECT_EQ(text(event, "dest"), "127.0.0.1");
     EXPECT_EQ(text(event, "truncated"), "true");
     EXPECT_FALSE(has(event, "dport"));
@@ -1102,10 +1102,10 @@ TEST_F(nflog_watch_live, pcap_reads_back_as_the_same_events_and_in_tshark_and_tc
     ASSERT_EQ(dumped.size(), live.size());
     for (std::size_t i = 0; i < live.size(); ++i) {
         const auto event = parse_line(live[i]);
-        const auto expected_text = text(event, "proto") == "icmpv6"
+        const auto expected_text = number(event, "proto") == IPPROTO_ICMPV6
                                        ? std::string("ICMP6, echo request")
                                        : " > " + text(event, "dest") + "." + text(event, "dport") + ": " +
-                                             (text(event, "proto") == "tcp" ? "Flags [S]" : "UDP");
+                                             (number(event, "proto") == IPPROTO_TCP ? "Flags [S]" : "UDP");
         EXPECT_NE(dumped[i].find(expected_text), std::string::npos) << dumped[i] << "\n" << live[i];
     }
 }

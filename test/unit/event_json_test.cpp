@@ -78,8 +78,8 @@ TEST(write_event, every_attribute_of_an_input_packet)
     EXPECT_EQ(event_line(message, context),
               R"({"ts":"2024-05-01T12:34:56.000789+00:00","ts_source":"kernel","source":"nflog",)"
               R"("action":"blocked_connection","container":"web","group":5,"family":"ipv4","hook":1,)"
-              R"("hw_protocol":2048,"prefix":"DENIED: ","detail":"DENIED: ","l3":"ipv4","src":"10.0.0.2",)"
-              R"("dest":"192.0.2.1","proto":"tcp","sport":40000,"dport":443,"port":443,"mark":42,"indev":3,)"
+              R"("hw_protocol":2048,"prefix":"DENIED: ","detail":"DENIED:","l3":"ipv4","src":"10.0.0.2",)"
+              R"("dest":"192.0.2.1","proto":6,"sport":40000,"dport":443,"port":443,"mark":42,"indev":3,)"
               R"("uid":1000,"gid":1001,"seq":7,"seq_global":8,"hwaddr":"02:42:ac:11:00:02","payload_len":40})");
 }
 
@@ -100,7 +100,7 @@ TEST(write_event, output_packet_without_kernel_time_uses_the_fallback_and_escape
               R"({"ts":"2024-05-01T12:34:56.500000+00:00","ts_source":"local","source":"nflog","action":"nflog",)"
               R"("container":"","netns":"blue","group":0,"family":"ipv6","hook":3,"hw_protocol":34525,)"
               R"("prefix":"q\"\\\u0001\ufffdcafé","detail":"q\"\\\u0001\ufffdcafé","l3":"ipv6",)"
-              R"("src":"2001:db8::1","dest":"2001:db8::53","proto":"udp","sport":5353,"dport":53,"port":53,)"
+              R"("src":"2001:db8::1","dest":"2001:db8::53","proto":17,"sport":5353,"dport":53,"port":53,)"
               R"("outdev":2,"uid":0,"gid":0,"payload_len":48})");
 }
 
@@ -123,6 +123,30 @@ TEST(write_event, empty_prefix_is_written_as_empty)
               R"("truncated":true})");
 }
 
+// `detail` is the prefix without surrounding ASCII white space, as the
+// original watcher gave it; `prefix` keeps every byte.
+TEST(write_event, detail_is_the_prefix_without_surrounding_white_space)
+{
+    const auto with_prefix = [](std::string_view prefix) {
+        return event_line(packet_message(NFPROTO_IPV4, 1,
+                                         concat({header_attribute(0, NF_INET_POST_ROUTING), prefix_attribute(prefix)})),
+                          capture_at_epoch());
+    };
+    const auto expected = [](std::string_view action, std::string_view prefix, std::string_view detail) {
+        return R"({"ts":"1970-01-01T00:00:00.000000+00:00","ts_source":"capture","source":"nflog","action":")" +
+               std::string(action) + R"(","container":"","group":1,"family":"ipv4","hook":4,"hw_protocol":0,)" +
+               R"("prefix":")" + std::string(prefix) + R"(","detail":")" + std::string(detail) +
+               R"(","truncated":true})";
+    };
+    EXPECT_EQ(with_prefix(" \t DENIED ssh \r\n"),
+              expected("blocked_connection", R"( \t DENIED ssh \r\n)", "DENIED ssh"));
+    EXPECT_EQ(with_prefix("\x1f\vALLOWED\f\x1c"),
+              expected("allowed_connection", R"(\u001f\u000bALLOWED\f\u001c)", "ALLOWED"));
+    EXPECT_EQ(with_prefix("  "), expected("nflog", "  ", ""));
+    // Inner space stays, and so does what Python's ASCII strip keeps.
+    EXPECT_EQ(with_prefix("\x01" "a b\x7f"), expected("nflog", R"(\u0001a b\u007f)", R"(\u0001a b\u007f)"));
+}
+
 TEST(write_event, arp_probe_keeps_its_unspecified_sender)
 {
     const auto message = packet_message(
@@ -136,18 +160,18 @@ TEST(write_event, arp_probe_keeps_its_unspecified_sender)
               R"("arp_op":1,"payload_len":28})");
 }
 
-TEST(write_event, protocol_names_and_numbers)
+TEST(write_event, protocols_are_numbers_as_the_original_watcher_wrote_them)
 {
     EXPECT_EQ(event_line(ipv4_input(ipv4("192.0.2.1", "192.0.2.2", IPPROTO_ICMP, icmp(8, 0))), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":"icmp",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":1,)"
                                  R"("icmp_type":8,"icmp_code":0)",
                                  28));
     EXPECT_EQ(event_line(ipv4_input(ipv4("192.0.2.1", "192.0.2.2", IPPROTO_SCTP, sctp(3868, 3869))), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":"sctp",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":132,)"
                                  R"("sport":3868,"dport":3869,"port":3869)",
                                  32));
     EXPECT_EQ(event_line(ipv4_input(ipv4("192.0.2.1", "192.0.2.2", IPPROTO_UDPLITE, udp(1000, 2000))), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":"udplite",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":136,)"
                                  R"("sport":1000,"dport":2000,"port":2000)",
                                  28));
     EXPECT_EQ(event_line(ipv4_input(ipv4("192.0.2.1", "192.0.2.2", IPPROTO_GRE, to_bytes({0, 0, 0x08, 0}))),
@@ -161,7 +185,7 @@ TEST(write_event, protocol_names_and_numbers)
     EXPECT_EQ(event_line(icmpv6, capture_at_epoch()),
               R"({"ts":"1970-01-01T00:00:00.000000+00:00","ts_source":"capture","source":"nflog","action":"nflog",)"
               R"("container":"","group":0,"family":"ipv6","hook":2,"hw_protocol":34525,"l3":"ipv6",)"
-              R"("src":"2001:db8::1","dest":"2001:db8::2","proto":"icmpv6","icmp_type":128,"icmp_code":0,)"
+              R"("src":"2001:db8::1","dest":"2001:db8::2","proto":58,"icmp_type":128,"icmp_code":0,)"
               R"("payload_len":48})");
 }
 
@@ -170,27 +194,27 @@ TEST(write_event, fragments)
     // The first fragment still has its ports; a later one has none to report.
     EXPECT_EQ(event_line(ipv4_input(ipv4("192.0.2.1", "192.0.2.2", IPPROTO_UDP, udp(53, 40000), 0x2000)),
                          capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":"udp",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":17,)"
                                  R"("sport":53,"dport":40000,"port":40000,"fragment":true)",
                                  28));
     EXPECT_EQ(event_line(ipv4_input(ipv4("192.0.2.1", "192.0.2.2", IPPROTO_UDP, to_bytes({1, 2, 3, 4, 5, 6, 7, 8}),
                                          0x00b9)),
                          capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":"udp","fragment":true)", 28));
+              expected_ipv4_line(R"("l3":"ipv4","src":"192.0.2.1","dest":"192.0.2.2","proto":17,"fragment":true)", 28));
 }
 
 TEST(write_event, truncated_copy_reports_what_was_read)
 {
     const auto whole = ipv4("10.1.2.3", "10.3.2.1", IPPROTO_TCP, tcp(1234, 80));
     EXPECT_EQ(event_line(ipv4_input(bytes(whole.begin(), whole.begin() + 12)), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","proto":"tcp","truncated":true)", 12));
+              expected_ipv4_line(R"("l3":"ipv4","proto":6,"truncated":true)", 12));
     EXPECT_EQ(event_line(ipv4_input(bytes(whole.begin(), whole.begin() + 19)), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"10.1.2.3","proto":"tcp","truncated":true)", 19));
+              expected_ipv4_line(R"("l3":"ipv4","src":"10.1.2.3","proto":6,"truncated":true)", 19));
     EXPECT_EQ(event_line(ipv4_input(bytes(whole.begin(), whole.begin() + 22)), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"10.1.2.3","dest":"10.3.2.1","proto":"tcp","truncated":true)",
+              expected_ipv4_line(R"("l3":"ipv4","src":"10.1.2.3","dest":"10.3.2.1","proto":6,"truncated":true)",
                                  22));
     EXPECT_EQ(event_line(ipv4_input(bytes(whole.begin(), whole.begin() + 30)), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"10.1.2.3","dest":"10.3.2.1","proto":"tcp",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"10.1.2.3","dest":"10.3.2.1","proto":6,)"
                                  R"("sport":1234,"dport":80,"port":80,"truncated":true)",
                                  30));
 }
@@ -199,22 +223,22 @@ TEST(write_event, unspecified_address_is_written_whenever_it_was_read)
 {
     const auto discover = ipv4("0.0.0.0", "255.255.255.255", IPPROTO_UDP, udp(68, 67));
     EXPECT_EQ(event_line(ipv4_input(discover), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":"udp",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":17,)"
                                  R"("sport":68,"dport":67,"port":67)",
                                  28));
     // Cut inside the UDP header: both addresses were read all the same.
     EXPECT_EQ(event_line(ipv4_input(bytes(discover.begin(), discover.begin() + 24)), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":"udp",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":17,)"
                                  R"("sport":68,"dport":67,"port":67,"truncated":true)",
                                  24));
     // Cut inside the destination: the source alone was read.
     EXPECT_EQ(event_line(ipv4_input(bytes(discover.begin(), discover.begin() + 18)), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","proto":"udp","truncated":true)", 18));
+              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","proto":17,"truncated":true)", 18));
     // A UDP header longer than the datagram: malformed, with both addresses read.
     auto short_total_length = discover;
     short_total_length[3] = std::byte{24};
     EXPECT_EQ(event_line(ipv4_input(short_total_length), capture_at_epoch()),
-              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":"udp",)"
+              expected_ipv4_line(R"("l3":"ipv4","src":"0.0.0.0","dest":"255.255.255.255","proto":17,)"
                                  R"("sport":68,"dport":67,"port":67,"decode_error":"bad transport header")",
                                  28));
 }
@@ -230,7 +254,7 @@ TEST(write_event, duplicate_address_detection_from_the_unspecified_ipv6_address)
     EXPECT_EQ(event_line(message, capture_at_epoch()),
               R"({"ts":"1970-01-01T00:00:00.000000+00:00","ts_source":"capture","source":"nflog","action":"nflog",)"
               R"("container":"","group":0,"family":"ipv6","hook":3,"hw_protocol":34525,"l3":"ipv6","src":"::",)"
-              R"("dest":"ff02::1:ff00:1","proto":"icmpv6","truncated":true,"payload_len":40})");
+              R"("dest":"ff02::1:ff00:1","proto":58,"truncated":true,"payload_len":40})");
 }
 
 TEST(write_event, malformed_payload_is_still_an_event_with_its_reason)
@@ -279,7 +303,7 @@ TEST(write_event, bridge_packet_with_vlan_and_physical_devices)
               R"({"ts":"1970-01-01T00:00:00.000000+00:00","ts_source":"capture","source":"nflog",)"
               R"("action":"bypass_connection","container":"","group":9,"family":"bridge","hook":2,)"
               R"("hw_protocol":2048,"prefix":"BYPASS br","detail":"BYPASS br","l3":"ipv4","src":"198.51.100.1",)"
-              R"("dest":"198.51.100.2","proto":"tcp","sport":22,"dport":50000,"port":50000,"indev":10,)"
+              R"("dest":"198.51.100.2","proto":6,"sport":22,"dport":50000,"port":50000,"indev":10,)"
               R"("outdev":10,"physindev":11,"physoutdev":12,"hwaddr":"de:ad:be:ef:00:01:fe:ff",)"
               R"("vlan_proto":33024,"vlan_tci":8292,"payload_len":40})");
 }

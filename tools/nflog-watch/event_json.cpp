@@ -6,7 +6,6 @@
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_log.h>
-#include <netinet/in.h>
 
 #include <array>
 #include <cstddef>
@@ -27,17 +26,16 @@ std::string_view family_name(std::uint8_t family) noexcept
     }
 }
 
-std::string_view protocol_name(std::uint8_t protocol) noexcept
+// `detail` is the prefix as the watcher these events replace gave it: without
+// the spaces an iptables-style "DENIED " ends with (Python's str.strip() on
+// ASCII text).
+std::string_view trim_ascii_space(std::string_view text) noexcept
 {
-    switch (protocol) {
-    case IPPROTO_TCP: return "tcp";
-    case IPPROTO_UDP: return "udp";
-    case IPPROTO_ICMP: return "icmp";
-    case IPPROTO_ICMPV6: return "icmpv6";
-    case IPPROTO_SCTP: return "sctp";
-    case IPPROTO_UDPLITE: return "udplite";
-    default: return {};
-    }
+    constexpr std::string_view space = " \t\n\v\f\r\x1c\x1d\x1e\x1f";
+    const auto first = text.find_first_not_of(space);
+    if (first == std::string_view::npos)
+        return {};
+    return text.substr(first, text.find_last_not_of(space) - first + 1);
 }
 
 std::string_view l3_name(inet::l3_protocol protocol) noexcept
@@ -99,12 +97,9 @@ void write_flow(json_object_writer& json, const inet::flow& flow, bool cut_by_sn
         json.string("src", format_address(flow.src, address));
     if (flow.has_dst)
         json.string("dest", format_address(flow.dst, address));
-    if (flow.protocol) {
-        if (const auto name = protocol_name(*flow.protocol); !name.empty())
-            json.string("proto", name);
-        else
-            json.number("proto", *flow.protocol);
-    }
+    // A number, as the watcher these events replace wrote it: consumers test
+    // `proto == 6`.
+    optional_number(json, "proto", flow.protocol);
     optional_number(json, "sport", flow.src_port);
     optional_number(json, "dport", flow.dst_port);
     optional_number(json, "port", flow.dst_port);
@@ -155,7 +150,7 @@ void write_event(std::string& line, const packet_view& packet, const inet::flow&
     json.number("hw_protocol", packet.hw_protocol());
     if (has_prefix) {
         json.string("prefix", prefix);
-        json.string("detail", prefix);
+        json.string("detail", trim_ascii_space(prefix));
     }
 
     write_flow(json, flow, context.cut_by_snap_length);
