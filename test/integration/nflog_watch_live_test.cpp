@@ -917,8 +917,10 @@ TEST_F(nflog_watch_live, an_overrun_is_reported_and_the_watch_goes_on)
             const auto object = parse_line(line);
             if (!has(object, "error"))
                 ++events;
-            else if (text(object, "error") == "NFLOG sequence gap: messages were lost")
+            else if (text(object, "error") == "NFLOG sequence gap: messages were lost") {
                 lost += number(object, "lost");
+                EXPECT_EQ(number(object, "group"), 44) << line;
+            }
             else if (text(object, "error") == "kernel dropped NFLOG messages (receive buffer overrun)")
                 ++overruns;
             else

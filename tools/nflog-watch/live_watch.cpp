@@ -195,6 +195,12 @@ private:
     {
         if (received.lost_before() != 0) {
             auto json = begin_error(line_, gap_reason, context);
+            // The kernel sends each group's messages in datagrams of their own.
+            for (const auto& item : received)
+                if (item) {
+                    json.number("group", item.assume_value().group());
+                    break;
+                }
             json.number("lost", received.lost_before());
             json.close();
             sink_.write_line(line_, false);
