@@ -7,6 +7,7 @@
 #include "open_error.hpp"
 #include "output_stream.hpp"
 #include "pcap_writer.hpp"
+#include "reader_watch.hpp"
 #include "socket_options.hpp"
 #include "stats_line.hpp"
 #include "stop_request.hpp"
@@ -46,7 +47,7 @@ struct watched_namespace {
 class live_watcher {
 public:
     live_watcher(const options& opts, int out, std::FILE* diagnostics, const stop_request* stop)
-        : opts_(opts), stop_(stop), sink_(out, stop), diagnostics_(diagnostics, stop)
+        : opts_(opts), stop_(stop), out_(out), sink_(out, stop), diagnostics_(diagnostics, stop)
     {
         // Room for the longest line (a 127-byte prefix written twice, each
         // byte escaped to at most six, and every other member), so that no
@@ -75,6 +76,7 @@ public:
         if (stop_)
             watch_for_stop();
 
+        watch_readers();
         last_activity_ = steady::now();
         for (auto& source : sources_)
             receive(source);
@@ -178,6 +180,21 @@ private:
             if (!error)
                 stop(exit_ok);
         });
+    }
+
+    // A reader that went away stops the watch as a failed write would, also
+    // when no event comes to be written.
+    void watch_readers()
+    {
+        events_reader_.start(out_, [this] {
+            sink_.reader_gone();
+            flush_outputs();
+        });
+        if (pcap_)
+            pcap_reader_.start(pcap_->fd(), [this] {
+                pcap_->reader_gone();
+                flush_outputs();
+            });
     }
 
     // Whatever stopped the watch (or kept it from starting), what was
@@ -288,6 +305,8 @@ private:
         boost::system::error_code ignored;
         stop_wake_.cancel(ignored);
         idle_timer_.cancel();
+        events_reader_.cancel();
+        pcap_reader_.cancel();
         for (auto& source : sources_)
             source.socket.close(); // unbinds its groups; a pending receive completes as aborted
     }
@@ -306,6 +325,7 @@ private:
 
     const options& opts_;
     const stop_request* stop_;
+    int out_;
     asio::io_context io_{1};
     asio::posix::stream_descriptor stop_wake_{io_};
     asio::steady_timer idle_timer_{io_};
@@ -313,6 +333,8 @@ private:
     std::deque<watched_namespace> sources_;
     output_stream sink_;
     std::optional<pcap_writer> pcap_;
+    reader_watch events_reader_{io_};
+    reader_watch pcap_reader_{io_};
     diagnostic_lines diagnostics_;
     std::string line_;
     reason_buffer reason_{};

@@ -184,6 +184,14 @@ void output_stream::drop_unwritten(std::size_t written) noexcept
     event_ends_.clear();
 }
 
+void output_stream::reader_gone() noexcept
+{
+    if (error_ != 0)
+        return;
+    error_ = EPIPE;
+    drop_unwritten(0);
+}
+
 std::string output_stream::failure_reason(std::string_view units) const
 {
     std::string reason;

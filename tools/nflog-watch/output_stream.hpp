@@ -76,6 +76,10 @@ public:
     /// A write failed: later units cannot reach the reader either.
     bool failed() const noexcept { return error_ != 0; }
 
+    /// The reader went away (see `reader_watch`): fails as a write would
+    /// have, with EPIPE, and drops what waits, counted.
+    void reader_gone() noexcept;
+
     /// Why it failed, for a diagnostic: the system's words for the errno of
     /// the first failure, or how a stop gave up on a stalled reader and how
     /// many `units` (a plural noun) that left unwritten.

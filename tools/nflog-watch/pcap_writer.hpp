@@ -39,6 +39,12 @@ public:
     /// Why it failed, for a diagnostic.
     std::string failure_reason() const { return stream_->failure_reason("records"); }
 
+    /// The descriptor written to.
+    int fd() const noexcept { return fd_; }
+
+    /// See `output_stream::reader_gone`.
+    void reader_gone() noexcept { stream_->reader_gone(); }
+
 private:
     struct closer {
         void operator()(pcap* handle) const noexcept;
@@ -50,6 +56,7 @@ private:
     // Destroyed in reverse: libpcap's stream before the output stream it
     // writes into, the descriptor last.
     unique_fd owned_fd_; ///< none for standard output
+    int fd_ = -1;
     std::unique_ptr<output_stream> stream_;
     std::unique_ptr<pcap, closer> handle_;
     std::unique_ptr<pcap_dumper, closer> dumper_;
