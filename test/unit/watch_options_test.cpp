@@ -287,6 +287,7 @@ TEST(parse_options, outputs_may_share_the_null_device)
     ASSERT_GE(null_device, 0);
     EXPECT_EQ(error_with_standard_output(null_device, {"--group", "1", "--pcap", "/dev/null"}), "");
     EXPECT_EQ(error_with_standard_output(null_device, {"--group", "1", "--pcap", "/dev/stdout"}), "");
+    EXPECT_EQ(error_with_standard_output(null_device, {"--group", "1", "--pcap", "-"}), "");
     EXPECT_EQ(parse({"--group", "1", "--pcap", "/dev/null", "--output", "/dev/null"}).error, "");
     ::close(null_device);
 }
@@ -296,14 +297,22 @@ TEST(parse_options, output_dash_is_standard_output)
     const auto parsed = parse({"--read", "a.pcap", "--output", "-"});
     EXPECT_EQ(parsed.error, "");
     EXPECT_EQ(parsed.values.output_path, "") << "not a file named \"-\"";
-    EXPECT_EQ(parse({"--group", "1", "--pcap", "-", "--output", "-"}).error,
+    int pipe_ends[2];
+    ASSERT_EQ(::pipe(pipe_ends), 0);
+    EXPECT_EQ(error_with_standard_output(pipe_ends[1], {"--group", "1", "--pcap", "-", "--output", "-"}),
               "--pcap - writes the capture to standard output: give --output FILE for the events");
+    ::close(pipe_ends[0]);
+    ::close(pipe_ends[1]);
 }
 
 TEST(parse_options, pcap_on_standard_output_needs_another_place_for_the_events)
 {
-    EXPECT_EQ(parse({"--group", "1", "--pcap", "-"}).error,
+    int pipe_ends[2];
+    ASSERT_EQ(::pipe(pipe_ends), 0);
+    EXPECT_EQ(error_with_standard_output(pipe_ends[1], {"--group", "1", "--pcap", "-"}),
               "--pcap - writes the capture to standard output: give --output FILE for the events");
+    ::close(pipe_ends[0]);
+    ::close(pipe_ends[1]);
     EXPECT_EQ(parse({"--group", "1", "--pcap", "-", "--output", "e.json"}).error, "");
     EXPECT_EQ(parse({"--group", "1", "--pcap", "x", "--output", "x"}).error, "--output and --pcap name the same file");
 }

@@ -263,7 +263,7 @@ std::string check_outputs(const options& values)
     const bool events_to_standard_output = values.output_path.empty();
     const bool capture_to_standard_output = values.pcap_path == "-";
     if (capture_to_standard_output) {
-        if (events_to_standard_output)
+        if (events_to_standard_output && !discards_writes("/dev/stdout"))
             return "--pcap - writes the capture to standard output: give --output FILE for the events";
         if (standard_output_is(values.output_path))
             return "--output " + values.output_path +
