@@ -618,10 +618,10 @@ TEST_F(nflog_watch_live, several_namespaces_and_groups_in_one_process)
 // ---------------------------------------------------------------------------
 // Stopping.
 
-TEST_F(nflog_watch_live, sigint_and_sigterm_unbind_flush_and_print_the_counters)
+TEST_F(nflog_watch_live, stop_signals_unbind_flush_and_print_the_counters)
 {
-    for (const int signal : {SIGINT, SIGTERM}) {
-        SCOPED_TRACE(signal == SIGINT ? "SIGINT" : "SIGTERM");
+    for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
+        SCOPED_TRACE(::sigabbrev_np(signal));
         const auto output = scratch_ / "events";
         auto watcher = start({"--netns", netns->name(), "--group", "41", "--group", "42", "--stats", "--output",
                               output.string()});

@@ -36,7 +36,7 @@ sigset_t stop_signals_not_ignored() noexcept
 {
     sigset_t taken;
     ::sigemptyset(&taken);
-    for (const int number : {SIGINT, SIGTERM}) {
+    for (const int number : {SIGINT, SIGTERM, SIGHUP}) {
         struct sigaction installed {};
         if (::sigaction(number, nullptr, &installed) == 0 && installed.sa_handler != SIG_IGN)
             ::sigaddset(&taken, number);
@@ -54,12 +54,13 @@ stop_request::stop_request() : taken_(stop_signals_not_ignored())
     stop_signals_caught = 0;
     ::sigaction(SIGINT, nullptr, &interrupt_before_);
     ::sigaction(SIGTERM, nullptr, &terminate_before_);
+    ::sigaction(SIGHUP, nullptr, &hangup_before_);
     struct sigaction taking {};
     taking.sa_handler = take_stop_signal;
     // One stop signal at a time: the handler's steps are not reentrant.
     taking.sa_mask = taken_;
     taking.sa_flags = SA_RESTART;
-    for (const int number : {SIGINT, SIGTERM}) {
+    for (const int number : {SIGINT, SIGTERM, SIGHUP}) {
         if (::sigismember(&taken_, number) == 1)
             ::sigaction(number, &taking, nullptr);
     }
@@ -72,6 +73,7 @@ stop_request::~stop_request()
     ::pthread_sigmask(SIG_BLOCK, &taken_, nullptr);
     ::sigaction(SIGINT, &interrupt_before_, nullptr);
     ::sigaction(SIGTERM, &terminate_before_, nullptr);
+    ::sigaction(SIGHUP, &hangup_before_, nullptr);
     // One that came after the last look asked for what has happened by now:
     // it must not act later with the old disposition.
     const timespec no_wait{};

@@ -5,12 +5,14 @@
 
 namespace nflog::watch {
 
-/// The stop signals (SIGINT, SIGTERM) the tool takes, in either mode: those
-/// not ignored right now. One ignored from the start (SIGINT for a
-/// background job of a script) stays ignored, as the shell meant it.
+/// The stop signals (SIGINT, SIGTERM, SIGHUP) the tool takes, in either
+/// mode: those not ignored right now. One ignored from the start (SIGINT for
+/// a background job of a script, SIGHUP under nohup) stays ignored, as the
+/// shell meant it.
 sigset_t stop_signals_not_ignored() noexcept;
 
-/// SIGINT and SIGTERM as a request to stop, in either mode.
+/// SIGINT, SIGTERM and SIGHUP (a closed terminal) as a request to stop, in
+/// either mode.
 ///
 /// A stop must end every wait the tool can be in: for input, for a FIFO's
 /// other end, and for a reader that stopped reading its output (a
@@ -36,7 +38,7 @@ public:
     stop_request& operator=(const stop_request&) = delete;
     ~stop_request();
 
-    /// True once SIGINT or SIGTERM arrived.
+    /// True once a stop signal arrived.
     bool requested() const noexcept;
 
     /// True once a second one arrived: the user insists, nothing may be
@@ -59,6 +61,7 @@ private:
     sigset_t mask_before_{};
     struct sigaction interrupt_before_ {};
     struct sigaction terminate_before_ {};
+    struct sigaction hangup_before_ {};
 };
 
 } // namespace nflog::watch
