@@ -267,6 +267,30 @@ TEST(output_stream, a_second_stop_gives_up_at_once)
                                                  std::to_string(10 - newlines_in(pipe.drain())) + " records not written");
 }
 
+TEST(output_stream, one_unit_not_written_is_named_in_the_singular)
+{
+    const stop_request stop;
+    test_pipe pipe;
+    pipe.shrink();
+    // The pipe full before the stream writes anything: its one unit stays.
+    const int filler = ::fcntl(pipe.write_end, F_DUPFD_CLOEXEC, 0);
+    ASSERT_GE(filler, 0);
+    ASSERT_EQ(::fcntl(filler, F_SETFL, O_NONBLOCK), 0);
+    const std::string page(4096, 'x');
+    ASSERT_EQ(::write(filler, page.data(), page.size()), static_cast<ssize_t>(page.size()));
+    output_stream out(pipe.write_end, &stop);
+    out.write_line("the one", true);
+    std::raise(SIGINT);
+    std::raise(SIGTERM);
+    ASSERT_TRUE(stop.insisted());
+    EXPECT_FALSE(out.flush());
+    EXPECT_EQ(out.events_dropped(), 1u);
+    EXPECT_EQ(out.failure_reason("records"), "a second stop signal came while its reader was not reading; "
+                                             "1 record not written");
+    ::fcntl(filler, F_SETFL, 0);
+    ::close(filler);
+}
+
 // After a stop, a reader that still takes something is waited for: only a
 // whole second without progress gives up.
 TEST(output_stream, after_a_stop_a_slow_reader_still_gets_everything)
@@ -361,6 +385,21 @@ TEST(stop_request, a_signal_ignored_from_the_start_stays_ignored)
     ::sigaction(SIGINT, nullptr, &now);
     EXPECT_EQ(now.sa_handler, SIG_IGN);
     std::signal(SIGINT, before);
+}
+
+// A terminal that closes sends SIGHUP: a stop like the others.
+TEST(stop_request, a_hang_up_is_a_stop_and_its_handler_is_put_back)
+{
+    const auto before = std::signal(SIGHUP, SIG_DFL);
+    {
+        const stop_request stop;
+        std::raise(SIGHUP);
+        EXPECT_TRUE(stop.requested());
+    }
+    struct sigaction now {};
+    ::sigaction(SIGHUP, nullptr, &now);
+    EXPECT_EQ(now.sa_handler, SIG_DFL);
+    std::signal(SIGHUP, before);
 }
 
 TEST(stop_request, the_handlers_and_the_mask_are_put_back)

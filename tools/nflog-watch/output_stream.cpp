@@ -206,7 +206,8 @@ std::string output_stream::failure_reason(std::string_view units) const
         return std::strerror(error_);
     }
     reason += "; " + std::to_string(events_dropped_) + " ";
-    reason += units;
+    // `units` is a plural noun ("events", "records").
+    reason += events_dropped_ == 1 && units.ends_with('s') ? units.substr(0, units.size() - 1) : units;
     reason += " not written";
     return reason;
 }
