@@ -252,8 +252,9 @@ public:
     ///   message waits for the next run;
     /// - `net::error::already_started`: another run of this watcher is active;
     /// - `ENOMEM` (generic category): memory ran out while making or
-    ///   queueing a message. What the watcher had taken waits for the next
-    ///   run. (Memory that ran out while the socket parsed a datagram is a
+    ///   queueing a message, or for the socket's receive buffer. What the
+    ///   watcher had taken waits for the next run, and nothing unread was
+    ///   read. (Memory that ran out while the socket parsed a datagram is a
     ///   report, `errc::receive_out_of_memory`, and the run goes on.)
     /// - any other code: the socket failed for good (for example
     ///   `net::error::bad_descriptor` after `close()`).
