@@ -154,6 +154,37 @@ TEST_F(packet_watcher_test, cancel_keeps_what_was_taken_and_the_next_run_resumes
     ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
 }
 
+// The channel holds the socket's buffer; the next receive needs another,
+// and finds no memory for it: the run ends with ENOMEM, having read nothing,
+// and the next run delivers what came meanwhile.
+TEST_F(packet_watcher_test, a_run_without_memory_for_a_receive_buffer_ends_and_loses_nothing)
+{
+    const auto opts = options_for({41});
+    nflog::packet_watcher watcher(open_with(opts), channel, 0);
+    watcher.async_run(record_run());
+    run_until_quiet(); // the receive waits, with the pool's buffer
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    {
+        failing_allocations no_buffer(datagram_capacity(opts));
+        udp.send_udp("127.0.0.1", 9, 1);
+        ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+        EXPECT_EQ(no_buffer.failed(), 1u);
+    }
+    EXPECT_EQ(*run_result, error_code(ENOMEM, boost::system::generic_category()));
+    EXPECT_EQ(watcher.stats().events, 1u) << "the first datagram went into the channel";
+
+    udp.send_udp("127.0.0.1", 9, 1);
+    packet_consumer reader(channel);
+    reader.start();
+    run_result.reset();
+    watcher.async_run(record_run());
+    ASSERT_TRUE(run_until([&] { return reader.events >= 2; }));
+    EXPECT_EQ(sequence_numbers(reader), count_from(0, 2));
+    EXPECT_EQ(watcher.stats().socket.lost, 0u);
+    watcher.cancel();
+    ASSERT_TRUE(run_until([&] { return run_result.has_value(); }));
+}
+
 TEST_F(packet_watcher_test, close_counts_the_packets_it_held_as_discarded)
 {
     constexpr std::uint32_t count = 30;
