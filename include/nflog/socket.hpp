@@ -310,6 +310,16 @@ public:
         return impl_ ? impl_->state.counters() : zero;
     }
 
+    /// Frees the receive buffers that no batch holds, and returns how many.
+    /// The socket keeps, for reuse, as many buffers as batches were ever
+    /// alive at once (each `datagram_capacity(options)` bytes and the parse
+    /// of its largest datagram), so that the steady state allocates nothing;
+    /// a consumer that held many batches during one burst leaves that many
+    /// behind until the socket is destroyed. After such a burst this gives
+    /// the memory back; receives allocate again only while more batches are
+    /// alive than buffers remain.
+    std::size_t release_spare_buffers() noexcept { return impl_ ? impl_->state.pool().release_spare() : 0; }
+
     /// Not on a moved-from socket.
     native_socket_type& native_socket() noexcept { return impl_->socket; }
 

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <iostream>
 #include <optional>
+#include <vector>
 
 namespace {
 
@@ -170,6 +171,32 @@ TEST_F(socket_receive, a_receive_without_memory_for_its_buffer_takes_nothing)
     EXPECT_EQ(next.value().packet_count(), 1u);
     EXPECT_EQ(next.value().lost_before(), 0u);
     EXPECT_EQ(socket.stats().packets, 2u);
+    EXPECT_EQ(socket.stats().lost, 0u);
+}
+
+// A consumer that held many batches at once leaves as many buffers in the
+// pool; they can be given back, and the socket goes on receiving.
+TEST_F(socket_receive, spare_receive_buffers_are_given_back_on_request)
+{
+    auto socket = open_socket({41});
+    EXPECT_EQ(socket.release_spare_buffers(), 0u);
+    namespace_socket udp(netns->path(), AF_INET, SOCK_DGRAM);
+    udp.send_udp("127.0.0.1", 9, 4); // queue threshold 1: four datagrams
+    {
+        std::vector<batch> held;
+        while (held.size() < 4) {
+            auto next = socket.receive();
+            ASSERT_TRUE(next) << next.error().message();
+            held.push_back(std::move(next).value());
+        }
+        EXPECT_EQ(socket.release_spare_buffers(), 0u) << "every buffer is held";
+    }
+    EXPECT_EQ(socket.release_spare_buffers(), 4u);
+    EXPECT_EQ(socket.release_spare_buffers(), 0u);
+    udp.send_udp("127.0.0.1", 9, 1);
+    const auto next = socket.receive();
+    ASSERT_TRUE(next) << next.error().message();
+    EXPECT_EQ(next.value().packet_count(), 1u);
     EXPECT_EQ(socket.stats().lost, 0u);
 }
 

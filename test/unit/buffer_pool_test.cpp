@@ -38,6 +38,24 @@ TEST(buffer_pool, growing_gives_larger_buffers_and_lets_leased_ones_keep_their_s
     EXPECT_EQ(pool->acquire().bytes().size(), 16384u);
 }
 
+TEST(buffer_pool, spare_buffers_are_freed_and_leased_ones_come_back_as_before)
+{
+    const auto pool = std::make_shared<buffer_pool>(4096);
+    auto held = pool->acquire();
+    {
+        auto second = pool->acquire();
+        auto third = pool->acquire();
+    }
+    ASSERT_EQ(pool->allocated(), 3u);
+    EXPECT_EQ(pool->release_spare(), 2u);
+    EXPECT_EQ(pool->allocated(), 1u);
+    EXPECT_EQ(pool->release_spare(), 0u);
+    const auto* kept = held.bytes().data();
+    held = {};
+    EXPECT_EQ(pool->allocated(), 1u) << "a leased buffer comes back to the pool";
+    EXPECT_EQ(pool->acquire().bytes().data(), kept);
+}
+
 TEST(buffer_pool, growing_to_a_size_it_has_changes_nothing)
 {
     const auto pool = std::make_shared<buffer_pool>(8192);

@@ -158,6 +158,18 @@ public:
         return {shared_from_this(), std::move(data)};
     }
 
+    /// Frees the buffers no lease holds; returns how many. They are freed
+    /// under the lock, so that the free list keeps its room for every buffer
+    /// still leased (a release never allocates).
+    std::size_t release_spare() noexcept
+    {
+        std::lock_guard lock(mutex_);
+        const auto spare = free_.size();
+        allocated_ -= spare;
+        free_.clear();
+        return spare;
+    }
+
     std::size_t allocated() const
     {
         std::lock_guard lock(mutex_);
