@@ -2,8 +2,9 @@
 // `nflog-watch --read` meets it in a capture. Every line the tool would print
 // for it, events and error lines alike, must be one JSON object that a strict
 // parser accepts: members in the compact form, strings of valid UTF-8 with
-// only JSON's escapes, integers, `true`, no key twice; `prefix` equal to
-// `detail`, `port` to `dport`, and the container label given back as it was.
+// only JSON's escapes, integers, `true`, no key twice; `detail` the
+// `prefix` without the ASCII white space around it (as Python's str.strip()),
+// `port` equal to `dport`, and the container label given back as it was.
 // Each packet's LINKTYPE_NFLOG record, unwrapped as a capture of `nflog:N`
 // is, must give the same line as the packet itself.
 
@@ -56,8 +57,15 @@ void check_event_line(const std::string& line, const packet_view& packet)
     const auto prefix = members.find("prefix");
     const auto detail = members.find("detail");
     require((prefix == members.end()) == (detail == members.end()), "prefix and detail come together");
-    if (prefix != members.end())
-        require(prefix->second == detail->second, "detail repeats the prefix");
+    if (prefix != members.end()) {
+        // The white space is ASCII, so it reads back as it was written.
+        constexpr std::string_view space = " \t\n\v\f\r\x1c\x1d\x1e\x1f";
+        const std::string_view text = prefix->second;
+        const auto first = text.find_first_not_of(space);
+        const auto stripped =
+            first == std::string_view::npos ? std::string_view() : text.substr(first, text.find_last_not_of(space) + 1 - first);
+        require(detail->second == stripped, "detail is the prefix without the white space around it");
+    }
     const auto port = members.find("port");
     const auto dport = members.find("dport");
     require((port == members.end()) == (dport == members.end()), "port and dport come together");
