@@ -39,7 +39,6 @@ opened_pcap pcap_writer::open(const std::string& path, const stop_request* stop)
         writer.owned_fd_ = std::move(file.fd);
         fd = writer.owned_fd_.get();
     }
-    writer.fd_ = fd;
     writer.stream_ = std::make_unique<output_stream>(fd, stop);
     writer.handle_.reset(pcap_open_dead_with_tstamp_precision(link_type_nflog, snap_length, PCAP_TSTAMP_PRECISION_MICRO));
     if (!writer.handle_)

@@ -4,6 +4,8 @@
 #include "output_file.hpp"
 #include "output_stream.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -40,7 +42,7 @@ public:
     std::string failure_reason() const { return stream_->failure_reason("records"); }
 
     /// The descriptor written to.
-    int fd() const noexcept { return fd_; }
+    int fd() const noexcept { return owned_fd_ ? owned_fd_.get() : STDOUT_FILENO; }
 
     /// See `output_stream::reader_gone`.
     void reader_gone() noexcept { stream_->reader_gone(); }
@@ -56,7 +58,6 @@ private:
     // Destroyed in reverse: libpcap's stream before the output stream it
     // writes into, the descriptor last.
     unique_fd owned_fd_; ///< none for standard output
-    int fd_ = -1;
     std::unique_ptr<output_stream> stream_;
     std::unique_ptr<pcap, closer> handle_;
     std::unique_ptr<pcap_dumper, closer> dumper_;
